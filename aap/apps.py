@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AapConfig(AppConfig):
+    name = "aap"
+    verbose_name = _("Appels à projets")
+
+    def ready(self):
+        from config.celery import ensure_broker_folders
+
+        ensure_broker_folders()

@@ -1,0 +1,188 @@
+"""Loads the seed call (closed, as in 2024), a demonstration copy open for 30 days,
+and one account per role. Running it again changes nothing, except that a demo copy
+whose deadline has passed is reopened for another 30 days."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from aap.deadlines import local_datetime
+from aap.demo import seed
+from aap.models import (
+    Call,
+    CallStatusChange,
+    Criterion,
+    ExpectedAction,
+    Lot,
+    Programme,
+    RequiredDocument,
+    User,
+)
+from aap.states import CallAction, CallStatus
+
+DEMO_DAYS = 30
+
+
+@dataclass
+class Report:
+    created: list[str] = field(default_factory=list)
+    accounts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def load_demo(*, with_accounts: bool = True, now: dt.datetime | None = None) -> Report:
+    now = now or timezone.now()
+    report = Report()
+    with transaction.atomic():
+        programme, created = Programme.objects.get_or_create(
+            short_name=seed.PROGRAMME["short_name"], defaults=seed.PROGRAMME
+        )
+        if created:
+            report.created.append(str(programme))
+        _load_seed_call(programme, report)
+        _load_demo_call(programme, report, now)
+        if with_accounts:
+            _load_accounts(report)
+    return report
+
+
+def _create_call(programme, *, reference, slug, title, opens_at, deadline, is_demo):
+    return Call.objects.create(
+        programme=programme,
+        reference=reference,
+        slug=slug,
+        opens_at=opens_at,
+        deadline=deadline,
+        is_demo=is_demo,
+        **{**seed.CALL, "title": title},
+    )
+
+
+def _add_structure(call):
+    for position, label in enumerate(seed.EXPECTED_ACTIONS, start=1):
+        ExpectedAction.objects.create(call=call, position=position, label=label)
+    for position, lot in enumerate(seed.LOTS, start=1):
+        Lot.objects.create(call=call, position=position, **lot)
+    for position, spec in enumerate(seed.CRITERIA, start=1):
+        criterion = Criterion.objects.create(
+            call=call, position=position, title=spec["title"], weight=spec["weight"]
+        )
+        for sub_position, title in enumerate(spec["subcriteria"], start=1):
+            criterion.subcriteria.create(position=sub_position, title=title)
+    for position, spec in enumerate(seed.REQUIRED_DOCUMENTS, start=1):
+        spec = dict(spec)
+        template = spec.pop("template")
+        document = RequiredDocument(call=call, position=position, **spec)
+        if template is not None:
+            name, build = template
+            content = build()
+            document.template_name = name
+            document.template_size = len(content)
+            document.template.save(name, ContentFile(content), save=False)
+        document.save()
+
+
+def _load_seed_call(programme, report):
+    if Call.objects.filter(reference=seed.REFERENCE).exists():
+        return
+    opens_at = local_datetime(seed.OPENS_ON, dt.time(0, 0))
+    deadline = local_datetime(seed.DEADLINE_DAY, seed.DEADLINE_TIME)
+    call = _create_call(
+        programme,
+        reference=seed.REFERENCE,
+        slug=seed.SLUG,
+        title=seed.CALL["title"],
+        opens_at=opens_at,
+        deadline=deadline,
+        is_demo=False,
+    )
+    _add_structure(call)
+    # The call was published and closed in 2024, before the platform: its history says so.
+    Call.objects.filter(pk=call.pk).update(status=CallStatus.CLOSED, published_at=opens_at)
+    CallStatusChange.objects.bulk_create(
+        [
+            CallStatusChange(
+                call=call,
+                action=CallAction.PUBLISH,
+                from_status=CallStatus.DRAFT,
+                to_status=CallStatus.PUBLISHED,
+                at=opens_at,
+                note="Appel publié le 31 juillet 2024, repris sur la plateforme.",
+            ),
+            CallStatusChange(
+                call=call,
+                action=CallAction.CLOSE,
+                from_status=CallStatus.PUBLISHED,
+                to_status=CallStatus.CLOSED,
+                at=deadline,
+                note="Clôture à la date limite de réception des dossiers.",
+            ),
+        ]
+    )
+    report.created.append(str(call))
+
+
+def _demo_deadline(now):
+    day = timezone.localtime(now).date() + dt.timedelta(days=DEMO_DAYS)
+    return local_datetime(day, seed.DEADLINE_TIME)
+
+
+def _load_demo_call(programme, report, now):
+    call = Call.objects.filter(reference=seed.DEMO_REFERENCE).first()
+    if call is None:
+        opens_at = local_datetime(timezone.localtime(now).date() - dt.timedelta(days=1), dt.time())
+        call = _create_call(
+            programme,
+            reference=seed.DEMO_REFERENCE,
+            slug=seed.DEMO_SLUG,
+            title=f"{seed.CALL['title']} (démonstration)",
+            opens_at=opens_at,
+            deadline=_demo_deadline(now),
+            is_demo=True,
+        )
+        _add_structure(call)
+        Call.objects.filter(pk=call.pk).update(status=CallStatus.PUBLISHED, published_at=now)
+        CallStatusChange.objects.create(
+            call=call,
+            action=CallAction.PUBLISH,
+            from_status=CallStatus.DRAFT,
+            to_status=CallStatus.PUBLISHED,
+            at=now,
+            note="Copie de démonstration de l'appel 2024, ouverte 30 jours.",
+        )
+        report.created.append(str(call))
+        return
+    if call.deadline < now and call.status in (CallStatus.PUBLISHED, CallStatus.CLOSED):
+        # A newcomer trying the platform weeks later still finds an open demonstration.
+        from aap.services import close_call, reopen_call
+
+        if call.status == CallStatus.PUBLISHED:
+            close_call(call, by=None, note="Clôture à la date limite.")
+        deadline = _demo_deadline(now)
+        call = reopen_call(
+            call, by=None, deadline=deadline, note="Démonstration rouverte pour 30 jours."
+        )
+        report.created.append(f"{call} (rouvert jusqu'au {timezone.localtime(deadline):%d/%m/%Y})")
+
+
+def _load_accounts(report):
+    for spec in seed.ACCOUNTS:
+        user = User.objects.filter(email=spec["email"]).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=spec["email"],
+                password=seed.DEMO_PASSWORD,
+                first_name=spec["first_name"],
+                last_name=spec["last_name"],
+                job_title=spec["job_title"],
+                email_verified_at=timezone.now(),
+                is_staff=spec.get("superuser", False),
+                is_superuser=spec.get("superuser", False),
+            )
+            user.groups.set(Group.objects.filter(name__in=spec["roles"]))
+            report.created.append(user.email)
+        role = ", ".join(spec["roles"]) or "administrateur"
+        report.accounts.append((spec["email"], role))

@@ -1,0 +1,421 @@
+"""Forms of the call back-office and of the questions. Validation only: writes are services."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout
+from django import forms
+from django.conf import settings
+from django.forms import inlineformset_factory
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from aap.deadlines import NonexistentLocalTime, local_datetime
+from aap.documents import DocumentFormat
+from aap.models import Call, Criterion, ExpectedAction, Lot, OrganisationKind, RequiredDocument
+from aap.services import weights_problem
+from aap.uploads import check_upload, clean_filename
+
+TEMPLATE_MAX_BYTES = 20 * 1024 * 1024
+
+DEADLINE_TIME_INVALID = _(
+    "Cette heure n'existe pas, ou existe deux fois, ce jour-là à cause du changement d'heure : "
+    "choisissez une autre heure."
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+class DeadlineFieldsMixin:
+    """A deadline typed as a date and an hour on a Paris clock."""
+
+    def clean_deadline_parts(self, day_field="deadline_date", time_field="deadline_time"):
+        day = self.cleaned_data.get(day_field)
+        time = self.cleaned_data.get(time_field)
+        if day is None or time is None:
+            return None
+        try:
+            return local_datetime(day, time)
+        except NonexistentLocalTime:
+            self.add_error(time_field, DEADLINE_TIME_INVALID)
+            return None
+
+
+class CallForm(DeadlineFieldsMixin, forms.ModelForm):
+    opens_on = forms.DateField(label=_("Lancement de l'appel à projets"), widget=DateInput())
+    deadline_date = forms.DateField(
+        label=_("Date limite de réception des dossiers"), widget=DateInput()
+    )
+    deadline_time = forms.TimeField(
+        label=_("Heure limite (heure de Paris)"), initial=dt.time(17, 0), widget=TimeInput()
+    )
+    eligible_kinds = forms.MultipleChoiceField(
+        label=_("Types de structures éligibles"),
+        choices=OrganisationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    priority_kinds = forms.MultipleChoiceField(
+        label=_("Types de structures ciblées en priorité"),
+        choices=OrganisationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Call
+        fields = [
+            "programme",
+            "title",
+            "reference",
+            "slug",
+            "year",
+            "authority",
+            "summary",
+            "context",
+            "objectives",
+            "actions_intro",
+            "actions_note",
+            "selection_intro",
+            "eligibility",
+            "eligible_kinds",
+            "priority_kinds",
+            "partnership_terms",
+            "funding_terms",
+            "dossier_contents",
+            "submission_terms",
+            "start_expected",
+            "paper_copy_required",
+            "paper_copy_rule",
+            "paper_copy_count",
+            "paper_mail_address",
+            "hand_delivery_allowed",
+            "hand_delivery_address",
+            "contact_email",
+            "contact_details",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 6})
+            for name in (
+                "context",
+                "objectives",
+                "partnership_terms",
+                "funding_terms",
+                "dossier_contents",
+                "submission_terms",
+            )
+        } | {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in (
+                "summary",
+                "actions_intro",
+                "actions_note",
+                "selection_intro",
+                "eligibility",
+                "paper_mail_address",
+                "hand_delivery_address",
+                "contact_details",
+            )
+        }
+        help_texts = {
+            "context": _("Paragraphes séparés par une ligne vide ; une ligne commençant par « - » "
+                         "devient un élément de liste."),
+            "slug": _("Dernière partie de l'adresse de la page publique. Laisser vide pour la "
+                      "déduire de la référence."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        call = self.instance
+        if call.pk:
+            self.fields["opens_on"].initial = _local(call.opens_at).date()
+            deadline = _local(call.deadline)
+            self.fields["deadline_date"].initial = deadline.date()
+            self.fields["deadline_time"].initial = deadline.time()
+            self.fields["reference"].disabled = call.status != "draft"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Identification"),
+                "programme",
+                Div(Div("title", css_class="col-md-8"), Div("year", css_class="col-md-4"),
+                    css_class="row"),
+                Div(Div("reference", css_class="col-md-6"), Div("slug", css_class="col-md-6"),
+                    css_class="row"),
+                "authority",
+                "summary",
+            ),
+            Fieldset(
+                _("Contenu de l'appel"),
+                "context",
+                "objectives",
+                "actions_intro",
+                HTML(
+                    "<p class='form-text'>"
+                    + str(_("Les actions attendues se saisissent dans l'onglet « Actions ».")) + "</p>"
+                ),
+                "actions_note",
+                "selection_intro",
+            ),
+            Fieldset(_("Structures visées"), "eligibility", "eligible_kinds", "priority_kinds"),
+            Fieldset(_("Suivi et financement"), "partnership_terms", "funding_terms"),
+            Fieldset(
+                _("Calendrier"),
+                Div(
+                    Div("opens_on", css_class="col-md-4"),
+                    Div("deadline_date", css_class="col-md-4"),
+                    Div("deadline_time", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                "start_expected",
+            ),
+            Fieldset(
+                _("Dépôt des dossiers"),
+                "dossier_contents",
+                "submission_terms",
+                "paper_copy_required",
+                Div(Div("paper_copy_rule", css_class="col-md-8"),
+                    Div("paper_copy_count", css_class="col-md-4"), css_class="row"),
+                "paper_mail_address",
+                "hand_delivery_allowed",
+                "hand_delivery_address",
+            ),
+            Fieldset(_("Contact"), "contact_email", "contact_details"),
+        )
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip().upper()
+        if not all(char.isalnum() or char == "-" for char in reference):
+            raise forms.ValidationError(
+                _("Utilisez seulement des lettres, des chiffres et des tirets (ex. AAP-2024-FCS).")
+            )
+        return reference
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("slug") and cleaned.get("reference"):
+            cleaned["slug"] = slugify(cleaned["reference"])
+            if Call.objects.filter(slug=cleaned["slug"]).exclude(pk=self.instance.pk).exists():
+                self.add_error("reference", _("Un appel à projets utilise déjà cette adresse."))
+        eligible = set(cleaned.get("eligible_kinds") or [])
+        if set(cleaned.get("priority_kinds") or []) - eligible:
+            self.add_error(
+                "priority_kinds", _("Une structure prioritaire doit aussi être éligible.")
+            )
+        if cleaned.get("paper_copy_required") and not (
+            cleaned.get("paper_mail_address") or cleaned.get("hand_delivery_address")
+        ):
+            self.add_error(
+                "paper_mail_address", _("Indiquez où envoyer ou déposer l'exemplaire papier.")
+            )
+        if cleaned.get("hand_delivery_allowed") and not cleaned.get("hand_delivery_address"):
+            self.add_error("hand_delivery_address", _("Indiquez l'adresse du dépôt en main propre."))
+        deadline = self.clean_deadline_parts()
+        opens_on = cleaned.get("opens_on")
+        if deadline is not None and opens_on is not None:
+            opens_at = local_datetime(opens_on, dt.time(0, 0))
+            if deadline <= opens_at:
+                self.add_error("deadline_date", _("La date limite doit suivre le lancement."))
+            elif self.instance.pk and self.instance.status == "published" and (
+                deadline < self.instance.deadline
+            ):
+                self.add_error(
+                    "deadline_date",
+                    _("L'appel est publié : la date limite peut être reportée, pas avancée."),
+                )
+            else:
+                self.instance.opens_at = opens_at
+                self.instance.deadline = deadline
+        return cleaned
+
+
+class LotForm(forms.ModelForm):
+    class Meta:
+        model = Lot
+        fields = ["position", "name", "territory", "fte", "budget"]
+        widgets = {"territory": forms.Textarea(attrs={"rows": 2})}
+
+
+class CriterionForm(forms.ModelForm):
+    subcriteria_text = forms.CharField(
+        label=_("Sous-critères"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Un sous-critère par ligne."),
+    )
+
+    class Meta:
+        model = Criterion
+        fields = ["position", "title", "weight", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["subcriteria_text"].initial = "\n".join(
+                sub.title for sub in self.instance.subcriteria.all()
+            )
+
+    def clean_subcriteria_text(self):
+        lines = [line.strip(" -•\t") for line in self.cleaned_data["subcriteria_text"].splitlines()]
+        lines = [line for line in lines if line]
+        if not lines:
+            raise forms.ValidationError(_("Indiquez au moins un sous-critère."))
+        too_long = [line for line in lines if len(line) > 250]
+        if too_long:
+            raise forms.ValidationError(_("Un sous-critère ne doit pas dépasser 250 caractères."))
+        return lines
+
+    def save(self, commit=True):
+        criterion = super().save(commit=commit)
+        if commit:
+            titles = self.cleaned_data["subcriteria_text"]
+            existing = list(criterion.subcriteria.all())
+            for position, title in enumerate(titles, start=1):
+                if position <= len(existing):
+                    sub = existing[position - 1]
+                    if (sub.title, sub.position) != (title, position):
+                        sub.title, sub.position = title, position
+                        sub.save(update_fields=["title", "position"])
+                else:
+                    criterion.subcriteria.create(title=title, position=position)
+            for sub in existing[len(titles):]:
+                sub.delete()
+        return criterion
+
+
+class CriterionFormSetBase(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.cleaned_data.get("weight")
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if problem := weights_problem(kept):
+            raise forms.ValidationError(problem)
+
+
+class ExpectedActionForm(forms.ModelForm):
+    class Meta:
+        model = ExpectedAction
+        fields = ["position", "label"]
+
+
+class RequiredDocumentForm(forms.ModelForm):
+    allowed_formats = forms.MultipleChoiceField(
+        label=_("Formats acceptés"),
+        choices=DocumentFormat.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    template = forms.FileField(
+        label=_("Modèle à télécharger"),
+        required=False,
+        help_text=_("PDF, DOCX, ODT, XLSX ou ODS, 20 Mo au plus."),
+    )
+
+    class Meta:
+        model = RequiredDocument
+        fields = [
+            "position",
+            "label",
+            "description",
+            "mandatory",
+            "multiple",
+            "allowed_formats",
+            "max_size_mb",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_template(self):
+        uploaded = self.cleaned_data.get("template")
+        if uploaded and hasattr(uploaded, "size") and not getattr(uploaded, "_committed", False):
+            check_upload(
+                uploaded,
+                allowed_formats=[code for code, _label in DocumentFormat.choices],
+                max_bytes=TEMPLATE_MAX_BYTES,
+            )
+        return uploaded
+
+    def save(self, commit=True):
+        uploaded = self.cleaned_data.get("template")
+        if uploaded:
+            self.instance.template = uploaded
+            self.instance.template_name = clean_filename(uploaded.name)
+            self.instance.template_size = uploaded.size
+        return super().save(commit=commit)
+
+
+LotFormSet = inlineformset_factory(Call, Lot, form=LotForm, extra=1, can_delete=True)
+CriterionFormSet = inlineformset_factory(
+    Call, Criterion, form=CriterionForm, formset=CriterionFormSetBase, extra=1, can_delete=True
+)
+ExpectedActionFormSet = inlineformset_factory(
+    Call, ExpectedAction, form=ExpectedActionForm, extra=2, can_delete=True
+)
+RequiredDocumentFormSet = inlineformset_factory(
+    Call, RequiredDocument, form=RequiredDocumentForm, extra=1, can_delete=True
+)
+
+
+class TransitionForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note pour l'historique"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReopenForm(DeadlineFieldsMixin, forms.Form):
+    deadline_date = forms.DateField(label=_("Nouvelle date limite"), widget=DateInput())
+    deadline_time = forms.TimeField(
+        label=_("Heure limite (heure de Paris)"), initial=dt.time(17, 0), widget=TimeInput()
+    )
+    note = forms.CharField(
+        label=_("Motif (visible dans l'historique)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["deadline"] = self.clean_deadline_parts()
+        return cleaned
+
+
+class AskQuestionForm(forms.Form):
+    question = forms.CharField(
+        label=_("Votre question"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "La réponse sera publiée sur cette page pour tous les candidats, sans votre nom "
+            "ni celui de votre structure."
+        ),
+    )
+
+
+class AnswerForm(forms.Form):
+    public_question = forms.CharField(
+        label=_("Question telle qu'elle sera publiée"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Retirez ce qui permettrait d'identifier la structure qui l'a posée."),
+    )
+    answer = forms.CharField(label=_("Réponse"), widget=forms.Textarea(attrs={"rows": 5}))

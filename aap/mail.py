@@ -1,0 +1,146 @@
+"""The outbox: every e-mail of the platform is a row first, then a Celery task.
+
+``queue_email`` renders the message and stores it inside the caller's transaction;
+after commit it hands the id to Celery. If the broker is down or hangs, the request
+still succeeds (the row waits) and ``requeue_pending_emails`` sends it later.
+``deliver_email`` claims the row with a conditional update, so a duplicated task or
+a second sweep never sends a message twice.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from aap.models import EmailStatus, OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+# A claimed message not marked sent after this long is taken as lost with its worker.
+STALE_CLAIM = timedelta(minutes=15)
+# A pending message this old was not picked up after commit: the broker was away.
+PENDING_GRACE = timedelta(minutes=2)
+
+
+def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML of ``templates/emails/<template>/``."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"emails/{template}/subject.txt", context)
+    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    text = render_to_string(f"emails/{template}/body.txt", context)
+    html = render_to_string(f"emails/{template}/body.html", context)
+    return subject, text, html
+
+
+def queue_email(
+    *,
+    to,
+    template: str,
+    context: dict,
+    key: str | None = None,
+    user=None,
+    attachments=(),
+) -> OutgoingEmail | None:
+    """Store an e-mail and send it after the current transaction commits.
+
+    With a ``key`` already used, nothing new is stored and the first row is returned.
+    With no recipient, nothing is stored and None is returned.
+    """
+    recipients = [to] if isinstance(to, str) else sorted(set(to))
+    if not recipients:
+        return None
+    if key is not None and (existing := OutgoingEmail.objects.filter(key=key).first()):
+        return existing
+    subject, text, html = render_email(template, context)
+    try:
+        with transaction.atomic():
+            email = OutgoingEmail.objects.create(
+                key=key,
+                template=template,
+                to=recipients,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                user=user,
+                attachments=list(attachments),
+            )
+    except IntegrityError:
+        # Another transaction stored the same key between our read and our write.
+        return OutgoingEmail.objects.get(key=key)
+    transaction.on_commit(lambda: dispatch_email(email.pk))
+    return email
+
+
+def dispatch_email(email_id: int) -> bool:
+    """Hand the message to Celery; on a broker failure leave it for the sweep."""
+    from aap.tasks import send_email
+
+    try:
+        send_email.apply_async(kwargs={"email_id": email_id})
+    except Exception:  # any broker error: the row stays pending, nothing is lost
+        logger.warning("Broker unavailable, e-mail %s left for the sweep", email_id, exc_info=True)
+        return False
+    return True
+
+
+def deliver_email(email_id: int) -> bool:
+    """Send one stored e-mail if nobody else has; return whether this call sent it.
+
+    On a mail-server error the row goes back to pending and the error propagates, so
+    that the task retries with backoff.
+    """
+    claimed = OutgoingEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(
+        status=EmailStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return False
+    email = OutgoingEmail.objects.get(pk=email_id)
+    try:
+        build_message(email).send()
+    except Exception as error:
+        OutgoingEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
+            status=EmailStatus.PENDING, last_error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    OutgoingEmail.objects.filter(pk=email_id).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=email.to,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    for attachment in email.attachments:
+        with default_storage.open(attachment["path"], "rb") as handle:
+            message.attach(attachment["name"], handle.read(), attachment["mimetype"])
+    return message
+
+
+def requeue_pending_emails(*, now=None) -> int:
+    """Queue again messages the broker never received and claims lost with a worker."""
+    now = now or timezone.now()
+    OutgoingEmail.objects.filter(
+        status=EmailStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+    ).update(status=EmailStatus.PENDING)
+    waiting = OutgoingEmail.objects.filter(
+        status=EmailStatus.PENDING, created_at__lt=now - PENDING_GRACE
+    ).values_list("pk", flat=True)
+    queued = 0
+    for email_id in waiting.iterator(chunk_size=500):
+        if not dispatch_email(email_id):
+            break  # the broker is still away; the next sweep tries again
+        queued += 1
+    return queued

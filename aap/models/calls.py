@@ -1,0 +1,375 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aap.deadlines import is_on_time, to_the_second
+from aap.documents import describe_formats
+from aap.states import PUBLIC_STATUSES, CallAction, CallStatus
+
+
+class OrganisationKind(models.TextChoices):
+    """Kinds of applicant organisations (EPCI and GIP are the seed call's priority)."""
+
+    EPCI = "epci", _("EPCI (établissement public de coopération intercommunale)")
+    GIP = "gip", _("GIP (groupement d'intérêt public)")
+    ASSOCIATION = "association", _("Association")
+    COMMUNE = "commune", _("Commune")
+    OTHER = "other", _("Autre structure")
+
+
+class PaperCopyRule(models.TextChoices):
+    POSTMARK = "postmark", _("Cachet de la Poste faisant foi")
+    RECEPTION = "reception", _("Date de réception par le Département")
+
+
+class Programme(models.Model):
+    name = models.CharField(_("nom"), max_length=200)
+    short_name = models.CharField(_("sigle"), max_length=50, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    start_year = models.PositiveSmallIntegerField(_("année de début"))
+    end_year = models.PositiveSmallIntegerField(_("année de fin"))
+
+    class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        ordering = ["-start_year", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_year__gte=models.F("start_year")),
+                name="programme_years_ordered",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.short_name} {self.start_year}-{self.end_year}"
+
+
+class CallQuerySet(models.QuerySet):
+    def public(self):
+        """Calls the public may see: every call that left the draft status."""
+        return self.filter(status__in=PUBLIC_STATUSES)
+
+    def open_at(self, when=None):
+        """Published calls whose submission window contains ``when``."""
+        when = to_the_second(when or timezone.now())
+        return self.filter(status=CallStatus.PUBLISHED, opens_at__lte=when, deadline__gte=when)
+
+    def upcoming_at(self, when=None):
+        when = when or timezone.now()
+        return self.filter(status=CallStatus.PUBLISHED, opens_at__gt=when)
+
+    def closed_at(self, when=None):
+        """Public calls no longer taking dossiers, whether or not the sweep has run."""
+        when = to_the_second(when or timezone.now())
+        return self.public().filter(~Q(status=CallStatus.PUBLISHED) | Q(deadline__lt=when))
+
+    def past_deadline(self, when=None):
+        """Published calls whose deadline has passed: the automatic close picks them."""
+        when = to_the_second(when or timezone.now())
+        return self.filter(status=CallStatus.PUBLISHED, deadline__lt=when)
+
+
+class Call(models.Model):
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="calls", verbose_name=_("programme")
+    )
+    title = models.CharField(_("intitulé"), max_length=250)
+    reference = models.CharField(
+        _("référence"),
+        max_length=40,
+        unique=True,
+        help_text=_("Préfixe des numéros d'accusé de réception, par exemple AAP-2024-FCS."),
+    )
+    slug = models.SlugField(_("adresse courte"), max_length=80, unique=True)
+    year = models.PositiveSmallIntegerField(_("année"))
+    authority = models.CharField(
+        _("autorité responsable"),
+        max_length=250,
+        default="Direction des solidarités (DSO) – Service Insertion Vers l'Emploi (IVE)",
+    )
+    summary = models.TextField(
+        _("résumé"), max_length=600, help_text=_("Deux ou trois phrases pour la liste des appels.")
+    )
+    context = models.TextField(_("éléments de contexte"), blank=True)
+    objectives = models.TextField(_("objectifs généraux et modalités opérationnelles"), blank=True)
+    actions_intro = models.TextField(_("introduction des actions attendues"), blank=True)
+    actions_note = models.TextField(
+        _("précision sur les actions attendues"),
+        blank=True,
+        help_text=_("Par exemple l'attention particulière portée à un territoire."),
+    )
+    selection_intro = models.TextField(_("introduction des critères de sélection"), blank=True)
+    eligibility = models.TextField(_("structures visées"), blank=True)
+    eligible_kinds = models.JSONField(
+        _("types de structures éligibles"), default=list, blank=True
+    )
+    priority_kinds = models.JSONField(_("types de structures prioritaires"), default=list, blank=True)
+    partnership_terms = models.TextField(_("formalisation du partenariat et durée"), blank=True)
+    funding_terms = models.TextField(_("financements apportés"), blank=True)
+    dossier_contents = models.TextField(_("constitution du dossier"), blank=True)
+    submission_terms = models.TextField(_("modalités de dépôt"), blank=True)
+
+    opens_at = models.DateTimeField(_("lancement de l'appel à projets"))
+    deadline = models.DateTimeField(
+        _("date limite de réception des dossiers"),
+        help_text=_("Date et heure, heure de Paris."),
+    )
+    start_expected = models.CharField(_("démarrage prévu"), max_length=200, blank=True)
+
+    paper_copy_required = models.BooleanField(_("exemplaire papier exigé"), default=False)
+    paper_copy_rule = models.CharField(
+        _("règle pour l'exemplaire papier"),
+        max_length=20,
+        choices=PaperCopyRule.choices,
+        default=PaperCopyRule.POSTMARK,
+    )
+    paper_copy_count = models.PositiveSmallIntegerField(
+        _("nombre d'exemplaires"), default=1, validators=[MinValueValidator(1)]
+    )
+    paper_mail_address = models.TextField(_("adresse d'envoi en recommandé avec AR"), blank=True)
+    hand_delivery_allowed = models.BooleanField(
+        _("dépôt en main propre contre récépissé possible"), default=False
+    )
+    hand_delivery_address = models.TextField(_("adresse de dépôt en main propre"), blank=True)
+
+    contact_email = models.EmailField(_("adresse électronique de contact"))
+    contact_details = models.TextField(_("personnes à contacter"), blank=True)
+
+    status = models.CharField(
+        _("statut"), max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT
+    )
+    published_at = models.DateTimeField(_("publié le"), null=True, blank=True, editable=False)
+    is_demo = models.BooleanField(
+        _("démonstration"),
+        default=False,
+        help_text=_("Copie de démonstration : les dossiers déposés ne sont pas instruits."),
+    )
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appel à projets")
+        verbose_name_plural = _("appels à projets")
+        ordering = ["-deadline", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deadline__gt=models.F("opens_at")),
+                name="call_deadline_after_opening",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reference} – {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("aap:call_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES
+
+    def is_open(self, when=None) -> bool:
+        when = when or timezone.now()
+        return (
+            self.status == CallStatus.PUBLISHED
+            and self.opens_at <= when
+            and is_on_time(self.deadline, when)
+        )
+
+    def phase(self, when=None) -> str:
+        """What the public reads: "upcoming", "open" or "closed" (or "draft")."""
+        when = when or timezone.now()
+        if self.status == CallStatus.DRAFT:
+            return "draft"
+        if self.status == CallStatus.PUBLISHED and when < self.opens_at:
+            return "upcoming"
+        if self.is_open(when):
+            return "open"
+        return "closed"
+
+    @property
+    def is_structure_editable(self) -> bool:
+        """Lots, criteria and documents change only before publication (equal treatment)."""
+        return self.status == CallStatus.DRAFT
+
+    @property
+    def is_text_editable(self) -> bool:
+        return self.status in (CallStatus.DRAFT, CallStatus.PUBLISHED)
+
+    def get_eligible_kinds_display(self) -> list[str]:
+        return [str(label) for code, label in OrganisationKind.choices if code in self.eligible_kinds]
+
+    def get_priority_kinds_display(self) -> list[str]:
+        return [str(label) for code, label in OrganisationKind.choices if code in self.priority_kinds]
+
+    @property
+    def total_fte(self) -> Decimal:
+        return sum((lot.fte for lot in self.lots.all()), Decimal("0"))
+
+
+class Lot(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="lots")
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    name = models.CharField(_("nom"), max_length=120, help_text=_("Par exemple : Nord Isère."))
+    territory = models.TextField(_("territoire couvert"), blank=True)
+    fte = models.DecimalField(
+        _("ETP financés"),
+        max_digits=4,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("50"))],
+    )
+    budget = models.DecimalField(
+        _("budget (€)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Laisser vide si l'appel ne fixe pas de montant."),
+    )
+
+    class Meta:
+        verbose_name = _("lot")
+        verbose_name_plural = _("lots")
+        ordering = ["call", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "name"], name="lot_unique_name_per_call")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Criterion(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    title = models.CharField(_("intitulé"), max_length=250)
+    description = models.TextField(_("précisions"), blank=True)
+    weight = models.DecimalField(
+        _("pondération (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        verbose_name = _("critère de sélection")
+        verbose_name_plural = _("critères de sélection")
+        ordering = ["call", "position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class SubCriterion(models.Model):
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="subcriteria")
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    title = models.CharField(_("intitulé"), max_length=250)
+
+    class Meta:
+        verbose_name = _("sous-critère")
+        verbose_name_plural = _("sous-critères")
+        ordering = ["criterion", "position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class ExpectedAction(models.Model):
+    """An action the call expects candidates to carry out (the seed lists eight)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="expected_actions")
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    label = models.CharField(_("action attendue"), max_length=300)
+
+    class Meta:
+        verbose_name = _("action attendue")
+        verbose_name_plural = _("actions attendues")
+        ordering = ["call", "position", "pk"]
+
+    def __str__(self):
+        return self.label
+
+
+def template_upload_to(instance, filename):
+    # Stored under a random name; the original name is kept in ``template_name``.
+    from uuid import uuid4
+
+    return f"modeles/{uuid4().hex}"
+
+
+class RequiredDocument(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="required_documents")
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    label = models.CharField(_("pièce à fournir"), max_length=250)
+    description = models.TextField(_("précisions"), blank=True)
+    mandatory = models.BooleanField(_("obligatoire"), default=True)
+    multiple = models.BooleanField(
+        _("plusieurs fichiers possibles"),
+        default=False,
+        help_text=_("Par exemple un CV par professionnel."),
+    )
+    allowed_formats = models.JSONField(_("formats acceptés"), default=list)
+    max_size_mb = models.PositiveSmallIntegerField(
+        _("taille maximale par fichier (Mo)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    template = models.FileField(
+        _("modèle à télécharger"), upload_to=template_upload_to, blank=True, max_length=200
+    )
+    template_name = models.CharField(_("nom du fichier modèle"), max_length=200, blank=True)
+    template_size = models.PositiveIntegerField(_("taille du modèle (octets)"), default=0)
+
+    class Meta:
+        verbose_name = _("pièce à fournir")
+        verbose_name_plural = _("pièces à fournir")
+        ordering = ["call", "position", "pk"]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def formats_display(self) -> str:
+        return describe_formats(self.allowed_formats)
+
+    @property
+    def max_size_bytes(self) -> int:
+        return self.max_size_mb * 1024 * 1024
+
+
+class CallStatusChange(models.Model):
+    """One row per move of a call's status: who, when, from, to, and why."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="status_changes")
+    action = models.CharField(_("action"), max_length=20, choices=CallAction.choices)
+    from_status = models.CharField(_("de"), max_length=20, choices=CallStatus.choices)
+    to_status = models.CharField(_("vers"), max_length=20, choices=CallStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("par"),
+        help_text=_("Vide quand la plateforme agit seule (clôture à la date limite)."),
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("changement de statut")
+        verbose_name_plural = _("historique des statuts")
+        ordering = ["call", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.call.reference} : {self.from_status} → {self.to_status}"
+

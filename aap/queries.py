@@ -1,0 +1,42 @@
+"""Reads of calls reused by several views: what each user may see, fetched in few queries."""
+
+from django.db.models import Count, Prefetch, Q, Sum
+
+from aap import rules
+from aap.models import Call, CallQuestion, Criterion, RequiredDocument
+
+
+def calls_visible_to(user):
+    """Instructeurs see every call, drafts included; everybody else the public ones."""
+    if rules.is_instructeur(user):
+        return Call.objects.all()
+    return Call.objects.public()
+
+
+def with_lot_summary(queryset):
+    """Annotate each call with its number of lots and total FTE (lists of calls)."""
+    return queryset.select_related("programme").annotate(
+        lot_count=Count("lots", distinct=True), fte_total=Sum("lots__fte")
+    )
+
+
+def call_page(queryset):
+    """Everything the call page shows, in a fixed number of queries."""
+    return queryset.select_related("programme").prefetch_related(
+        "lots",
+        "expected_actions",
+        Prefetch("criteria", queryset=Criterion.objects.prefetch_related("subcriteria")),
+        Prefetch("required_documents", queryset=RequiredDocument.objects.all()),
+        Prefetch(
+            "questions",
+            queryset=CallQuestion.objects.published().order_by("published_at"),
+            to_attr="published_questions",
+        ),
+    )
+
+
+def backoffice_calls():
+    return with_lot_summary(Call.objects.all()).annotate(
+        pending_questions=Count("questions", filter=Q(questions__published_at__isnull=True),
+                                distinct=True)
+    )

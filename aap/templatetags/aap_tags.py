@@ -1,0 +1,98 @@
+"""Template helpers: text typed in the back-office, French durations, badges."""
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+_BULLETS = ("- ", "• ", "* ")
+
+
+@register.filter
+def rich_text(value: str | None):
+    """Paragraphs separated by blank lines; lines starting with "- " become a list.
+
+    Everything is escaped first: text typed by staff or candidates never becomes markup.
+    """
+    if not value:
+        return ""
+    html = []
+    for block in value.replace("\r\n", "\n").split("\n\n"):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        paragraph, items = [], []
+
+        def flush_paragraph():
+            if paragraph:
+                html.append("<p>" + "<br>".join(escape(line) for line in paragraph) + "</p>")
+                paragraph.clear()
+
+        def flush_items():
+            if items:
+                html.append("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>")
+                items.clear()
+
+        for line in lines:
+            if line.startswith(_BULLETS):
+                flush_paragraph()
+                items.append(line[2:].strip())
+            else:
+                flush_items()
+                paragraph.append(line)
+        flush_paragraph()
+        flush_items()
+    return mark_safe("\n".join(html))  # noqa: S308 - every piece was escaped above
+
+
+def remaining_text(deadline: dt.datetime, now: dt.datetime | None = None) -> str:
+    """"12 jours et 3 heures", "5 heures et 20 minutes", "moins d'une minute"."""
+    now = now or timezone.now()
+    seconds = int((deadline - now).total_seconds())
+    if seconds <= 0:
+        return _("délai écoulé")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)d jour", "%(n)d jours", days) % {"n": days})
+    if hours and days < 7:
+        parts.append(ngettext("%(n)d heure", "%(n)d heures", hours) % {"n": hours})
+    if minutes and not days:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+    if not parts:
+        return _("moins d'une minute")
+    return _(" et ").join(parts)
+
+
+@register.simple_tag
+def time_left(deadline):
+    return remaining_text(deadline)
+
+
+@register.filter
+def fte(value):
+    """0.50 → "0,5"."""
+    if value is None:
+        return ""
+    text = f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
+    return text.replace(".", ",")
+
+
+PHASE_BADGES = {
+    "open": ("text-bg-success", _("Ouvert")),
+    "upcoming": ("text-bg-info", _("À venir")),
+    "closed": ("text-bg-secondary", _("Clos")),
+    "draft": ("text-bg-warning", _("Brouillon")),
+}
+
+
+@register.inclusion_tag("aap/partials/_phase_badge.html")
+def phase_badge(call):
+    css, label = PHASE_BADGES[call.phase()]
+    return {"css": css, "label": label}

@@ -1,0 +1,114 @@
+"""Checking an uploaded file: its extension and its content must name the same format.
+
+libmagic reads the content; an office file that libmagic only sees as a ZIP archive
+is recognised by the parts every such file must carry. Used for the templates staff
+upload here and for the candidates' documents.
+"""
+
+import re
+import unicodedata
+import zipfile
+from pathlib import PurePath
+
+import magic
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from aap.documents import FORMAT_SPECS, DocumentFormat, describe_formats, format_for_extension
+
+# OOXML and OpenDocument files are ZIP archives told apart by their parts.
+_ZIP_MIMES = {"application/zip", "application/x-zip-compressed", "application/octet-stream"}
+_OPENDOCUMENT_MIMETYPES = {
+    b"application/vnd.oasis.opendocument.text": DocumentFormat.ODT,
+    b"application/vnd.oasis.opendocument.spreadsheet": DocumentFormat.ODS,
+}
+
+
+def _format_from_zip(handle) -> str | None:
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                return _OPENDOCUMENT_MIMETYPES.get(archive.read("mimetype").strip())
+            if "[Content_Types].xml" in names:
+                if "word/document.xml" in names:
+                    return DocumentFormat.DOCX
+                if "xl/workbook.xml" in names:
+                    return DocumentFormat.XLSX
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return None
+    return None
+
+
+def sniff_format(uploaded) -> str | None:
+    """The format code the content of ``uploaded`` really has, or None."""
+    uploaded.seek(0)
+    if hasattr(uploaded, "temporary_file_path"):
+        mime = magic.from_file(uploaded.temporary_file_path(), mime=True)
+    else:
+        # In-memory uploads are small (Django spools larger ones to disk).
+        mime = magic.from_buffer(uploaded.read(), mime=True)
+    uploaded.seek(0)
+    for code, spec in FORMAT_SPECS.items():
+        if mime in spec.mime_types:
+            return code
+    if mime in _ZIP_MIMES:
+        found = _format_from_zip(uploaded)
+        uploaded.seek(0)
+        return found
+    return None
+
+
+def check_upload(uploaded, *, allowed_formats, max_bytes: int) -> str:
+    """Return the file's format code, or raise a ``ValidationError`` in French."""
+    name = PurePath(uploaded.name or "").name
+    if uploaded.size == 0:
+        raise ValidationError(_("Le fichier « %(name)s » est vide.") % {"name": name}, code="empty")
+    if uploaded.size > max_bytes:
+        raise ValidationError(
+            _("Le fichier « %(name)s » pèse %(size)s : la taille maximale est de %(max)s.")
+            % {"name": name, "size": filesizeformat(uploaded.size), "max": filesizeformat(max_bytes)},
+            code="too_large",
+        )
+    allowed = describe_formats(allowed_formats)
+    by_extension = format_for_extension(PurePath(name).suffix)
+    if by_extension not in allowed_formats:
+        raise ValidationError(
+            _("Le format du fichier « %(name)s » n'est pas accepté ici. Formats acceptés : %(allowed)s.")
+            % {"name": name, "allowed": allowed},
+            code="extension",
+        )
+    by_content = sniff_format(uploaded)
+    if by_content != by_extension:
+        raise ValidationError(
+            _(
+                "Le contenu du fichier « %(name)s » ne correspond pas à son extension "
+                "(le fichier est peut-être endommagé ou renommé). Formats acceptés : %(allowed)s."
+            )
+            % {"name": name, "allowed": allowed},
+            code="content",
+        )
+    return by_content
+
+
+_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+
+
+def clean_filename(name: str, *, max_length: int = 150) -> str:
+    """A name safe to show and to offer for download; files are stored under random keys.
+
+    Keeps letters with accents, drops directories, control and reserved characters,
+    leading dots, and shortens long names while keeping the extension.
+    """
+    name = unicodedata.normalize("NFC", PurePath(name.replace("\\", "/")).name)
+    # Invisible format characters (such as right-to-left overrides) disguise extensions.
+    name = "".join(char for char in name if unicodedata.category(char) != "Cf")
+    name = _UNSAFE_NAME_CHARS.sub("_", name)
+    name = " ".join(name.split()).lstrip(". ")
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    extension = extension[:10].lower()
+    stem = stem[: max_length - len(extension) - 1].rstrip(" ._") or "fichier"
+    return f"{stem}.{extension}" if extension else stem

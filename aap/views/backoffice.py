@@ -1,0 +1,295 @@
+"""The Service IVE's back-office for calls: create, edit, preview, publish, answer."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
+
+from aap import queries, rules, services
+from aap.exceptions import DomainError
+from aap.forms import (
+    AnswerForm,
+    CallForm,
+    CriterionFormSet,
+    ExpectedActionFormSet,
+    LotFormSet,
+    ReopenForm,
+    RequiredDocumentFormSet,
+    TransitionForm,
+)
+from aap.models import Call, CallQuestion
+from aap.permissions import ObjectRuleMixin, RuleMixin
+from aap.states import CallAction
+
+
+class StaffMixin(RuleMixin):
+    rule = staticmethod(rules.can_manage_call)
+
+
+class StaffCallMixin(ObjectRuleMixin):
+    rule = staticmethod(rules.can_manage_call)
+    model = Call
+    context_object_name = "call"
+
+    def get_queryset(self):
+        return queries.calls_visible_to(self.request.user)
+
+
+class CallListView(StaffMixin, ListView):
+    template_name = "aap/backoffice/call_list.html"
+    context_object_name = "calls"
+
+    def get_queryset(self):
+        return queries.backoffice_calls().order_by("-year", "-deadline")
+
+
+class CallCreateView(StaffMixin, CreateView):
+    form_class = CallForm
+    template_name = "aap/backoffice/call_form.html"
+
+    def form_valid(self, form):
+        form.instance.slug = form.cleaned_data["slug"]
+        self.object = form.save()
+        messages.success(
+            self.request,
+            _("L'appel à projets est créé en brouillon. Ajoutez ses lots, critères et pièces."),
+        )
+        return redirect("aap:backoffice_call", pk=self.object.pk)
+
+
+class CallDetailView(StaffCallMixin, DetailView):
+    template_name = "aap/backoffice/call_detail.html"
+
+    def get_queryset(self):
+        return queries.call_page(super().get_queryset()).prefetch_related(
+            "status_changes__by"
+        )
+
+    def get_context_data(self, **kwargs):
+        call = self.object
+        return super().get_context_data(
+            actions=[CallAction(action) for action in services.available_actions(call)],
+            problems=services.call_problems(call) if call.status == "draft" else [],
+            pending_questions=call.questions.pending().count(),
+            **kwargs,
+        )
+
+
+class CallUpdateView(StaffCallMixin, UpdateView):
+    form_class = CallForm
+    template_name = "aap/backoffice/call_form.html"
+
+    def get(self, request, *args, **kwargs):
+        if not self.get_object().is_text_editable:
+            return self._refuse()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not self.get_object().is_text_editable:
+            return self._refuse()
+        return super().post(request, *args, **kwargs)
+
+    def _refuse(self):
+        messages.error(
+            self.request, _("Cet appel à projets n'est plus modifiable dans son statut actuel.")
+        )
+        return redirect("aap:backoffice_call", pk=self.get_object().pk)
+
+    def form_valid(self, form):
+        form.instance.slug = form.cleaned_data["slug"]
+        self.object = form.save()
+        messages.success(self.request, _("Les modifications sont enregistrées."))
+        return redirect("aap:backoffice_call", pk=self.object.pk)
+
+
+class CallPartView(StaffCallMixin, DetailView):
+    """Edit one list of a call (lots, criteria, actions, documents) with a formset."""
+
+    template_name = "aap/backoffice/call_part.html"
+    formset_class = None
+    title = ""
+    intro = ""
+
+    def get_formset(self, data=None, files=None):
+        return self.formset_class(data, files, instance=self.object, prefix="items")
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(formset=self.get_formset()))
+
+    def post(self, request, *args, **kwargs):
+        self.object = call = self.get_object()
+        if not call.is_structure_editable:
+            messages.error(
+                request,
+                _(
+                    "L'appel à projets est publié : ses lots, critères et pièces ne changent plus, "
+                    "pour que tous les candidats soient traités de la même façon."
+                ),
+            )
+            return redirect(request.path)
+        formset = self.get_formset(request.POST, request.FILES)
+        if not formset.is_valid():
+            messages.error(request, _("Le formulaire contient des erreurs : corrigez-les."))
+            return self.render_to_response(self.get_context_data(formset=formset), status=400)
+        with transaction.atomic():
+            formset.save()
+        messages.success(request, _("Les modifications sont enregistrées."))
+        return redirect(request.path)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, intro=self.intro, **kwargs)
+
+
+class CallLotsView(CallPartView):
+    formset_class = LotFormSet
+    title = gettext_lazy("Lots")
+    intro = gettext_lazy("Chaque lot est financé séparément : un territoire, ses ETP, son budget.")
+
+
+class CallCriteriaView(CallPartView):
+    formset_class = CriterionFormSet
+    title = gettext_lazy("Critères de sélection")
+    intro = gettext_lazy(
+        "Les pondérations, fixées par le Département, s'additionnent pour faire 100 %."
+    )
+
+
+class CallActionsView(CallPartView):
+    formset_class = ExpectedActionFormSet
+    title = gettext_lazy("Actions attendues")
+    intro = gettext_lazy("Les actions que l'appel attend des porteurs de projet.")
+
+
+class CallDocumentsView(CallPartView):
+    formset_class = RequiredDocumentFormSet
+    title = gettext_lazy("Pièces à fournir")
+    intro = gettext_lazy(
+        "Pour chaque pièce : obligatoire ou non, un ou plusieurs fichiers, formats acceptés, "
+        "taille maximale et, si besoin, un modèle à télécharger."
+    )
+
+
+class CallTransitionView(StaffCallMixin, DetailView):
+    """Confirm one move of the call's status, with a note for the history."""
+
+    template_name = "aap/backoffice/call_transition.html"
+
+    def get_action(self):
+        try:
+            action = CallAction(self.kwargs["action"])
+        except ValueError:
+            raise Http404 from None
+        if action not in services.SIMPLE_ACTIONS:
+            raise Http404
+        return action
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(form=TransitionForm()))
+
+    def post(self, request, *args, **kwargs):
+        self.object = call = self.get_object()
+        action = self.get_action()
+        form = TransitionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.SIMPLE_ACTIONS[action](
+                    call, by=request.user, note=form.cleaned_data["note"]
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+                for problem in error.problems:
+                    form.add_error(None, problem)
+            else:
+                messages.success(
+                    request,
+                    _("Action effectuée : %(action)s. Nouveau statut : %(status)s.")
+                    % {"action": action.label, "status": call.get_status_display()},
+                )
+                return redirect("aap:backoffice_call", pk=call.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs):
+        action = self.get_action()
+        return super().get_context_data(
+            action=action,
+            allowed=action in services.available_actions(self.object),
+            problems=services.call_problems(self.object) if action == CallAction.PUBLISH else [],
+            **kwargs,
+        )
+
+
+class CallReopenView(StaffCallMixin, DetailView):
+    template_name = "aap/backoffice/call_reopen.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(form=ReopenForm()))
+
+    def post(self, request, *args, **kwargs):
+        self.object = call = self.get_object()
+        form = ReopenForm(request.POST)
+        if form.is_valid():
+            try:
+                services.reopen_call(
+                    call,
+                    by=request.user,
+                    deadline=form.cleaned_data["deadline"],
+                    note=form.cleaned_data["note"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Le dépôt des dossiers est rouvert."))
+                return redirect("aap:backoffice_call", pk=call.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class QuestionListView(StaffCallMixin, DetailView):
+    template_name = "aap/backoffice/question_list.html"
+
+    def get_context_data(self, **kwargs):
+        questions = self.object.questions.select_related("asked_by", "answered_by")
+        return super().get_context_data(questions=questions, **kwargs)
+
+
+class AnswerQuestionView(ObjectRuleMixin, FormView):
+    rule = staticmethod(rules.can_manage_call)
+    form_class = AnswerForm
+    template_name = "aap/backoffice/answer_question.html"
+
+    def get_object(self, queryset=None):
+        if not hasattr(self, "_question"):
+            self._question = get_object_or_404(
+                CallQuestion.objects.select_related("call", "asked_by"), pk=self.kwargs["pk"]
+            )
+        return self._question
+
+    def get_rule_object(self):
+        return self.get_object().call
+
+    def get_initial(self):
+        question = self.get_object()
+        return {
+            "public_question": question.public_question or question.question,
+            "answer": question.answer,
+        }
+
+    def get_context_data(self, **kwargs):
+        question = self.get_object()
+        return super().get_context_data(question=question, call=question.call, **kwargs)
+
+    def form_valid(self, form):
+        question = self.get_object()
+        try:
+            services.answer_question(question, by=self.request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        messages.success(self.request, _("La réponse est publiée sur la page de l'appel."))
+        return redirect(reverse("aap:backoffice_questions", kwargs={"pk": question.call_id}))

@@ -1,0 +1,130 @@
+"""Pages every visitor reads: the calls, their PDF, their templates, their answers."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, FormView, TemplateView
+
+from aap import queries, rules, services
+from aap.exceptions import DomainError
+from aap.forms import AskQuestionForm
+from aap.models import Call, RequiredDocument
+from aap.pdf import render_pdf
+from aap.permissions import PublicMixin, RuleMixin
+from aap.states import CallStatus
+
+
+class HomeView(PublicMixin, TemplateView):
+    template_name = "aap/home.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        calls = queries.with_lot_summary(Call.objects.open_at(now)).order_by("deadline")
+        return super().get_context_data(open_calls=calls, now=now, **kwargs)
+
+
+class CallListView(PublicMixin, TemplateView):
+    template_name = "aap/call_list.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        base = queries.with_lot_summary(Call.objects.all())
+        return super().get_context_data(
+            open_calls=base.open_at(now).order_by("deadline"),
+            upcoming_calls=base.upcoming_at(now).order_by("opens_at"),
+            closed_calls=base.closed_at(now).order_by("-deadline")[:50],
+            now=now,
+            **kwargs,
+        )
+
+
+class CallMixin(PublicMixin):
+    """A call the visitor may see, by its slug (drafts are visible to instructeurs only)."""
+
+    def get_call_queryset(self):
+        return queries.calls_visible_to(self.request.user)
+
+    def get_call(self):
+        if not hasattr(self, "_call"):
+            self._call = get_object_or_404(self.get_call_queryset(), slug=self.kwargs["slug"])
+        return self._call
+
+
+class CallDetailView(CallMixin, DetailView):
+    template_name = "aap/call_detail.html"
+    context_object_name = "call"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            queries.call_page(self.get_call_queryset()), slug=self.kwargs["slug"]
+        )
+
+    def get_context_data(self, **kwargs):
+        call = self.object
+        return super().get_context_data(
+            now=timezone.now(),
+            is_preview=call.status == CallStatus.DRAFT,
+            can_ask=rules.can_ask_question(self.request.user, call),
+            ask_form=AskQuestionForm(),
+            can_manage=rules.can_manage_call(self.request.user, call),
+            **kwargs,
+        )
+
+
+class CallPdfView(CallMixin, View):
+    def get(self, request, slug):
+        call = get_object_or_404(queries.call_page(self.get_call_queryset()), slug=slug)
+        pdf = render_pdf("aap/pdf/call.html", {"call": call, "now": timezone.now()})
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{call.reference}.pdf"'
+        return response
+
+
+class TemplateDownloadView(CallMixin, View):
+    """The blank template of a required document, offered as a download."""
+
+    def get(self, request, slug, pk):
+        document = get_object_or_404(
+            RequiredDocument.objects.filter(call__in=self.get_call_queryset()),
+            call__slug=slug,
+            pk=pk,
+        )
+        if not document.template:
+            raise Http404
+        response = FileResponse(
+            document.template.open("rb"), as_attachment=True, filename=document.template_name
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class AskQuestionView(RuleMixin, FormView):
+    """A signed-in candidate asks about a call; the answer will be published for all."""
+
+    rule = staticmethod(rules.can_ask_question)
+    form_class = AskQuestionForm
+    template_name = "aap/ask_question.html"
+
+    def get_rule_object(self):
+        if not hasattr(self, "call"):
+            self.call = get_object_or_404(Call.objects.public(), slug=self.kwargs["slug"])
+        return self.call
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(call=self.call, **kwargs)
+
+    def form_valid(self, form):
+        call = self.call
+        try:
+            services.ask_question(call, by=self.request.user, text=form.cleaned_data["question"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Votre question est transmise au Service IVE. La réponse sera publiée sur cette page."),
+        )
+        return redirect(f"{call.get_absolute_url()}#questions")

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from aap.views.health import healthz
+
+admin.site.site_header = "Appels à projets – administration"
+admin.site.site_title = "Administration"
+
+urlpatterns = [
+    path("", include("aap.urls")),
+    path("compte/", include("aap.accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
