@@ -35,9 +35,7 @@ FORMAT_SPECS: dict[str, FormatSpec] = {
         (".xlsx",),
         ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
     ),
-    DocumentFormat.ODS: FormatSpec(
-        (".ods",), ("application/vnd.oasis.opendocument.spreadsheet",)
-    ),
+    DocumentFormat.ODS: FormatSpec((".ods",), ("application/vnd.oasis.opendocument.spreadsheet",)),
 }
 
 
@@ -50,5 +48,5 @@ def format_for_extension(extension: str) -> str | None:
 
 
 def describe_formats(codes) -> str:
-    """"PDF, Word (DOCX)" for a list of format codes, in the catalogue's order."""
+    """ "PDF, Word (DOCX)" for a list of format codes, in the catalogue's order."""
     return ", ".join(str(label) for code, label in DocumentFormat.choices if code in codes)

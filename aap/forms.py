@@ -134,10 +134,14 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
             )
         }
         help_texts = {
-            "context": _("Paragraphes séparés par une ligne vide ; une ligne commençant par « - » "
-                         "devient un élément de liste."),
-            "slug": _("Dernière partie de l'adresse de la page publique. Laisser vide pour la "
-                      "déduire de la référence."),
+            "context": _(
+                "Paragraphes séparés par une ligne vide ; une ligne commençant par « - » "
+                "devient un élément de liste."
+            ),
+            "slug": _(
+                "Dernière partie de l'adresse de la page publique. Laisser vide pour la "
+                "déduire de la référence."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
@@ -156,10 +160,16 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
             Fieldset(
                 _("Identification"),
                 "programme",
-                Div(Div("title", css_class="col-md-8"), Div("year", css_class="col-md-4"),
-                    css_class="row"),
-                Div(Div("reference", css_class="col-md-6"), Div("slug", css_class="col-md-6"),
-                    css_class="row"),
+                Div(
+                    Div("title", css_class="col-md-8"),
+                    Div("year", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                Div(
+                    Div("reference", css_class="col-md-6"),
+                    Div("slug", css_class="col-md-6"),
+                    css_class="row",
+                ),
                 "authority",
                 "summary",
             ),
@@ -170,7 +180,8 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
                 "actions_intro",
                 HTML(
                     "<p class='form-text'>"
-                    + str(_("Les actions attendues se saisissent dans l'onglet « Actions ».")) + "</p>"
+                    + str(_("Les actions attendues se saisissent dans l'onglet « Actions »."))
+                    + "</p>"
                 ),
                 "actions_note",
                 "selection_intro",
@@ -192,8 +203,11 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
                 "dossier_contents",
                 "submission_terms",
                 "paper_copy_required",
-                Div(Div("paper_copy_rule", css_class="col-md-8"),
-                    Div("paper_copy_count", css_class="col-md-4"), css_class="row"),
+                Div(
+                    Div("paper_copy_rule", css_class="col-md-8"),
+                    Div("paper_copy_count", css_class="col-md-4"),
+                    css_class="row",
+                ),
                 "paper_mail_address",
                 "hand_delivery_allowed",
                 "hand_delivery_address",
@@ -227,15 +241,19 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
                 "paper_mail_address", _("Indiquez où envoyer ou déposer l'exemplaire papier.")
             )
         if cleaned.get("hand_delivery_allowed") and not cleaned.get("hand_delivery_address"):
-            self.add_error("hand_delivery_address", _("Indiquez l'adresse du dépôt en main propre."))
+            self.add_error(
+                "hand_delivery_address", _("Indiquez l'adresse du dépôt en main propre.")
+            )
         deadline = self.clean_deadline_parts()
         opens_on = cleaned.get("opens_on")
         if deadline is not None and opens_on is not None:
             opens_at = local_datetime(opens_on, dt.time(0, 0))
             if deadline <= opens_at:
                 self.add_error("deadline_date", _("La date limite doit suivre le lancement."))
-            elif self.instance.pk and self.instance.status == "published" and (
-                deadline < self.instance.deadline
+            elif (
+                self.instance.pk
+                and self.instance.status == "published"
+                and (deadline < self.instance.deadline)
             ):
                 self.add_error(
                     "deadline_date",
@@ -296,7 +314,7 @@ class CriterionForm(forms.ModelForm):
                         sub.save(update_fields=["title", "position"])
                 else:
                     criterion.subcriteria.create(title=title, position=position)
-            for sub in existing[len(titles):]:
+            for sub in existing[len(titles) :]:
                 sub.delete()
         return criterion
 

@@ -37,6 +37,7 @@ def call_page(queryset):
 
 def backoffice_calls():
     return with_lot_summary(Call.objects.all()).annotate(
-        pending_questions=Count("questions", filter=Q(questions__published_at__isnull=True),
-                                distinct=True)
+        pending_questions=Count(
+            "questions", filter=Q(questions__published_at__isnull=True), distinct=True
+        )
     )

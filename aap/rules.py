@@ -12,8 +12,10 @@ def is_authenticated(user, obj=None) -> bool:
 
 
 def is_instructeur(user, obj=None) -> bool:
-    return user.is_authenticated and user.is_active and (
-        user.is_superuser or user.has_role(Role.INSTRUCTEUR)
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.has_role(Role.INSTRUCTEUR))
     )
 
 

@@ -53,7 +53,8 @@ def call_problems(call: Call, *, when=None) -> list[str]:
         for criterion in criteria:
             if not criterion.subcriteria.all():
                 problems.append(
-                    _("Le critère « %(title)s » n'a pas de sous-critère.") % {"title": criterion.title}
+                    _("Le critère « %(title)s » n'a pas de sous-critère.")
+                    % {"title": criterion.title}
                 )
     if not call.required_documents.exists():
         problems.append(_("Indiquez les pièces à fournir."))
@@ -84,7 +85,9 @@ def transition_call(
 def publish_call(call: Call, *, by: User, note: str = "") -> Call:
     def check(row):
         if problems := call_problems(row):
-            raise CallNotReady(_("L'appel à projets ne peut pas encore être publié."), problems=problems)
+            raise CallNotReady(
+                _("L'appel à projets ne peut pas encore être publié."), problems=problems
+            )
 
     updates = {"published_at": call.published_at or timezone.now()}
     return transition_call(call, CallAction.PUBLISH, by=by, note=note, updates=updates, check=check)

@@ -68,14 +68,20 @@ def check_upload(uploaded, *, allowed_formats, max_bytes: int) -> str:
     if uploaded.size > max_bytes:
         raise ValidationError(
             _("Le fichier « %(name)s » pèse %(size)s : la taille maximale est de %(max)s.")
-            % {"name": name, "size": filesizeformat(uploaded.size), "max": filesizeformat(max_bytes)},
+            % {
+                "name": name,
+                "size": filesizeformat(uploaded.size),
+                "max": filesizeformat(max_bytes),
+            },
             code="too_large",
         )
     allowed = describe_formats(allowed_formats)
     by_extension = format_for_extension(PurePath(name).suffix)
     if by_extension not in allowed_formats:
         raise ValidationError(
-            _("Le format du fichier « %(name)s » n'est pas accepté ici. Formats acceptés : %(allowed)s.")
+            _(
+                "Le format du fichier « %(name)s » n'est pas accepté ici. Formats acceptés : %(allowed)s."
+            )
             % {"name": name, "allowed": allowed},
             code="extension",
         )

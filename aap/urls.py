@@ -24,7 +24,9 @@ urlpatterns = [
         backoffice.CallUpdateView.as_view(),
         name="backoffice_edit",
     ),
-    path("gestion/appels/<int:pk>/lots/", backoffice.CallLotsView.as_view(), name="backoffice_lots"),
+    path(
+        "gestion/appels/<int:pk>/lots/", backoffice.CallLotsView.as_view(), name="backoffice_lots"
+    ),
     path(
         "gestion/appels/<int:pk>/criteres/",
         backoffice.CallCriteriaView.as_view(),

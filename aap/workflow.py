@@ -29,7 +29,10 @@ class Workflow:
         except KeyError:
             raise TransitionNotAllowed(
                 _("L'action « %(action)s » n'est pas possible quand le statut est « %(status)s ».")
-                % {"action": self._label(self.actions, action), "status": self._label(self.statuses, status)}
+                % {
+                    "action": self._label(self.actions, action),
+                    "status": self._label(self.statuses, status),
+                }
             ) from None
 
     def apply(

@@ -197,8 +197,10 @@ REQUIRED_DOCUMENTS = [
         "multiple": False,
         "allowed_formats": ["pdf", "docx", "odt"],
         "max_size_mb": 10,
-        "template": ("Dossier de demande de financement - AAP 2024 FCS.docx",
-                     modeles.funding_request_docx),
+        "template": (
+            "Dossier de demande de financement - AAP 2024 FCS.docx",
+            modeles.funding_request_docx,
+        ),
     },
     {
         "label": "Budgets prévisionnels de l'action et de la structure",
@@ -234,14 +236,40 @@ REQUIRED_DOCUMENTS = [
 DEMO_PASSWORD = "demo-isere-2024"
 
 ACCOUNTS = [
-    {"email": "admin@demo.example", "first_name": "Alice", "last_name": "Administratrice",
-     "roles": [], "superuser": True, "job_title": "Administratrice de la plateforme"},
-    {"email": "instructeur@demo.example", "first_name": "Inès", "last_name": "Instructrice",
-     "roles": ["instructeur"], "job_title": "Chargée de mission, Service IVE"},
-    {"email": "evaluateur@demo.example", "first_name": "Étienne", "last_name": "Évaluateur",
-     "roles": ["evaluateur"], "job_title": "Chargé de mission insertion, Service IVE"},
-    {"email": "ddets@demo.example", "first_name": "Denis", "last_name": "Lecteur",
-     "roles": ["lecteur DDETS"], "job_title": "Pôle emploi-insertion sociale, DDETS de l'Isère"},
-    {"email": "candidat@demo.example", "first_name": "Camille", "last_name": "Candidate",
-     "roles": ["candidat"], "job_title": "Facilitatrice clauses sociales"},
+    {
+        "email": "admin@demo.example",
+        "first_name": "Alice",
+        "last_name": "Administratrice",
+        "roles": [],
+        "superuser": True,
+        "job_title": "Administratrice de la plateforme",
+    },
+    {
+        "email": "instructeur@demo.example",
+        "first_name": "Inès",
+        "last_name": "Instructrice",
+        "roles": ["instructeur"],
+        "job_title": "Chargée de mission, Service IVE",
+    },
+    {
+        "email": "evaluateur@demo.example",
+        "first_name": "Étienne",
+        "last_name": "Évaluateur",
+        "roles": ["evaluateur"],
+        "job_title": "Chargé de mission insertion, Service IVE",
+    },
+    {
+        "email": "ddets@demo.example",
+        "first_name": "Denis",
+        "last_name": "Lecteur",
+        "roles": ["lecteur DDETS"],
+        "job_title": "Pôle emploi-insertion sociale, DDETS de l'Isère",
+    },
+    {
+        "email": "candidat@demo.example",
+        "first_name": "Camille",
+        "last_name": "Candidate",
+        "roles": ["candidat"],
+        "job_title": "Facilitatrice clauses sociales",
+    },
 ]

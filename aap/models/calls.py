@@ -106,10 +106,10 @@ class Call(models.Model):
     )
     selection_intro = models.TextField(_("introduction des critères de sélection"), blank=True)
     eligibility = models.TextField(_("structures visées"), blank=True)
-    eligible_kinds = models.JSONField(
-        _("types de structures éligibles"), default=list, blank=True
+    eligible_kinds = models.JSONField(_("types de structures éligibles"), default=list, blank=True)
+    priority_kinds = models.JSONField(
+        _("types de structures prioritaires"), default=list, blank=True
     )
-    priority_kinds = models.JSONField(_("types de structures prioritaires"), default=list, blank=True)
     partnership_terms = models.TextField(_("formalisation du partenariat et durée"), blank=True)
     funding_terms = models.TextField(_("financements apportés"), blank=True)
     dossier_contents = models.TextField(_("constitution du dossier"), blank=True)
@@ -205,10 +205,14 @@ class Call(models.Model):
         return self.status in (CallStatus.DRAFT, CallStatus.PUBLISHED)
 
     def get_eligible_kinds_display(self) -> list[str]:
-        return [str(label) for code, label in OrganisationKind.choices if code in self.eligible_kinds]
+        return [
+            str(label) for code, label in OrganisationKind.choices if code in self.eligible_kinds
+        ]
 
     def get_priority_kinds_display(self) -> list[str]:
-        return [str(label) for code, label in OrganisationKind.choices if code in self.priority_kinds]
+        return [
+            str(label) for code, label in OrganisationKind.choices if code in self.priority_kinds
+        ]
 
     @property
     def total_fte(self) -> Decimal:
@@ -372,4 +376,3 @@ class CallStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.call.reference} : {self.from_status} → {self.to_status}"
-

@@ -1,6 +1,7 @@
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractUser, UserManager as BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -88,4 +89,6 @@ class User(AbstractUser):
     @property
     def is_platform_staff(self) -> bool:
         """Département or State staff: anyone with a role other than candidat."""
-        return self.is_superuser or any(self.has_role(role) for role in Role if role != Role.CANDIDAT)
+        return self.is_superuser or any(
+            self.has_role(role) for role in Role if role != Role.CANDIDAT
+        )

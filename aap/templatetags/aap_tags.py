@@ -1,6 +1,7 @@
 """Template helpers: text typed in the back-office, French durations, badges."""
 
 import datetime as dt
+from itertools import groupby
 
 from django import template
 from django.utils import timezone
@@ -25,32 +26,19 @@ def rich_text(value: str | None):
     html = []
     for block in value.replace("\r\n", "\n").split("\n\n"):
         lines = [line.strip() for line in block.split("\n") if line.strip()]
-        paragraph, items = [], []
-
-        def flush_paragraph():
-            if paragraph:
-                html.append("<p>" + "<br>".join(escape(line) for line in paragraph) + "</p>")
-                paragraph.clear()
-
-        def flush_items():
-            if items:
-                html.append("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>")
-                items.clear()
-
-        for line in lines:
-            if line.startswith(_BULLETS):
-                flush_paragraph()
-                items.append(line[2:].strip())
+        # Consecutive lines of the same kind (bullet or not) form one list or paragraph.
+        for is_item, group in groupby(lines, key=lambda line: line.startswith(_BULLETS)):
+            group = list(group)
+            if is_item:
+                items = "".join(f"<li>{escape(line[2:].strip())}</li>" for line in group)
+                html.append(f"<ul>{items}</ul>")
             else:
-                flush_items()
-                paragraph.append(line)
-        flush_paragraph()
-        flush_items()
-    return mark_safe("\n".join(html))  # noqa: S308 - every piece was escaped above
+                html.append("<p>" + "<br>".join(escape(line) for line in group) + "</p>")
+    return mark_safe("\n".join(html))
 
 
 def remaining_text(deadline: dt.datetime, now: dt.datetime | None = None) -> str:
-    """"12 jours et 3 heures", "5 heures et 20 minutes", "moins d'une minute"."""
+    """ "12 jours et 3 heures", "5 heures et 20 minutes", "moins d'une minute"."""
     now = now or timezone.now()
     seconds = int((deadline - now).total_seconds())
     if seconds <= 0:

@@ -65,9 +65,7 @@ class CallDetailView(StaffCallMixin, DetailView):
     template_name = "aap/backoffice/call_detail.html"
 
     def get_queryset(self):
-        return queries.call_page(super().get_queryset()).prefetch_related(
-            "status_changes__by"
-        )
+        return queries.call_page(super().get_queryset()).prefetch_related("status_changes__by")
 
     def get_context_data(self, **kwargs):
         call = self.object

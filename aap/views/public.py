@@ -125,6 +125,8 @@ class AskQuestionView(RuleMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            _("Votre question est transmise au Service IVE. La réponse sera publiée sur cette page."),
+            _(
+                "Votre question est transmise au Service IVE. La réponse sera publiée sur cette page."
+            ),
         )
         return redirect(f"{call.get_absolute_url()}#questions")

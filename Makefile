@@ -1,0 +1,86 @@
+# Two commands on a fresh machine: `make run` serves the platform, `make test` checks it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the tests need: a browser, PDF tools, WeasyPrint's libraries, libmagic.
+DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
+	libharfbuzz-subset0 libmagic1
+# The embedded default: SQLite and a file-system Celery transport under var/.
+RUN_ENV := DEBUG=true
+TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
+
+.PHONY: help run test lint fmt bench vendor lock system-deps services clean
+
+help:
+	@echo "make run    - install, migrate, load the demo data and serve http://127.0.0.1:8000"
+	@echo "make test   - install what the tests need, then ruff, migrations check and pytest"
+	@echo "make bench  - run the benchmarks of bench/ and print their figures"
+	@echo "make fmt    - format the code with ruff"
+	@echo "make lock   - recompute requirements/*.txt from pyproject.toml"
+	@echo "make vendor - refresh static/vendor from the npm registry (package.json)"
+
+$(STAMP): requirements/dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	touch $(STAMP)
+
+run: $(STAMP) system-deps
+	mkdir -p var
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py load_demo
+	@echo ""
+	@echo "  Plateforme : http://127.0.0.1:8000  (Ctrl-C arrête le serveur, le worker et beat)"
+	@echo ""
+	$(RUN_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+test: $(STAMP) system-deps services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) system-deps services
+	$(BIN)/python -m bench
+
+# Installs the Debian packages that are missing (root, or sudo without a password).
+system-deps:
+	@missing=""; for pkg in $(DEBIAN_PACKAGES); do \
+		dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+		|| { echo "Could not install:$$missing (run as root or install them by hand)"; exit 1; }; \
+	fi
+
+# PostgreSQL and Redis on 127.0.0.1: started if they are not answering.
+services: $(STAMP)
+	@$(BIN)/python tests/ensure_services.py
+
+vendor:
+	npm install --no-audit --no-fund
+	mkdir -p static/vendor/bootstrap static/vendor/htmx
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   node_modules/bootstrap/LICENSE static/vendor/bootstrap/
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE static/vendor/htmx/
+
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe -o requirements/prod.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --extra dev -o requirements/dev.txt pyproject.toml
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

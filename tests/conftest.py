@@ -1,0 +1,69 @@
+import os
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from aap.roles import Role
+from tests.factories import PASSWORD, UserFactory, ready_call
+
+# Playwright's sync API runs an event loop in the test thread; Django's live server
+# and ORM calls from the test are still synchronous. Test process only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def candidate(db):
+    return UserFactory(email="camille@epci-exemple.test", roles=[Role.CANDIDAT])
+
+
+@pytest.fixture
+def other_candidate(db):
+    return UserFactory(email="olivier@gip-exemple.test", roles=[Role.CANDIDAT])
+
+
+@pytest.fixture
+def instructeur(db):
+    return UserFactory(email="ines@isere.test", roles=[Role.INSTRUCTEUR])
+
+
+@pytest.fixture
+def evaluator(db):
+    return UserFactory(email="etienne@isere.test", roles=[Role.EVALUATEUR])
+
+
+@pytest.fixture
+def ddets_reader(db):
+    return UserFactory(email="denis@ddets.test", roles=[Role.LECTEUR_DDETS])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(email="alice@isere.test", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def anonymous():
+    return AnonymousUser()
+
+
+@pytest.fixture
+def open_call(db):
+    return ready_call()
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)``: a test client logged in as ``user`` (None: anonymous)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
