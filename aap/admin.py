@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,14 @@ from aap.models import (
 )
 
 
-class StaffCreationForm(forms.ModelForm):
+class LowercaseEmailMixin:
+    def clean_email(self):
+        # User.save() stores the address in lower case: check uniqueness on that value, or
+        # a known address typed in another case passes the form and fails in the database.
+        return self.cleaned_data["email"].lower()
+
+
+class StaffCreationForm(LowercaseEmailMixin, forms.ModelForm):
     """Staff accounts are created here, never by sign-up: the person gets an e-mail
     with a link to choose a password."""
 
@@ -31,8 +39,13 @@ class StaffCreationForm(forms.ModelForm):
         fields = ["email", "first_name", "last_name", "job_title", "phone", "groups"]
 
 
+class UserChangeForm(LowercaseEmailMixin, BaseUserChangeForm):
+    pass
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
     add_form = StaffCreationForm
     add_fieldsets = (
         (None, {"fields": ("email", "first_name", "last_name", "job_title", "phone", "groups")}),

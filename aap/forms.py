@@ -269,6 +269,7 @@ class LotForm(forms.ModelForm):
     class Meta:
         model = Lot
         fields = ["position", "name", "territory", "fte", "budget"]
+        localized_fields = ["fte", "budget"]  # "0,5" as French users type it
         widgets = {"territory": forms.Textarea(attrs={"rows": 2})}
 
 
@@ -282,6 +283,7 @@ class CriterionForm(forms.ModelForm):
     class Meta:
         model = Criterion
         fields = ["position", "title", "weight", "description"]
+        localized_fields = ["weight"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -384,8 +386,10 @@ class RequiredDocumentForm(forms.ModelForm):
 
 
 LotFormSet = inlineformset_factory(Call, Lot, form=LotForm, extra=1, can_delete=True)
+# Three empty rows: every save must bring the weights to 100, so a first criterion cannot
+# be saved alone; the criteria of a new call are entered together.
 CriterionFormSet = inlineformset_factory(
-    Call, Criterion, form=CriterionForm, formset=CriterionFormSetBase, extra=1, can_delete=True
+    Call, Criterion, form=CriterionForm, formset=CriterionFormSetBase, extra=3, can_delete=True
 )
 ExpectedActionFormSet = inlineformset_factory(
     Call, ExpectedAction, form=ExpectedActionForm, extra=2, can_delete=True

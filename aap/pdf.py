@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlparse
 import weasyprint
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
 STATIC_PREFIX = "static:"
@@ -35,7 +36,10 @@ class StaticOnlyURLFetcher(weasyprint.urls.URLFetcher):
 
 def _static_path(relative: str) -> Path:
     relative = unquote(urlparse(relative).path)
-    found = finders.find(relative)
+    try:
+        found = finders.find(relative)
+    except SuspiciousFileOperation as error:
+        raise ValueError(f"Refused static path: {relative}") from error
     if not found:
         raise ValueError(f"Unknown static file: {relative}")
     path = Path(found).resolve()

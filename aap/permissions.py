@@ -18,6 +18,9 @@ from aap import rules
 class RuleMixin:
     #: predicate ``rule(user, obj) -> bool``; ``obj`` is ``get_rule_object()``
     rule = None
+    #: optional predicate ``role(user) -> bool`` checked before any object is fetched,
+    #: so that a whole area (the back-office) answers 403 to other roles
+    role = None
     #: whether anonymous visitors may use the view (the rule still applies)
     public = False
 
@@ -28,6 +31,9 @@ class RuleMixin:
         rule = type(self).rule
         if rule is None:
             raise ImproperlyConfigured(f"{type(self).__name__} declares no rule.")
+        role = type(self).role
+        if role is not None and not role(request.user):
+            raise PermissionDenied
         if not rule(request.user, self.get_rule_object()):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)

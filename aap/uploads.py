@@ -111,10 +111,10 @@ def clean_filename(name: str, *, max_length: int = 150) -> str:
     # Invisible format characters (such as right-to-left overrides) disguise extensions.
     name = "".join(char for char in name if unicodedata.category(char) != "Cf")
     name = _UNSAFE_NAME_CHARS.sub("_", name)
-    name = " ".join(name.split()).lstrip(". ")
+    name = " ".join(name.split())
     stem, dot, extension = name.rpartition(".")
     if not dot:
         stem, extension = name, ""
-    extension = extension[:10].lower()
-    stem = stem[: max_length - len(extension) - 1].rstrip(" ._") or "fichier"
+    extension = extension.strip()[:10].lower()
+    stem = stem.strip(" ._")[: max_length - len(extension) - 1].rstrip(" ._") or "fichier"
     return f"{stem}.{extension}" if extension else stem

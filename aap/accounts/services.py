@@ -78,14 +78,13 @@ def user_from_uid(uidb64: str) -> User | None:
 def verify_email(uidb64: str, token: str) -> User | None:
     """Mark the address verified when the link is valid; return the user, else None."""
     user = user_from_uid(uidb64)
-    if user is None:
+    # The token is checked even for a verified account: otherwise any forged link
+    # would confirm that an account exists and redirect with its address.
+    if user is None or not email_verification_token.check_token(user, token):
         return None
-    if user.email_verified_at is not None:
-        return user
-    if not email_verification_token.check_token(user, token):
-        return None
-    user.email_verified_at = timezone.now()
-    user.save(update_fields=["email_verified_at"])
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
     return user
 
 

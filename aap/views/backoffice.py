@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -21,7 +22,7 @@ from aap.forms import (
     RequiredDocumentFormSet,
     TransitionForm,
 )
-from aap.models import Call, CallQuestion
+from aap.models import Call, CallQuestion, CallStatusChange
 from aap.permissions import ObjectRuleMixin, RuleMixin
 from aap.states import CallAction
 
@@ -31,6 +32,7 @@ class StaffMixin(RuleMixin):
 
 
 class StaffCallMixin(ObjectRuleMixin):
+    role = staticmethod(rules.is_instructeur)
     rule = staticmethod(rules.can_manage_call)
     model = Call
     context_object_name = "call"
@@ -65,7 +67,11 @@ class CallDetailView(StaffCallMixin, DetailView):
     template_name = "aap/backoffice/call_detail.html"
 
     def get_queryset(self):
-        return queries.call_page(super().get_queryset()).prefetch_related("status_changes__by")
+        # The author of each change comes in the same query as the history, so the count
+        # does not change when the first change is written.
+        return queries.call_page(super().get_queryset()).prefetch_related(
+            Prefetch("status_changes", queryset=CallStatusChange.objects.select_related("by"))
+        )
 
     def get_context_data(self, **kwargs):
         call = self.object
@@ -257,6 +263,7 @@ class QuestionListView(StaffCallMixin, DetailView):
 
 
 class AnswerQuestionView(ObjectRuleMixin, FormView):
+    role = staticmethod(rules.is_instructeur)
     rule = staticmethod(rules.can_manage_call)
     form_class = AnswerForm
     template_name = "aap/backoffice/answer_question.html"

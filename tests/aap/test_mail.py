@@ -1,0 +1,131 @@
+"""The outbox: a message is stored with the change it reports, sent once, never lost."""
+
+import datetime as dt
+import smtplib
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from aap.mail import deliver_email, queue_email, requeue_pending_emails
+from aap.models import EmailStatus, OutgoingEmail
+from config.celery import app as celery_app
+
+
+def reset_broker_connections():
+    """Forget Celery's pools (as after a fork) so the next publish uses the current URL."""
+    celery_app._after_fork()
+
+
+def _queue(key=None):
+    return queue_email(
+        to=["camille@epci-exemple.test"],
+        template="question_answered",
+        context={"call": None, "question": None},
+        key=key,
+    )
+
+
+@pytest.fixture
+def broker_down():
+    """A broker that refuses connections (nothing listens on that port).
+
+    Yields a function that brings the real broker back (Redis, with tasks run eagerly).
+    """
+    previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+
+    def restore():
+        celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
+        reset_broker_connections()
+
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    celery_app.conf.task_always_eager = False
+    reset_broker_connections()
+    yield restore
+    restore()
+
+
+def test_an_email_is_sent_once_after_commit(db, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        email = _queue()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].subject.startswith("[AAP Isère] ")
+    assert deliver_email(email.pk) is False  # a duplicated task sends nothing
+    assert len(mailoutbox) == 1
+
+
+def test_the_same_key_stores_one_message(db):
+    first = _queue(key="rappel-1")
+    second = _queue(key="rappel-1")
+    assert first.pk == second.pk
+    assert OutgoingEmail.objects.count() == 1
+
+
+def test_no_recipient_stores_nothing(db):
+    assert queue_email(to=[], template="question_answered", context={}) is None
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_a_rolled_back_change_sends_nothing(db, django_capture_on_commit_callbacks, mailoutbox):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                _queue()
+                raise RuntimeError("the change fails")
+        except RuntimeError:
+            pass
+    assert not OutgoingEmail.objects.exists()
+    assert mailoutbox == []
+
+
+def test_broker_down_keeps_the_message_and_the_sweep_sends_it_later(
+    db, broker_down, django_capture_on_commit_callbacks, mailoutbox
+):
+    started = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        email = _queue()
+    assert (timezone.now() - started).total_seconds() < 10
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING
+    assert mailoutbox == []
+    assert requeue_pending_emails() == 0  # too recent, and the broker is still away
+
+    broker_down()  # the broker is back
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        assert requeue_pending_emails() == 1
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert len(mailoutbox) == 1
+
+
+def test_a_mail_server_error_leaves_the_message_pending(db, settings, monkeypatch):
+    email = _queue()
+
+    def refuse(self, messages):
+        raise smtplib.SMTPServerDisconnected("connexion perdue")
+
+    monkeypatch.setattr(mail.backends.locmem.EmailBackend, "send_messages", refuse)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        deliver_email(email.pk)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING
+    assert email.attempts == 1
+    assert "connexion perdue" in email.last_error
+
+
+def test_a_claim_lost_with_its_worker_is_taken_again(db, mailoutbox):
+    email = _queue()
+    OutgoingEmail.objects.filter(pk=email.pk).update(
+        status=EmailStatus.SENDING,
+        claimed_at=timezone.now() - dt.timedelta(hours=1),
+        created_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    assert requeue_pending_emails() == 1
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert len(mailoutbox) == 1
