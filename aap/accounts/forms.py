@@ -21,8 +21,8 @@ class LoginForm(auth_forms.AuthenticationForm):
             "le compte est bloqué quelques minutes."
         ),
         "unverified": _(
-            "Votre adresse électronique n'est pas encore vérifiée. Nous venons de vous "
-            "renvoyer le lien de vérification."
+            "Votre adresse électronique n'est pas encore vérifiée. Un lien de vérification "
+            "vous a été envoyé : consultez votre messagerie, y compris les indésirables."
         ),
     }
 

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -28,28 +28,32 @@ def sign_up_candidate(*, email, password, first_name, last_name, job_title="", p
     notice instead, so that the form never tells a stranger which addresses exist.
     """
     email = email.strip().lower()
-    with transaction.atomic():
-        existing = User.objects.filter(email__iexact=email).first()
-        if existing is not None:
-            queue_email(
-                to=existing.email,
-                template="account_exists",
-                context={"user": existing, "login_url": absolute_url("accounts:login")},
-                key=f"account-exists-{existing.pk}-{_window()}",
-                user=existing,
-            )
-            return None
-        user = User.objects.create_user(
-            email=email,
-            password=password,
-            first_name=first_name.strip(),
-            last_name=last_name.strip(),
-            job_title=job_title.strip(),
-            phone=phone.strip(),
-        )
-        user.groups.add(Group.objects.get(name=Role.CANDIDAT))
-        send_verification(user)
-    return user
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email,
+                    password=password,
+                    first_name=first_name.strip(),
+                    last_name=last_name.strip(),
+                    job_title=job_title.strip(),
+                    phone=phone.strip(),
+                )
+                user.groups.add(Group.objects.get(name=Role.CANDIDAT))
+                send_verification(user)
+            return user
+        except IntegrityError:
+            # Two sign-ups with the same address at once: the other one won.
+            existing = User.objects.get(email__iexact=email)
+    queue_email(
+        to=existing.email,
+        template="account_exists",
+        context={"user": existing, "login_url": absolute_url("accounts:login")},
+        key=f"account-exists-{existing.pk}-{_window()}",
+        user=existing,
+    )
+    return None
 
 
 def verification_url(user) -> str:

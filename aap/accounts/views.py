@@ -65,7 +65,7 @@ class VerifyEmailView(PublicMixin, TemplateView):
         )
         if request.user.is_authenticated:
             return redirect("accounts:home")
-        return redirect(f"{reverse('accounts:login')}?email={user.email}")
+        return redirect("accounts:login")
 
 
 class HomeView(RuleMixin, RedirectView):
