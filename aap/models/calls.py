@@ -243,7 +243,7 @@ class Lot(models.Model):
     class Meta:
         verbose_name = _("lot")
         verbose_name_plural = _("lots")
-        ordering = ["call", "position", "pk"]
+        ordering = ["call_id", "position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["call", "name"], name="lot_unique_name_per_call")
         ]
@@ -267,7 +267,7 @@ class Criterion(models.Model):
     class Meta:
         verbose_name = _("critère de sélection")
         verbose_name_plural = _("critères de sélection")
-        ordering = ["call", "position", "pk"]
+        ordering = ["call_id", "position", "pk"]
 
     def __str__(self):
         return self.title
@@ -281,7 +281,7 @@ class SubCriterion(models.Model):
     class Meta:
         verbose_name = _("sous-critère")
         verbose_name_plural = _("sous-critères")
-        ordering = ["criterion", "position", "pk"]
+        ordering = ["criterion_id", "position", "pk"]
 
     def __str__(self):
         return self.title
@@ -297,7 +297,7 @@ class ExpectedAction(models.Model):
     class Meta:
         verbose_name = _("action attendue")
         verbose_name_plural = _("actions attendues")
-        ordering = ["call", "position", "pk"]
+        ordering = ["call_id", "position", "pk"]
 
     def __str__(self):
         return self.label
@@ -336,7 +336,7 @@ class RequiredDocument(models.Model):
     class Meta:
         verbose_name = _("pièce à fournir")
         verbose_name_plural = _("pièces à fournir")
-        ordering = ["call", "position", "pk"]
+        ordering = ["call_id", "position", "pk"]
 
     def __str__(self):
         return self.label
@@ -372,7 +372,7 @@ class CallStatusChange(models.Model):
     class Meta:
         verbose_name = _("changement de statut")
         verbose_name_plural = _("historique des statuts")
-        ordering = ["call", "at", "pk"]
+        ordering = ["call_id", "at", "pk"]
 
     def __str__(self):
         return f"{self.call.reference} : {self.from_status} → {self.to_status}"

@@ -52,7 +52,7 @@ class CallQuestion(models.Model):
     class Meta:
         verbose_name = _("question sur un appel")
         verbose_name_plural = _("questions sur les appels")
-        ordering = ["call", "-asked_at"]
+        ordering = ["call_id", "-asked_at"]
 
     def __str__(self):
         return self.question[:80]

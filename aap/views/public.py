@@ -1,6 +1,7 @@
 """Pages every visitor reads: the calls, their PDF, their templates, their answers."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -28,14 +29,16 @@ class HomeView(PublicMixin, TemplateView):
 
 class CallListView(PublicMixin, TemplateView):
     template_name = "aap/call_list.html"
+    closed_per_page = 20
 
     def get_context_data(self, **kwargs):
         now = timezone.now()
         base = queries.with_lot_summary(Call.objects.all())
+        closed = Paginator(base.closed_at(now).order_by("-deadline", "pk"), self.closed_per_page)
         return super().get_context_data(
             open_calls=base.open_at(now).order_by("deadline"),
             upcoming_calls=base.upcoming_at(now).order_by("opens_at"),
-            closed_calls=base.closed_at(now).order_by("-deadline")[:50],
+            closed_page=closed.get_page(self.request.GET.get("page")),
             now=now,
             **kwargs,
         )

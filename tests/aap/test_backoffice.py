@@ -293,3 +293,12 @@ def test_unknown_actions_are_not_found(staff, draft):
         staff.get(reverse("aap:backoffice_transition", args=[draft.pk, "reopen"])).status_code
         == 404
     )
+
+
+def test_the_back_office_list_counts_fte_and_pending_questions_apart(open_call, candidate):
+    from aap.queries import backoffice_calls
+
+    for index in range(3):
+        open_call.questions.create(asked_by=candidate, question=f"Question {index} ?")
+    row = backoffice_calls().get(pk=open_call.pk)
+    assert (row.lot_count, row.fte_total, row.pending_questions) == (2, Decimal("1.00"), 3)

@@ -35,7 +35,7 @@ def test_calls_are_listed_as_open_upcoming_and_closed(db, client):
     response = client.get(reverse("aap:call_list"))
     assert list(response.context["open_calls"]) == [open_call]
     assert list(response.context["upcoming_calls"]) == [upcoming]
-    assert set(response.context["closed_calls"]) == {past_deadline, closed}
+    assert set(response.context["closed_page"].object_list) == {past_deadline, closed}
     assert draft.title not in response.content.decode()
 
 
@@ -155,3 +155,19 @@ def test_the_printable_pdf_carries_the_call(seed_call, client):
         "Page 1 /",
     ]:
         assert expected in text, expected
+
+
+def test_closed_calls_are_paginated(db, client):
+    now = timezone.now()
+    for index in range(25):
+        CallFactory(
+            status=CallStatus.CLOSED,
+            opens_at=now - dt.timedelta(days=400),
+            deadline=now - dt.timedelta(days=index + 1),
+        )
+    first = client.get(reverse("aap:call_list"))
+    assert len(first.context["closed_page"].object_list) == 20
+    assert "Page 1 sur 2" in first.content.decode()
+    second = client.get(reverse("aap:call_list"), {"page": 2})
+    assert len(second.context["closed_page"].object_list) == 5
+    assert client.get(reverse("aap:call_list"), {"page": "x"}).status_code == 200

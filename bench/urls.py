@@ -1,0 +1,20 @@
+"""The platform's URLs plus one bare Django view: the ceiling the pages are compared to."""
+
+from django.http import HttpResponse
+from django.urls import include, path
+
+from aap.permissions import rule_required
+from aap.rules import anyone
+
+
+# public=True marks the view ``login_not_required``: like the platform's public pages,
+# it goes through every middleware and the rule check, and nothing else.
+@rule_required(anyone, public=True)
+def bare(request):
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/bare/", bare, name="bench_bare"),
+    path("", include("config.urls")),
+]
