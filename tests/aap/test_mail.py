@@ -1,5 +1,6 @@
 """The outbox: a message is stored with the change it reports, sent once, never lost."""
 
+import contextlib
 import datetime as dt
 import smtplib
 
@@ -10,12 +11,7 @@ from django.utils import timezone
 
 from aap.mail import deliver_email, queue_email, requeue_pending_emails
 from aap.models import EmailStatus, OutgoingEmail
-from config.celery import app as celery_app
-
-
-def reset_broker_connections():
-    """Forget Celery's pools (as after a fork) so the next publish uses the current URL."""
-    celery_app._after_fork()
+from tests.celery_utils import broker_url, eager
 
 
 def _queue(key=None):
@@ -29,21 +25,11 @@ def _queue(key=None):
 
 @pytest.fixture
 def broker_down():
-    """A broker that refuses connections (nothing listens on that port).
-
-    Yields a function that brings the real broker back (Redis, with tasks run eagerly).
-    """
-    previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-
-    def restore():
-        celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
-        reset_broker_connections()
-
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
-    celery_app.conf.task_always_eager = False
-    reset_broker_connections()
-    yield restore
-    restore()
+    """A broker that refuses connections; yields a function that brings Redis back."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(eager(False))
+        stack.enter_context(broker_url("redis://127.0.0.1:1/0"))
+        yield stack.close
 
 
 def test_an_email_is_sent_once_after_commit(db, django_capture_on_commit_callbacks, mailoutbox):
@@ -95,7 +81,7 @@ def test_broker_down_keeps_the_message_and_the_sweep_sends_it_later(
     assert mailoutbox == []
     assert requeue_pending_emails() == 0  # too recent, and the broker is still away
 
-    broker_down()  # the broker is back
+    broker_down()  # the broker is back (tasks run eagerly again, as in the other tests)
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
         assert requeue_pending_emails() == 1
     email.refresh_from_db()

@@ -1,0 +1,479 @@
+"""The deployment files agree with the code: docker-compose.yml, Dockerfile, .env files.
+
+No Docker engine runs where the tests run, so the files are read, not started: every
+command they name must exist in the project, and ``check --deploy`` must pass with
+production-like values.
+"""
+
+import ast
+import importlib
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+from celery import Celery
+from celery.app.utils import find_app
+from django.core.management import get_commands
+from django.urls import resolve
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
+DOCKERFILE = BASE_DIR / "Dockerfile"
+SETTINGS_FILE = BASE_DIR / "config" / "settings.py"
+ENV_EXAMPLE = BASE_DIR / ".env.example"
+ENV_DOCKER = BASE_DIR / ".env.docker"
+
+REQUIRED_SERVICES = {"web", "worker", "beat", "db", "redis", "mail"}
+# django-environ's readers: env("X"), env.bool("X"), env.db("X")…
+ENV_METHODS = {
+    "str", "bool", "int", "float", "list", "tuple", "dict", "json", "url", "path",
+    "db", "db_url", "cache", "cache_url", "email", "email_url", "search_url",
+}  # fmt: skip
+
+
+# --- Helpers -----------------------------------------------------------------------------
+
+
+def compose():
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def services():
+    return compose()["services"]
+
+
+def command_text(service) -> str:
+    """The service's command as one string (a list is joined, ``sh -c`` included)."""
+    command = service.get("command", "")
+    return command if isinstance(command, str) else " ".join(str(part) for part in command)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        assert sep, f"{path.name}: line without '=': {line!r}"
+        values[key.strip()] = value.strip()
+    return values
+
+
+def env_files_of(service) -> list[str]:
+    env_file = service.get("env_file", [])
+    entries = [env_file] if isinstance(env_file, str | dict) else env_file
+    return [entry["path"] if isinstance(entry, dict) else entry for entry in entries]
+
+
+def one_shot_services() -> set[str]:
+    """Services others wait for with ``service_completed_successfully`` (``migrate``)."""
+    names = set()
+    for service in services().values():
+        depends_on = service.get("depends_on", {})
+        if isinstance(depends_on, dict):
+            names |= {
+                name
+                for name, rule in depends_on.items()
+                if rule.get("condition") == "service_completed_successfully"
+            }
+    return names
+
+
+def volume_mounts(service) -> list[tuple[str, str]]:
+    """``(source, target)`` of each volume of a service, short or long syntax."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            mounts.append((volume.get("source", ""), volume["target"]))
+        else:
+            source, _, rest = volume.partition(":")
+            mounts.append((source, rest.split(":")[0]))
+    return mounts
+
+
+def is_named_volume(source: str) -> bool:
+    return bool(source) and not source.startswith((".", "/", "~", "$"))
+
+
+def defines_name(path: Path, name: str) -> bool:
+    """Whether the module at ``path`` binds ``name`` at top level (assignment or def)."""
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(target, ast.Name) and target.id == name for target in targets):
+                return True
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+            return True
+    return False
+
+
+def variables_read_by_settings() -> set[str]:
+    """Every environment variable config/settings.py reads, found in its syntax tree."""
+    names = set()
+    for node in ast.walk(ast.parse(SETTINGS_FILE.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name):
+            reads_env = func.id == "env"
+        elif isinstance(func, ast.Attribute):
+            owner = ast.unparse(func.value)
+            reads_env = (owner == "env" and func.attr in ENV_METHODS) or (
+                (owner, func.attr) in {("os", "getenv"), ("os.environ", "get")}
+            )
+        else:
+            reads_env = False
+        if not reads_env:
+            continue
+        first = node.args[0] if node.args else None
+        assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
+            f"settings.py line {node.lineno}: the variable name must be a literal string"
+        )
+        names.add(first.value)
+    return names
+
+
+def variables_listed_in_example() -> list[str]:
+    """``KEY=value`` lines of .env.example, commented out or not."""
+    return re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), flags=re.MULTILINE)
+
+
+# --- docker-compose.yml --------------------------------------------------------------------
+
+
+def test_compose_declares_the_platform_services():
+    assert set(services()) >= REQUIRED_SERVICES
+
+
+def test_gunicorn_serves_a_wsgi_module_that_defines_application():
+    commands = [command_text(s) for s in services().values() if "gunicorn" in command_text(s)]
+    assert commands, "no service runs gunicorn"
+    for command in commands:
+        match = re.search(r"gunicorn\s+([\w.]+)(?::(\w+))?", command)
+        assert match, command
+        module, attribute = match.group(1), match.group(2) or "application"
+        path = BASE_DIR / (module.replace(".", "/") + ".py")
+        assert path.is_file(), f"{command}: {path} does not exist"
+        assert defines_name(path, attribute), f"{path} does not define {attribute}"
+        assert "8000" in command
+    assert "config.wsgi" in command_text(services()["web"])
+
+
+def test_celery_commands_name_the_project_app():
+    celery_services = {
+        name: command_text(s) for name, s in services().items() if "celery" in command_text(s)
+    }
+    assert {"worker", "beat"} <= set(celery_services)
+    for name, command in celery_services.items():
+        match = re.search(r"celery\s+(?:-A|--app)[\s=]+(\S+)\s+(\w+)", command)
+        assert match, f"{name}: {command}"
+        app_name, subcommand = match.groups()
+        assert subcommand in {"worker", "beat", "inspect", "flower"}, command
+        module_path = BASE_DIR / app_name.replace(".", "/") / "celery.py"
+        assert defines_name(module_path, "app"), f"{module_path} does not define app"
+        # What `celery -A config` itself loads.
+        assert isinstance(find_app(app_name), Celery)
+
+
+def test_exactly_one_beat():
+    schedulers = [
+        name
+        for name, service in services().items()
+        if re.search(r"celery\b.*\bbeat\b", command_text(service))
+        or re.search(r"\s(-B|--beat)\b", command_text(service))
+    ]
+    assert schedulers == ["beat"]
+    assert services()["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_manage_py_subcommands_exist():
+    known = get_commands()
+    used = [
+        subcommand
+        for service in services().values()
+        for subcommand in re.findall(r"manage\.py\s+([\w-]+)", command_text(service))
+    ]
+    assert "migrate" in used, "nothing runs the migrations"
+    assert [name for name in used if name not in known] == []
+
+
+def test_migrations_run_once_before_the_application_starts():
+    migrate_services = [
+        name
+        for name, service in services().items()
+        if re.search(r"manage\.py\s+migrate\b", command_text(service))
+    ]
+    assert len(migrate_services) == 1
+    runner = migrate_services[0]
+    if runner != "web":  # a one-shot step: web, worker and beat wait for its success
+        for name in ("web", "worker", "beat"):
+            rule = services()[name]["depends_on"][runner]
+            assert rule["condition"] == "service_completed_successfully", name
+        assert services()[runner].get("restart", "no") == "no"
+
+
+def test_every_long_running_service_has_a_healthcheck():
+    exempt = {"mail"} | one_shot_services()
+    missing = [
+        name
+        for name, service in services().items()
+        if name not in exempt
+        and (
+            not service.get("healthcheck", {}).get("test") or service["healthcheck"].get("disable")
+        )
+    ]
+    assert missing == []
+
+
+def test_healthchecks_use_the_expected_probes():
+    checks = {
+        name: str(s["healthcheck"]["test"]) for name, s in services().items() if "healthcheck" in s
+    }
+    assert "pg_isready" in checks["db"]
+    assert "redis-cli" in checks["redis"] and "ping" in checks["redis"]
+    assert "urllib" in checks["web"] and "/healthz" in checks["web"]
+    assert resolve("/healthz").url_name == "healthz"
+    assert "inspect" in checks["worker"] and "ping" in checks["worker"]
+
+
+def test_healthcheck_python_snippets_compile_and_import_what_exists():
+    # A renamed function would turn a health check red for good, silently.
+    for name, service in services().items():
+        test = service.get("healthcheck", {}).get("test", [])
+        if not (isinstance(test, list) and "python" in test and "-c" in test):
+            continue
+        tree = ast.parse(test[test.index("-c") + 1])
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"{name}: {node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    importlib.import_module(alias.name)
+
+
+def test_dependencies_wait_for_health():
+    all_services = services()
+    for name, service in all_services.items():
+        depends_on = service.get("depends_on", {})
+        assert isinstance(depends_on, dict), f"{name}: depends_on needs conditions"
+        for target, rule in depends_on.items():
+            assert target in all_services, f"{name} depends on unknown {target}"
+            condition = rule["condition"]
+            if "healthcheck" in all_services[target]:
+                assert condition == "service_healthy", f"{name} → {target}: {condition}"
+    for name in ("web", "worker", "beat"):
+        for target in ("db", "redis"):
+            assert all_services[name]["depends_on"][target]["condition"] == "service_healthy"
+
+
+def test_env_files_exist():
+    files = [path for service in services().values() for path in env_files_of(service)]
+    assert ".env.docker" in files
+    assert [path for path in files if not (BASE_DIR / path).is_file()] == []
+    for name in ("web", "worker", "beat"):
+        assert ".env.docker" in env_files_of(services()[name])
+
+
+def test_named_volumes_are_declared():
+    declared = set(compose().get("volumes") or {})
+    used = {
+        source
+        for service in services().values()
+        for source, _target in volume_mounts(service)
+        if is_named_volume(source)
+    }
+    assert used, "no named volume"
+    assert used - declared == set()
+
+
+def test_web_and_worker_share_the_private_uploads_and_web_has_the_static_files():
+    env = read_env_file(ENV_DOCKER)
+    private_root, static_root = env["PRIVATE_MEDIA_ROOT"], env["STATIC_ROOT"]
+    assert private_root.startswith(env["VAR_DIR"])
+
+    def volume_at(service_name, target):
+        mounts = {t: s for s, t in volume_mounts(services()[service_name])}
+        return mounts.get(target)
+
+    web_private = volume_at("web", private_root)
+    assert web_private and is_named_volume(web_private)
+    assert volume_at("worker", private_root) == web_private
+    assert is_named_volume(volume_at("web", static_root) or "")
+    db_sources = [s for s, _t in volume_mounts(services()["db"])]
+    assert any(is_named_volume(source) for source in db_sources), "postgres data is not kept"
+
+
+def test_env_docker_points_to_the_compose_services():
+    env = read_env_file(ENV_DOCKER)
+    assert env["DEBUG"] == "false"
+    assert env["SECURE_SSL_REDIRECT"] == "false" and env["SECURE_COOKIES"] == "false"
+    assert env["EMAIL_URL"] == "smtp://mail:1025"
+    assert len(env["SECRET_KEY"]) >= 50 and len(set(env["SECRET_KEY"])) >= 5
+    assert "localhost" in env["ALLOWED_HOSTS"].split(",")  # the web health check's host
+    assert env["SITE_URL"].startswith("http://")
+
+    database = urlparse(env["DATABASE_URL"])
+    db_env = services()["db"]["environment"]
+    assert database.hostname == "db" and database.port in (None, 5432)
+    assert database.username == db_env["POSTGRES_USER"]
+    assert database.password == db_env["POSTGRES_PASSWORD"]
+    assert database.path.lstrip("/") == db_env["POSTGRES_DB"]
+    assert urlparse(env["CELERY_BROKER_URL"]).hostname == "redis"
+    assert "8025:8025" in [str(port) for port in services()["mail"].get("ports", [])]
+
+
+def test_env_docker_only_sets_variables_that_settings_reads():
+    assert set(read_env_file(ENV_DOCKER)) - variables_read_by_settings() == set()
+
+
+def test_env_docker_says_production_must_change_the_secret_key():
+    text = ENV_DOCKER.read_text()
+    assert re.search(r"^#.*PRODUCTION MUST CHANGE SECRET_KEY", text, flags=re.MULTILINE)
+
+
+# --- Dockerfile ------------------------------------------------------------------------------
+
+
+def test_dockerfile_installs_the_locked_requirements_and_runs_unprivileged():
+    text = DOCKERFILE.read_text()
+    instructions = re.sub(r"\\\n", " ", text)  # join continued lines
+    assert re.search(r"^FROM python:3\.11-slim-bookworm\b", instructions, flags=re.MULTILINE)
+    pip_lines = [line for line in instructions.splitlines() if "pip install" in line]
+    assert any(
+        "--require-hashes" in line and re.search(r"-r\s+requirements/prod\.txt\b", line)
+        for line in pip_lines
+    ), pip_lines
+    assert (BASE_DIR / "requirements" / "prod.txt").is_file()
+    for package in (
+        "libpango-1.0-0",
+        "libpangoft2-1.0-0",
+        "libharfbuzz-subset0",
+        "fonts-dejavu-core",
+        "libmagic1",
+    ):
+        assert package in instructions
+    users = re.findall(r"^USER\s+(\S+)", instructions, flags=re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}
+    assert re.search(r"SECRET_KEY=\S+\s+python manage\.py collectstatic --noinput", instructions)
+
+
+def test_dockerignore_keeps_local_state_out_of_the_image():
+    ignored = (BASE_DIR / ".dockerignore").read_text().split()
+    assert {".env", ".venv", "var", ".git"} <= set(ignored)
+
+
+# --- .env.example ------------------------------------------------------------------------------
+
+
+def test_settings_parser_finds_the_variables():
+    found = variables_read_by_settings()
+    assert {"SECRET_KEY", "DEBUG", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"} <= found
+
+
+def test_env_example_lists_exactly_the_variables_settings_reads():
+    listed = variables_listed_in_example()
+    assert len(listed) == len(set(listed)), "a variable is listed twice"
+    read = variables_read_by_settings()
+    assert sorted(read - set(listed)) == [], "missing from .env.example"
+    assert sorted(set(listed) - read) == [], "listed in .env.example, not read by settings"
+
+
+def test_env_example_explains_each_variable_and_its_default():
+    lines = ENV_EXAMPLE.read_text().splitlines()
+    assignment = re.compile(r"^#?\s*[A-Z][A-Z0-9_]*=")
+    for index, line in enumerate(lines):
+        if not assignment.match(line):
+            continue
+        comment = []  # the comment lines right above the variable
+        for above in reversed(lines[:index]):
+            if not above.startswith("#") or assignment.match(above):
+                break
+            comment.insert(0, above)
+        assert comment, f"{line!r} has no comment"
+        assert re.search(r"Défaut|Obligatoire", " ".join(comment)), f"{line!r}: no default given"
+
+
+# --- check --deploy ---------------------------------------------------------------------------------
+
+
+def run_manage(*args, env_overrides, tmp_path):
+    """``manage.py`` with the real settings and only the given environment."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "VAR_DIR": str(tmp_path / "var"),
+        **env_overrides,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION_LIKE = {
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "aap.isere.fr",
+    "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aap"),
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+    "SITE_URL": "https://aap.isere.fr",
+    "EMAIL_URL": "smtp://smtp.isere.fr:587?tls=true",
+}
+
+
+def test_check_deploy_passes_with_production_values(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={**PRODUCTION_LIKE, "SECRET_KEY": secrets.token_urlsafe(64)},
+        tmp_path=tmp_path,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+
+
+def test_compose_environment_differs_from_production_only_by_plain_http(tmp_path):
+    env = read_env_file(ENV_DOCKER)
+    env.update(VAR_DIR=str(tmp_path / "var"), PRIVATE_MEDIA_ROOT=str(tmp_path / "private"))
+    result = run_manage("check", "--deploy", env_overrides=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warnings = set(re.findall(r"\((security\.\w+)\)", result.stderr))
+    # HSTS, HTTPS redirect, secure session and CSRF cookies: what plain HTTP rules out.
+    assert warnings == {"security.W004", "security.W008", "security.W012", "security.W016"}
+
+
+def test_check_deploy_fails_on_a_short_secret_key(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={**PRODUCTION_LIKE, "SECRET_KEY": "court"},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
+
+
+def test_start_up_refuses_a_missing_secret_key_when_debug_is_off(tmp_path):
+    result = run_manage("check", "--deploy", env_overrides=PRODUCTION_LIKE, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY doit être défini quand DEBUG est désactivé." in result.stderr
