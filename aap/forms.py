@@ -13,7 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from aap.deadlines import NonexistentLocalTime, local_datetime
 from aap.documents import DocumentFormat
-from aap.models import Call, Criterion, ExpectedAction, Lot, OrganisationKind, RequiredDocument
+from aap.models import (
+    KINDS_WITH_CHOICES,
+    KINDS_WITH_LENGTH,
+    Call,
+    Criterion,
+    ExpectedAction,
+    Lot,
+    OrganisationKind,
+    Question,
+    RequiredDocument,
+)
 from aap.services import weights_problem
 from aap.uploads import check_upload, clean_filename
 
@@ -385,6 +395,54 @@ class RequiredDocumentForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = [
+            "position",
+            "section",
+            "label",
+            "kind",
+            "required",
+            "help_text",
+            "max_length",
+            "choices",
+        ]
+        widgets = {
+            "help_text": forms.Textarea(attrs={"rows": 2}),
+            "choices": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if (
+            kind in KINDS_WITH_CHOICES
+            and len([line for line in (cleaned.get("choices") or "").splitlines() if line.strip()])
+            < 2
+        ):
+            self.add_error("choices", _("Indiquez au moins deux choix, un par ligne."))
+        if kind and kind not in KINDS_WITH_CHOICES:
+            cleaned["choices"] = ""
+        if kind and kind not in KINDS_WITH_LENGTH:
+            cleaned["max_length"] = None
+        return cleaned
+
+
+class QuestionFormSetBase(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        lots_questions = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("kind") == "lots"
+        ]
+        if len(lots_questions) > 1:
+            raise forms.ValidationError(_("Une seule question peut porter sur le choix des lots."))
+
+
 LotFormSet = inlineformset_factory(Call, Lot, form=LotForm, extra=1, can_delete=True)
 # Three empty rows: every save must bring the weights to 100, so a first criterion cannot
 # be saved alone; the criteria of a new call are entered together.
@@ -393,6 +451,9 @@ CriterionFormSet = inlineformset_factory(
 )
 ExpectedActionFormSet = inlineformset_factory(
     Call, ExpectedAction, form=ExpectedActionForm, extra=2, can_delete=True
+)
+QuestionFormSet = inlineformset_factory(
+    Call, Question, form=QuestionForm, formset=QuestionFormSetBase, extra=2, can_delete=True
 )
 RequiredDocumentFormSet = inlineformset_factory(
     Call, RequiredDocument, form=RequiredDocumentForm, extra=1, can_delete=True

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from aap.models import EmailStatus, OutgoingEmail
 
@@ -124,9 +125,17 @@ def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
     for attachment in email.attachments:
-        with default_storage.open(attachment["path"], "rb") as handle:
-            message.attach(attachment["name"], handle.read(), attachment["mimetype"])
+        message.attach(attachment["name"], attachment_content(attachment), attachment["mimetype"])
     return message
+
+
+def attachment_content(attachment: dict) -> bytes:
+    """A stored file (``path``), or a document rendered when the message is sent
+    (``render``: the dotted path of a function, with ``args``), such as a receipt."""
+    if "render" in attachment:
+        return import_string(attachment["render"])(*attachment.get("args", []))
+    with default_storage.open(attachment["path"], "rb") as handle:
+        return handle.read()
 
 
 def requeue_pending_emails(*, now=None) -> int:

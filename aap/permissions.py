@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.views.generic.detail import SingleObjectMixin
 
 from aap import rules
 
@@ -39,12 +40,15 @@ class RuleMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class ObjectRuleMixin(RuleMixin):
-    """The rule is checked against the view's object, fetched once."""
+class ObjectRuleMixin(RuleMixin, SingleObjectMixin):
+    """The rule is checked against the view's object, fetched once from ``get_queryset``
+    (limited to what the user may see: others get 404)."""
 
     def get_object(self, queryset=None):
         if not hasattr(self, "_rule_object"):
             self._rule_object = super().get_object(queryset)
+            # Views that are not DetailViews (forms, actions) share SingleObjectMixin's context.
+            self.object = self._rule_object
         return self._rule_object
 
     def get_rule_object(self):

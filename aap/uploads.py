@@ -1,10 +1,12 @@
-"""Checking an uploaded file: its extension and its content must name the same format.
+"""Checking an uploaded file: its extension and its content must name the same format,
+and the antivirus (when configured) must find nothing.
 
 libmagic reads the content; an office file that libmagic only sees as a ZIP archive
 is recognised by the parts every such file must carry. Used for the templates staff
 upload here and for the candidates' documents.
 """
 
+import hashlib
 import re
 import unicodedata
 import zipfile
@@ -12,9 +14,11 @@ from pathlib import PurePath
 
 import magic
 from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from aap import antivirus
 from aap.documents import FORMAT_SPECS, DocumentFormat, describe_formats, format_for_extension
 
 # OOXML and OpenDocument files are ZIP archives told apart by their parts.
@@ -95,6 +99,7 @@ def check_upload(uploaded, *, allowed_formats, max_bytes: int) -> str:
             % {"name": name, "allowed": allowed},
             code="content",
         )
+    antivirus.scan(uploaded, name=name)
     return by_content
 
 
@@ -118,3 +123,46 @@ def clean_filename(name: str, *, max_length: int = 150) -> str:
     extension = extension.strip()[:10].lower()
     stem = stem.strip(" ._")[: max_length - len(extension) - 1].rstrip(" ._") or "fichier"
     return f"{stem}.{extension}" if extension else stem
+
+
+class HashingUploadHandler(TemporaryFileUploadHandler):
+    """Writes each upload to a temporary file while computing its SHA-256 and size.
+
+    Nothing is held in memory beyond one chunk. A file larger than ``max_bytes`` is
+    skipped as soon as it passes the limit (``too_large`` lists its name), so that a
+    huge file neither fills the disk nor reaches the view.
+    """
+
+    def __init__(self, request=None, *, max_bytes: int | None = None):
+        super().__init__(request)
+        self.max_bytes = max_bytes
+        self.too_large: list[str] = []
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self._sha256 = hashlib.sha256()
+        self._size = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self._size += len(raw_data)
+        if self.max_bytes is not None and self._size > self.max_bytes:
+            self.too_large.append(self.file_name)
+            self.file.close()
+            raise SkipFile
+        self._sha256.update(raw_data)
+        return super().receive_data_chunk(raw_data, start)
+
+    def file_complete(self, file_size):
+        uploaded = super().file_complete(file_size)
+        uploaded.sha256 = self._sha256.hexdigest()
+        return uploaded
+
+
+def sha256_of(handle, chunk_size: int = 1024 * 1024) -> str:
+    """The SHA-256 of a file read chunk by chunk (files that did not pass the handler)."""
+    digest = hashlib.sha256()
+    handle.seek(0)
+    for chunk in iter(lambda: handle.read(chunk_size), b""):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()

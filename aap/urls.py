@@ -38,6 +38,11 @@ urlpatterns = [
         name="backoffice_actions",
     ),
     path(
+        "gestion/appels/<int:pk>/formulaire/",
+        backoffice.CallQuestionsView.as_view(),
+        name="backoffice_questions_form",
+    ),
+    path(
         "gestion/appels/<int:pk>/pieces/",
         backoffice.CallDocumentsView.as_view(),
         name="backoffice_documents",

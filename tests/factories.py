@@ -90,3 +90,64 @@ def add_structure(call, *, lots=2, weights=(Decimal("34"), Decimal("33"), Decima
 
 def ready_call(**kwargs):
     return add_structure(CallFactory(**kwargs))
+
+
+# --- Candidatures ---------------------------------------------------------------------------
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "candidatures.Organisation"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Communauté de communes test {n}")
+    kind = "epci"
+    siret = factory.Sequence(lambda n: _siret(n))
+    address = "1 rue de la Mairie"
+    postal_code = "38000"
+    city = "Grenoble"
+    legal_representative_name = "Claire Présidente"
+    legal_representative_role = "Présidente"
+    legal_representative_email = "presidence@exemple.test"
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        from candidatures.models import Membership
+
+        for user in extracted or []:
+            Membership.objects.create(organisation=self, user=user)
+
+
+def _siret(n: int) -> str:
+    """A distinct valid SIRET for each ``n``: a valid SIREN, then a NIC and its key."""
+    from stdnum import luhn
+
+    siren_body = f"{21000000 + n:08d}"
+    siren = siren_body + luhn.calc_check_digit(siren_body)
+    body = f"{siren}0001"
+    return body + luhn.calc_check_digit(body)
+
+
+def dossier_ready_call(**kwargs):
+    """An open call with two lots, one mandatory PDF piece, one optional XLSX piece
+    (several files) and three questions, two of them required."""
+    from aap.models import Question
+
+    call = ready_call(**kwargs)
+    RequiredDocument.objects.create(
+        call=call,
+        position=2,
+        label="Budgets prévisionnels",
+        allowed_formats=["xlsx", "ods"],
+        mandatory=False,
+        multiple=True,
+    )
+    Question.objects.create(call=call, position=1, label="Lots sollicités", kind="lots")
+    Question.objects.create(
+        call=call, position=2, label="Résumé du projet", kind="long_text", max_length=500
+    )
+    Question.objects.create(call=call, position=3, label="Montant sollicité", kind="amount")
+    Question.objects.create(
+        call=call, position=4, label="Cofinancements", kind="long_text", required=False
+    )
+    return call

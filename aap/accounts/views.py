@@ -77,6 +77,8 @@ class HomeView(RuleMixin, RedirectView):
         user = self.request.user
         if rules.is_instructeur(user):
             return reverse("aap:backoffice_calls")
+        if rules.is_candidat(user):
+            return reverse("candidatures:my_dossiers")
         return reverse("accounts:profile")
 
 

@@ -19,6 +19,7 @@ from aap.models import (
     ExpectedAction,
     Lot,
     Programme,
+    Question,
     RequiredDocument,
     User,
 )
@@ -72,6 +73,8 @@ def _add_structure(call):
         )
         for sub_position, title in enumerate(spec["subcriteria"], start=1):
             criterion.subcriteria.create(position=sub_position, title=title)
+    for position, spec in enumerate(seed.QUESTIONS, start=1):
+        Question.objects.create(call=call, position=position, **spec)
     for position, spec in enumerate(seed.REQUIRED_DOCUMENTS, start=1):
         spec = dict(spec)
         template = spec.pop("template")

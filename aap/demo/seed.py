@@ -233,6 +233,134 @@ REQUIRED_DOCUMENTS = [
     },
 ]
 
+# The funding-request form of the call ("dossier de demande de financement"), as
+# questions on the platform: its annex is not in the seed; these follow its sections.
+EPCI_CHOICES = [
+    "Grenoble-Alpes Métropole",
+    "Communauté d'agglomération du Pays Voironnais",
+    "Communauté d'agglomération Porte de l'Isère (CAPI)",
+    "Vienne Condrieu Agglomération",
+    "Communauté de communes Le Grésivaudan",
+    "Communauté de communes Bièvre Isère",
+    "Communauté de communes de Bièvre Est",
+    "Communauté de communes Les Balcons du Dauphiné",
+    "Communauté de communes Les Vals du Dauphiné",
+    "Communauté de communes Collines Isère Nord Communauté",
+    "Communauté de communes Entre Bièvre et Rhône",
+    "Communauté de communes Lyon Saint-Exupéry en Dauphiné",
+    "Saint-Marcellin Vercors Isère Communauté",
+    "Communauté de communes du Massif du Vercors",
+    "Communauté de communes Cœur de Chartreuse",
+    "Communauté de communes de la Matheysine",
+    "Communauté de communes du Trièves",
+    "Communauté de communes de l'Oisans",
+]
+
+_PROJECT = "Présentation du projet"
+_ACTIONS = "Actions prévues au regard des attendus du Département"
+_TERRITORY = "Territoire couvert"
+_MEANS = "Expérience, moyens humains et organisation"
+_PARTNERS = "Partenariats"
+_MONEY = "Financement et calendrier"
+
+QUESTIONS = [
+    {
+        "section": _PROJECT,
+        "label": "Lot(s) sollicité(s)",
+        "kind": "lots",
+        "help_text": "Deux porteurs sont envisagés : un pour le Nord Isère, un pour le Sud Isère.",
+    },
+    {
+        "section": _PROJECT,
+        "label": "Résumé du projet de co-animation",
+        "kind": "long_text",
+        "max_length": 3000,
+        "help_text": "En quelques paragraphes : les objectifs, le public, la façon de co-animer le réseau.",
+    },
+    *[
+        {
+            "section": _ACTIONS,
+            "label": action,
+            "kind": "long_text",
+            "max_length": 2000,
+            "help_text": "Décrivez de manière opérationnelle les actions prévues (nature, fréquence, "
+            "partenaires). Indiquez « sans objet » si vous n'en prévoyez pas.",
+        }
+        for action in EXPECTED_ACTIONS
+    ],
+    {
+        "section": _TERRITORY,
+        "label": "EPCI couverts par l'action",
+        "kind": "choices",
+        "choices": "\n".join(EPCI_CHOICES),
+    },
+    {
+        "section": _TERRITORY,
+        "label": "Attention portée au territoire du Vercors",
+        "kind": "long_text",
+        "max_length": 2000,
+        "help_text": "Le Vercors est le seul territoire de l'Isère non couvert par un poste de "
+        "facilitateur : comment l'action viendra-t-elle en appui de ses acteurs ?",
+    },
+    {
+        "section": _MEANS,
+        "label": "Expérience des clauses sociales dans la pratique de commande publique",
+        "kind": "long_text",
+        "max_length": 3000,
+        "help_text": "Sensibilité à la question de l'insertion, politique volontariste sur votre territoire.",
+    },
+    {
+        "section": _MEANS,
+        "label": "La structure porte-t-elle déjà des missions de facilitateur ?",
+        "kind": "yes_no",
+    },
+    {
+        "section": _MEANS,
+        "label": "Professionnels chargés de la mise en œuvre et du suivi",
+        "kind": "long_text",
+        "max_length": 2000,
+        "help_text": "Nom, fonction et compétences en animation de réseau de chaque personne "
+        "(joindre leur CV dans les pièces).",
+    },
+    {
+        "section": _MEANS,
+        "label": "Nombre d'ETP consacrés à l'action",
+        "kind": "number",
+        "help_text": "Par exemple 0,5.",
+    },
+    {
+        "section": _MEANS,
+        "label": "Environnement de travail",
+        "kind": "long_text",
+        "max_length": 2000,
+        "required": False,
+    },
+    {
+        "section": _PARTNERS,
+        "label": "Partenariats prévus, dont avec le secteur du handicap",
+        "kind": "long_text",
+        "max_length": 3000,
+    },
+    {
+        "section": _MONEY,
+        "label": "Montant sollicité auprès du Département (en euros)",
+        "kind": "amount",
+    },
+    {
+        "section": _MONEY,
+        "label": "Cofinancements (financeurs et montants)",
+        "kind": "long_text",
+        "max_length": 2000,
+        "required": False,
+    },
+    {
+        "section": _MONEY,
+        "label": "Date de démarrage envisagée",
+        "kind": "date",
+        "help_text": "Le démarrage est à envisager au plus tôt à l'automne 2024.",
+    },
+]
+
 DEMO_PASSWORD = "demo-isere-2024"
 
 ACCOUNTS = [

@@ -10,11 +10,14 @@ from aap.models.calls import (
     RequiredDocument,
     SubCriterion,
 )
+from aap.models.form import KINDS_WITH_CHOICES, KINDS_WITH_LENGTH, Question, QuestionKind
 from aap.models.mail import EmailStatus, OutgoingEmail
 from aap.models.questions import CallQuestion
 from aap.models.users import User
 
 __all__ = [
+    "KINDS_WITH_CHOICES",
+    "KINDS_WITH_LENGTH",
     "Call",
     "CallQuestion",
     "CallStatusChange",
@@ -26,6 +29,8 @@ __all__ = [
     "OutgoingEmail",
     "PaperCopyRule",
     "Programme",
+    "Question",
+    "QuestionKind",
     "RequiredDocument",
     "SubCriterion",
     "User",

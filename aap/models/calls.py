@@ -138,6 +138,13 @@ class Call(models.Model):
     )
     hand_delivery_address = models.TextField(_("adresse de dépôt en main propre"), blank=True)
 
+    max_dossier_size_mb = models.PositiveSmallIntegerField(
+        _("taille maximale d'un dossier (Mo)"),
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+        help_text=_("Total des fichiers d'un dossier."),
+    )
+
     contact_email = models.EmailField(_("adresse électronique de contact"))
     contact_details = models.TextField(_("personnes à contacter"), blank=True)
 
@@ -213,6 +220,10 @@ class Call(models.Model):
         return [
             str(label) for code, label in OrganisationKind.choices if code in self.priority_kinds
         ]
+
+    @property
+    def max_dossier_size_bytes(self) -> int:
+        return self.max_dossier_size_mb * 1024 * 1024
 
     @property
     def total_fte(self) -> Decimal:

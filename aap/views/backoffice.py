@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +18,7 @@ from aap.forms import (
     CriterionFormSet,
     ExpectedActionFormSet,
     LotFormSet,
+    QuestionFormSet,
     ReopenForm,
     RequiredDocumentFormSet,
     TransitionForm,
@@ -178,6 +179,15 @@ class CallDocumentsView(CallPartView):
     )
 
 
+class CallQuestionsView(CallPartView):
+    formset_class = QuestionFormSet
+    title = gettext_lazy("Formulaire de demande de financement")
+    intro = gettext_lazy(
+        "Les questions posées aux candidats, dans l'ordre. La rubrique regroupe les questions "
+        "sous un même titre ; une question de type « Choix des lots » remplace la case des lots."
+    )
+
+
 class CallTransitionView(StaffCallMixin, DetailView):
     """Confirm one move of the call's status, with a note for the history."""
 
@@ -268,12 +278,8 @@ class AnswerQuestionView(ObjectRuleMixin, FormView):
     form_class = AnswerForm
     template_name = "aap/backoffice/answer_question.html"
 
-    def get_object(self, queryset=None):
-        if not hasattr(self, "_question"):
-            self._question = get_object_or_404(
-                CallQuestion.objects.select_related("call", "asked_by"), pk=self.kwargs["pk"]
-            )
-        return self._question
+    def get_queryset(self):
+        return CallQuestion.objects.select_related("call", "asked_by")
 
     def get_rule_object(self):
         return self.get_object().call

@@ -145,7 +145,7 @@ def test_following_the_verification_link_verifies_the_address_and_then_login_wor
     assert login.url == reverse("accounts:home")
     assert logged_in_id(client) == str(user.pk)
     landing = client.get(login.url)
-    assert landing.url == reverse("accounts:profile")
+    assert landing.url == reverse("candidatures:my_dossiers")
 
 
 def test_a_tampered_verification_link_is_refused_with_the_french_page(
@@ -651,13 +651,13 @@ def test_home_sends_an_instructeur_to_the_back_office(client, instructeur):
     assert client.get(reverse("accounts:home")).url == reverse("aap:backoffice_calls")
 
 
-def test_home_sends_a_candidate_to_the_profile(client, candidate):
+def test_home_sends_a_candidate_to_their_dossiers(client, candidate):
     client.force_login(candidate)
 
     response = client.get(reverse("accounts:home"), follow=True)
 
-    assert response.redirect_chain == [(reverse("accounts:profile"), 302)]
-    assert candidate.email in page_text(response)
+    assert response.redirect_chain == [(reverse("candidatures:my_dossiers"), 302)]
+    assert "Mes dossiers" in page_text(response)
 
 
 @pytest.mark.parametrize("name", ["accounts:home", "accounts:profile", "accounts:password_change"])

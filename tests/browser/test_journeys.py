@@ -113,7 +113,10 @@ def test_visitor_reads_a_call_downloads_a_template_and_becomes_a_candidate(page,
     page.get_by_label(label("Mot de passe")).fill("Un-mot-de-passe-solide-2024")
     page.get_by_role("button", name="Se connecter").click()
 
-    expect(page).to_have_url(re.compile(r"/compte/$"))
+    # A candidate lands on "Mes dossiers", and finds the account page from the menu.
+    expect(page).to_have_url(re.compile(r"/candidatures/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes dossiers")
+    page.get_by_role("link", name="Mon compte").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
     expect(page.get_by_label(label("Prénom"))).to_have_value("Camille")
     expect(page.get_by_label(label("Nom"))).to_have_value("Durand")
@@ -245,7 +248,7 @@ def test_instructeur_creates_structures_and_publishes_a_call(page):
 def test_candidate_cannot_reach_the_back_office(page):
     UserFactory(email="camille@epci-exemple.test", roles=["candidat"])
     log_in(page, "camille@epci-exemple.test")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes dossiers")
     navigation = page.get_by_role("navigation", name="Menu principal")
     expect(navigation.get_by_role("link", name="Mon compte")).to_be_visible()
     expect(navigation.get_by_role("link", name="Gestion des appels")).to_have_count(0)

@@ -1,0 +1,61 @@
+"""Scanning uploads with a ClamAV daemon (clamd), when ``CLAMD_URL`` is set.
+
+The scan fails closed: when clamd is configured but does not answer, the upload is
+refused with a message asking to try again, never stored unscanned.
+"""
+
+from urllib.parse import urlparse
+
+from clamav_client import clamd
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+def _client():
+    url = urlparse(settings.CLAMD_URL)
+    if url.scheme == "unix":
+        return clamd.ClamdUnixSocket(path=url.path, timeout=settings.CLAMD_TIMEOUT)
+    if url.scheme == "tcp":
+        return clamd.ClamdNetworkSocket(
+            host=url.hostname, port=url.port or 3310, timeout=settings.CLAMD_TIMEOUT
+        )
+    raise ValueError(f"CLAMD_URL must start with unix:// or tcp://, not {settings.CLAMD_URL!r}")
+
+
+def scan(handle, *, name: str) -> None:
+    """Raise a French ``ValidationError`` if the file is infected or cannot be scanned."""
+    if not settings.CLAMD_URL:
+        return
+    handle.seek(0)
+    try:
+        result = _client().instream(handle)
+    except clamd.ClamdError as error:
+        raise ValidationError(
+            _(
+                "Le fichier « %(name)s » n'a pas pu être analysé par l'antivirus, indisponible "
+                "pour le moment : il n'a pas été enregistré. Réessayez dans quelques minutes."
+            )
+            % {"name": name},
+            code="antivirus_unavailable",
+        ) from error
+    finally:
+        handle.seek(0)
+    status, signature = result.get("stream", ("ERROR", None))
+    if status == "FOUND":
+        raise ValidationError(
+            _(
+                "Le fichier « %(name)s » contient un virus (%(signature)s) : il a été refusé "
+                "et n'a pas été enregistré."
+            )
+            % {"name": name, "signature": signature},
+            code="infected",
+        )
+    if status != "OK":
+        raise ValidationError(
+            _(
+                "L'antivirus n'a pas pu analyser le fichier « %(name)s » : il n'a pas été enregistré."
+            )
+            % {"name": name},
+            code="antivirus_error",
+        )

@@ -1,0 +1,130 @@
+"""The staff's follow-up of submitted dossiers: paper copies, messages, missing pieces."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aap.deadlines import paper_copy_on_time
+from aap.exceptions import DomainError
+from aap.links import absolute_url
+from aap.mail import queue_email
+from aap.models import User
+from aap.roles import Role
+from candidatures import rules
+from candidatures.models import Candidature, Message, PaperCopy, PieceRequest
+from candidatures.receipts import format_datetime
+from candidatures.states import CandidatureStatus
+
+
+def is_paper_copy_on_time(paper_copy: PaperCopy) -> bool | None:
+    call = paper_copy.candidature.call
+    return paper_copy_on_time(
+        call.deadline,
+        rule=call.paper_copy_rule,
+        method=paper_copy.method,
+        postmarked_on=paper_copy.postmarked_on,
+        received_on=paper_copy.received_on,
+        received_at=paper_copy.received_at,
+    )
+
+
+def record_paper_copy(candidature: Candidature, *, by: User, **fields) -> PaperCopy:
+    """Record (or correct) how the paper copy came; history lives in the admin log."""
+    if not rules.can_manage_dossiers(by, candidature):
+        raise PermissionDenied
+    if candidature.status != CandidatureStatus.SUBMITTED:
+        raise DomainError(_("L'exemplaire papier s'enregistre pour un dossier déposé."))
+    if fields.get("method") != "hand":
+        fields["received_at"] = None
+        fields["hand_receipt_number"] = ""
+    else:
+        fields["postmarked_on"] = None
+    paper_copy, _created = PaperCopy.objects.update_or_create(
+        candidature=candidature,
+        defaults={**fields, "recorded_by": by, "recorded_at": timezone.now()},
+    )
+    return paper_copy
+
+
+def _members_emails(candidature: Candidature) -> list[str]:
+    return [m.user.email for m in candidature.organisation.memberships.select_related("user")]
+
+
+def _instructeurs_emails() -> list[str]:
+    return list(
+        User.objects.filter(groups__name=Role.INSTRUCTEUR, is_active=True).values_list(
+            "email", flat=True
+        )
+    )
+
+
+def post_message(candidature: Candidature, *, by: User, body: str) -> Message:
+    """A message on the dossier; the other side is told by e-mail."""
+    from_staff = rules.can_manage_dossiers(by, candidature)
+    if not from_staff and not rules.is_dossier_member(by, candidature):
+        raise PermissionDenied
+    body = body.strip()
+    if not body:
+        raise DomainError(_("Écrivez votre message."))
+    with transaction.atomic():
+        message = Message.objects.create(
+            candidature=candidature, author=by, from_staff=from_staff, body=body
+        )
+        if from_staff:
+            to, url = (
+                _members_emails(candidature),
+                absolute_url("candidatures:dossier", pk=candidature.pk),
+            )
+        else:
+            to, url = (
+                _instructeurs_emails(),
+                absolute_url("candidatures:staff_dossier", pk=candidature.pk),
+            )
+        queue_email(
+            to=to,
+            template="dossier_message",
+            context={"candidature": candidature, "message": message, "url": url},
+        )
+    return message
+
+
+def request_pieces(
+    candidature: Candidature, *, by: User, required_documents, message: str, due_at
+) -> PieceRequest:
+    """Reopen only the named pieces of a submitted dossier, until ``due_at``."""
+    if not rules.can_manage_dossiers(by, candidature):
+        raise PermissionDenied
+    if candidature.status != CandidatureStatus.SUBMITTED:
+        raise DomainError(_("Les pièces manquantes se demandent sur un dossier déposé."))
+    if due_at <= timezone.now():
+        raise DomainError(_("La date limite de la demande doit être dans le futur."))
+    documents = list(required_documents)
+    if not documents or any(doc.call_id != candidature.call_id for doc in documents):
+        raise DomainError(_("Choisissez au moins une pièce de cet appel à projets."))
+    with transaction.atomic():
+        piece_request = PieceRequest.objects.create(
+            candidature=candidature, message=message.strip(), due_at=due_at, created_by=by
+        )
+        piece_request.required_documents.set(documents)
+        queue_email(
+            to=_members_emails(candidature),
+            template="pieces_requested",
+            context={
+                "candidature": candidature,
+                "piece_request": piece_request,
+                "documents": documents,
+                "due": format_datetime(due_at),
+                "url": absolute_url("candidatures:documents", pk=candidature.pk),
+            },
+        )
+    return piece_request
+
+
+def close_piece_request(piece_request: PieceRequest, *, by: User) -> PieceRequest:
+    if not rules.can_manage_dossiers(by, piece_request.candidature):
+        raise PermissionDenied
+    if piece_request.closed_at is None:
+        piece_request.closed_at = timezone.now()
+        piece_request.save(update_fields=["closed_at"])
+    return piece_request

@@ -1,0 +1,41 @@
+from candidatures.models.dossiers import (
+    Answer,
+    Candidature,
+    CandidatureLocked,
+    CandidatureStatusChange,
+    Document,
+)
+from candidatures.models.followup import (
+    Identical,
+    Message,
+    PaperCopy,
+    PaperMethod,
+    PieceRequest,
+    Receipt,
+)
+from candidatures.models.organisations import (
+    Invitation,
+    Membership,
+    Organisation,
+    Territory,
+    validate_siret,
+)
+
+__all__ = [
+    "Answer",
+    "Candidature",
+    "CandidatureLocked",
+    "CandidatureStatusChange",
+    "Document",
+    "Identical",
+    "Invitation",
+    "Membership",
+    "Message",
+    "Organisation",
+    "PaperCopy",
+    "PaperMethod",
+    "PieceRequest",
+    "Receipt",
+    "Territory",
+    "validate_siret",
+]

@@ -1,0 +1,114 @@
+"""Receipts: what was submitted and when, as a manifest, a PDF and a verification page."""
+
+import base64
+import datetime as dt
+
+import segno
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from aap.links import absolute_url
+from aap.mail import queue_email
+from aap.pdf import render_pdf
+from candidatures.models import Candidature, Receipt
+
+
+def format_datetime(value: dt.datetime, *, seconds: bool = False) -> str:
+    """ "17 septembre 2024 à 17h00", or "… à 16h59 et 58 s" to the second."""
+    local = timezone.localtime(value)
+    text = date_format(local, "DATETIME_FORMAT")
+    return f"{text} et {local.second:02d} s" if seconds else text
+
+
+def build_manifest(candidature: Candidature, *, submitted_at: dt.datetime) -> dict:
+    """Everything the receipt proves, frozen at submission."""
+    organisation = candidature.organisation
+    documents = candidature.documents.select_related("required_document").order_by(
+        "required_document__position", "uploaded_at", "pk"
+    )
+    return {
+        "organisation": {
+            "name": organisation.name,
+            "kind": organisation.get_kind_display(),
+            "siret": organisation.siret,
+        },
+        "call": {
+            "reference": candidature.call.reference,
+            "title": candidature.call.title,
+            "deadline": candidature.call.deadline.isoformat(),
+        },
+        "lots": [lot.name for lot in candidature.lots.all()],
+        "submitted_at": submitted_at.isoformat(),
+        "documents": [
+            {
+                "piece": document.required_document.label,
+                "name": document.original_name,
+                "size": document.size,
+                "sha256": document.sha256,
+            }
+            for document in documents
+        ],
+    }
+
+
+def qr_data_uri(url: str) -> str:
+    svg = segno.make(url, error="m").svg_inline(scale=3, omitsize=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def verification_url(receipt: Receipt) -> str:
+    return absolute_url("candidatures:verify_receipt", token=receipt.token)
+
+
+def receipt_pdf(receipt_id: int) -> bytes:
+    """The receipt's PDF, rendered once from its manifest and kept in private storage."""
+    receipt = Receipt.objects.select_related("submitted_by").get(pk=receipt_id)
+    if receipt.pdf:
+        with receipt.pdf.open("rb") as handle:
+            return handle.read()
+    manifest = receipt.manifest
+    url = verification_url(receipt)
+    content = render_pdf(
+        "candidatures/pdf/receipt.html",
+        {
+            "receipt": receipt,
+            "manifest": manifest,
+            "submitted_at": format_datetime(receipt.submitted_at, seconds=True),
+            "deadline": format_datetime(dt.datetime.fromisoformat(manifest["call"]["deadline"])),
+            "verification_url": url,
+            "qr": qr_data_uri(url),
+        },
+    )
+    receipt.pdf.save(f"{receipt.number}.pdf", ContentFile(content), save=False)
+    Receipt.objects.filter(pk=receipt.pk).update(pdf=receipt.pdf.name)
+    return content
+
+
+def receipt_filename(receipt: Receipt) -> str:
+    return f"Accuse-de-reception-{receipt.number}.pdf"
+
+
+def send_receipt(receipt: Receipt):
+    """E-mail the receipt to the members of the organisation, PDF attached, after commit."""
+    candidature = receipt.candidature
+    members = candidature.organisation.memberships.select_related("user")
+    return queue_email(
+        to=[membership.user.email for membership in members],
+        template="candidature_submitted",
+        context={
+            "receipt": receipt,
+            "candidature": candidature,
+            "submitted_at": format_datetime(receipt.submitted_at, seconds=True),
+            "url": absolute_url("candidatures:dossier", pk=candidature.pk),
+        },
+        key=f"receipt-{receipt.pk}",
+        attachments=[
+            {
+                "name": receipt_filename(receipt),
+                "mimetype": "application/pdf",
+                "render": "candidatures.receipts.receipt_pdf",
+                "args": [receipt.pk],
+            }
+        ],
+    )

@@ -1,0 +1,121 @@
+from django.urls import path
+
+from candidatures.views import candidate, staff
+
+app_name = "candidatures"
+
+urlpatterns = [
+    # Candidates: "Mes dossiers"
+    path("candidatures/", candidate.MyDossiersView.as_view(), name="my_dossiers"),
+    path(
+        "candidatures/structures/nouvelle/",
+        candidate.OrganisationCreateView.as_view(),
+        name="organisation_create",
+    ),
+    path(
+        "candidatures/structures/<int:pk>/",
+        candidate.OrganisationDetailView.as_view(),
+        name="organisation",
+    ),
+    path(
+        "candidatures/structures/<int:pk>/modifier/",
+        candidate.OrganisationUpdateView.as_view(),
+        name="organisation_edit",
+    ),
+    path(
+        "candidatures/structures/<int:pk>/inviter/",
+        candidate.InviteView.as_view(),
+        name="invite",
+    ),
+    path(
+        "candidatures/invitation/<str:token>/",
+        candidate.AcceptInvitationView.as_view(),
+        name="invitation",
+    ),
+    path("candidatures/appels/<slug:slug>/", candidate.StartView.as_view(), name="start"),
+    path("candidatures/dossiers/<int:pk>/", candidate.DossierView.as_view(), name="dossier"),
+    path(
+        "candidatures/dossiers/<int:pk>/apercu/",
+        candidate.DossierPreviewView.as_view(),
+        name="preview",
+    ),
+    path(
+        "candidatures/dossiers/<int:pk>/formulaire/",
+        candidate.AnswersView.as_view(),
+        name="answers",
+    ),
+    path(
+        "candidatures/dossiers/<int:pk>/pieces/",
+        candidate.DocumentsView.as_view(),
+        name="documents",
+    ),
+    path(
+        "candidatures/dossiers/<int:pk>/pieces/<int:required_id>/envoyer/",
+        candidate.UploadView.as_view(),
+        name="upload",
+    ),
+    path(
+        "candidatures/dossiers/<int:pk>/fichiers/<int:document_id>/",
+        candidate.DocumentDownloadView.as_view(),
+        name="download",
+    ),
+    path(
+        "candidatures/dossiers/<int:pk>/fichiers/<int:document_id>/supprimer/",
+        candidate.DocumentDeleteView.as_view(),
+        name="delete_document",
+    ),
+    path("candidatures/dossiers/<int:pk>/deposer/", candidate.SubmitView.as_view(), name="submit"),
+    path(
+        "candidatures/dossiers/<int:pk>/retirer/",
+        candidate.WithdrawView.as_view(),
+        name="withdraw",
+    ),
+    path(
+        "candidatures/dossiers/<int:pk>/accuses/<int:receipt_id>/",
+        candidate.ReceiptDownloadView.as_view(),
+        name="receipt",
+    ),
+    path(
+        "candidatures/dossiers/<int:pk>/messages/",
+        candidate.MessageView.as_view(),
+        name="message",
+    ),
+    # Service IVE and DDETS
+    path(
+        "gestion/appels/<int:pk>/dossiers/",
+        staff.DossierListView.as_view(),
+        name="staff_dossiers",
+    ),
+    path("gestion/dossiers/<int:pk>/", staff.StaffDossierView.as_view(), name="staff_dossier"),
+    path(
+        "gestion/dossiers/<int:pk>/fichiers/<int:document_id>/",
+        staff.StaffDocumentDownloadView.as_view(),
+        name="staff_download",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/accuses/<int:receipt_id>/",
+        staff.StaffReceiptDownloadView.as_view(),
+        name="staff_receipt",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/exemplaire-papier/",
+        staff.PaperCopyView.as_view(),
+        name="paper_copy",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/messages/",
+        staff.StaffMessageView.as_view(),
+        name="staff_message",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/demandes-de-pieces/",
+        staff.PieceRequestView.as_view(),
+        name="piece_request",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/demandes-de-pieces/<int:request_id>/clore/",
+        staff.ClosePieceRequestView.as_view(),
+        name="close_piece_request",
+    ),
+    path("r/<str:token>/", staff.VerifyReceiptView.as_view(), name="verify_receipt"),
+]

@@ -1,0 +1,531 @@
+"""The candidates' space: organisations, dossiers, uploads, submission and receipts."""
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.generic import DetailView, FormView, TemplateView
+
+from aap.exceptions import DomainError
+from aap.models import Call, RequiredDocument
+from aap.pending import restore_pending_post
+from aap.permissions import ObjectRuleMixin, RuleMixin
+from aap.uploads import HashingUploadHandler
+from candidatures import followup, queries, receipts, rules, services
+from candidatures.answers import AnswersForm, display
+from candidatures.forms import (
+    CertifyForm,
+    InviteForm,
+    MessageForm,
+    OrganisationForm,
+    UploadForm,
+    WithdrawForm,
+)
+from candidatures.models import Candidature, Document, Invitation, Organisation, Receipt
+
+
+def received_at(request):
+    """The instant the request reached the server (``aap.middleware.ReceivedAtMiddleware``)."""
+    return getattr(request, "received_at", None) or timezone.now()
+
+
+class CandidateMixin(RuleMixin):
+    rule = staticmethod(rules.can_apply)
+
+
+class MyDossiersView(CandidateMixin, TemplateView):
+    """ "Mes dossiers": each dossier with its status and what comes next."""
+
+    template_name = "candidatures/my_dossiers.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        organisations = Organisation.objects.of_member(user).prefetch_related("memberships__user")
+        dossiers = (
+            queries.with_missing_count(Candidature.objects.of_member(user))
+            .select_related("call", "organisation")
+            .prefetch_related(
+                Prefetch("receipts", queryset=Receipt.objects.filter(superseded_at=None))
+            )
+            .order_by("-call__deadline")
+        )
+        started = {(d.call_id, d.organisation_id) for d in dossiers}
+        open_calls = list(Call.objects.open_at().order_by("deadline"))
+        return super().get_context_data(
+            organisations=organisations,
+            dossiers=dossiers,
+            open_calls=open_calls,
+            started=started,
+            **kwargs,
+        )
+
+
+# --- Organisations --------------------------------------------------------------------------
+
+
+class OrganisationCreateView(CandidateMixin, FormView):
+    form_class = OrganisationForm
+    template_name = "candidatures/organisation_form.html"
+
+    def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        territories = data.pop("territories")
+        try:
+            organisation = services.create_organisation(
+                by=self.request.user, territories=territories, **data
+            )
+        except DomainError as error:
+            form.add_error("siret", error.message)
+            return self.form_invalid(form)
+        messages.success(self.request, _("La structure est créée. Vous en êtes membre."))
+        next_url = self.request.GET.get("appel")
+        if next_url:
+            return redirect("candidatures:start", slug=next_url)
+        return redirect("candidatures:organisation", pk=organisation.pk)
+
+
+class OrganisationMixin(ObjectRuleMixin):
+    rule = staticmethod(rules.is_member)
+    model = Organisation
+    context_object_name = "organisation"
+
+    def get_queryset(self):
+        return Organisation.objects.of_member(self.request.user)
+
+
+class OrganisationDetailView(OrganisationMixin, DetailView):
+    template_name = "candidatures/organisation_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("memberships__user", "territories")
+
+    def get_context_data(self, **kwargs):
+        pending = self.object.invitations.filter(accepted_at=None, expires_at__gt=timezone.now())
+        return super().get_context_data(invite_form=InviteForm(), pending=pending, **kwargs)
+
+
+class OrganisationUpdateView(OrganisationMixin, FormView):
+    form_class = OrganisationForm
+    template_name = "candidatures/organisation_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.get_object()}
+
+    def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        territories = data.pop("territories")
+        services.update_organisation(
+            self.get_object(), by=self.request.user, territories=territories, **data
+        )
+        messages.success(self.request, _("Les informations de la structure sont enregistrées."))
+        return redirect("candidatures:organisation", pk=self.get_object().pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(organisation=self.get_object(), **kwargs)
+
+
+class InviteView(OrganisationMixin, View):
+    def post(self, request, pk):
+        organisation = self.get_object()
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            try:
+                services.invite_member(
+                    organisation, by=request.user, email=form.cleaned_data["email"]
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    _("Invitation envoyée à %(email)s : le lien est valable 14 jours.")
+                    % {"email": form.cleaned_data["email"]},
+                )
+        else:
+            messages.error(request, _("Indiquez une adresse électronique valide."))
+        return redirect("candidatures:organisation", pk=organisation.pk)
+
+
+class AcceptInvitationView(RuleMixin, TemplateView):
+    """Open to any signed-in person: the service checks the invited address."""
+
+    rule = staticmethod(lambda user, obj=None: user.is_authenticated)
+    template_name = "candidatures/invitation.html"
+
+    def get_invitation(self):
+        return get_object_or_404(
+            Invitation.objects.select_related("organisation", "invited_by"),
+            token=self.kwargs["token"],
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(invitation=self.get_invitation(), **kwargs)
+
+    def post(self, request, token):
+        invitation = self.get_invitation()
+        try:
+            services.accept_invitation(invitation, user=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("candidatures:invitation", token=token)
+        messages.success(
+            request, _("Vous êtes membre de %(name)s.") % {"name": invitation.organisation.name}
+        )
+        return redirect("candidatures:organisation", pk=invitation.organisation_id)
+
+
+# --- Dossiers ---------------------------------------------------------------------------------
+
+
+class StartView(CandidateMixin, TemplateView):
+    """Apply to a call: pick the organisation (when there are several), then the dossier."""
+
+    template_name = "candidatures/start.html"
+
+    def get_call(self):
+        return get_object_or_404(Call.objects.public(), slug=self.kwargs["slug"])
+
+    def get(self, request, slug):
+        call = self.get_call()
+        organisations = list(Organisation.objects.of_member(request.user))
+        if not organisations:
+            messages.info(request, _("Pour candidater, créez d'abord la fiche de votre structure."))
+            return redirect(f"{reverse('candidatures:organisation_create')}?appel={call.slug}")
+        if len(organisations) == 1:
+            return self._start(call, organisations[0])
+        return self.render_to_response(
+            self.get_context_data(call=call, organisations=organisations)
+        )
+
+    def post(self, request, slug):
+        call = self.get_call()
+        organisation = get_object_or_404(
+            Organisation.objects.of_member(request.user), pk=request.POST.get("organisation")
+        )
+        return self._start(call, organisation)
+
+    def _start(self, call, organisation):
+        try:
+            candidature = services.start_candidature(call, organisation, by=self.request.user)
+        except DomainError as error:
+            messages.error(self.request, error.message)
+            return redirect(call.get_absolute_url())
+        return redirect("candidatures:dossier", pk=candidature.pk)
+
+
+class DossierMixin(ObjectRuleMixin):
+    """A dossier of one of the user's organisations; others get 404."""
+
+    rule = staticmethod(rules.is_dossier_member)
+    model = Candidature
+    context_object_name = "candidature"
+
+    def get_queryset(self):
+        return Candidature.objects.of_member(self.request.user).select_related(
+            "call", "organisation"
+        )
+
+
+def dossier_context(candidature):
+    """What the dossier pages share: answers as read, pieces with their files, gaps."""
+    call = candidature.call
+    lots_by_id = {lot.pk: lot.name for lot in call.lots.all()}
+    answers = {answer.question_id: answer.value for answer in candidature.answers.all()}
+    sections = []
+    for question in call.form_questions.all():
+        item = (question, display(question, answers.get(question.pk), lots_by_id))
+        if sections and sections[-1][0] == question.section:
+            sections[-1][1].append(item)
+        else:
+            sections.append((question.section, [item]))
+    documents = list(candidature.documents.all())
+    pieces = [
+        (required, [d for d in documents if d.required_document_id == required.pk])
+        for required in call.required_documents.all()
+    ]
+    return {
+        "answer_sections": sections,
+        "pieces": pieces,
+        "missing": services.completeness(candidature),
+        "total_size": sum(d.size for d in documents),
+    }
+
+
+class DossierView(DossierMixin, DetailView):
+    template_name = "candidatures/dossier.html"
+
+    def get_queryset(self):
+        return queries.dossier_page(super().get_queryset())
+
+    def get_context_data(self, **kwargs):
+        candidature = self.object
+        return super().get_context_data(
+            **dossier_context(candidature),
+            can_edit=rules.content_is_open(candidature),
+            open_requests=candidature.piece_requests.open_at(),
+            message_form=MessageForm(),
+            **kwargs,
+        )
+
+
+class DossierPreviewView(DossierView):
+    """The dossier as the Service IVE will read it."""
+
+    template_name = "candidatures/dossier_preview.html"
+
+
+class AnswersView(DossierMixin, DetailView):
+    template_name = "candidatures/answers_form.html"
+    # A long form: if the session expired while it was typed, keep what was sent.
+    keeps_unsent_post = True
+
+    def get_form(self, data=None):
+        candidature = self.object
+        return AnswersForm(
+            data,
+            questions=candidature.call.form_questions.all(),
+            lots=list(candidature.call.lots.all()),
+            answers={a.question_id: a.value for a in candidature.answers.all()},
+            chosen_lot_ids=[lot.pk for lot in candidature.lots.all()],
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        pending = restore_pending_post(request)
+        form = self.get_form(pending)
+        if pending is not None:
+            messages.warning(
+                request,
+                _(
+                    "Votre session avait expiré : vos dernières saisies ont été conservées "
+                    "ci-dessous. Vérifiez-les puis enregistrez."
+                ),
+            )
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        self.object = candidature = self.get_object()
+        form = self.get_form(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Certaines réponses ne sont pas valables : corrigez-les."))
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            services.save_answers(
+                candidature, by=request.user, values=form.values(), lot_ids=form.lot_ids()
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return self.render_to_response(self.get_context_data(form=form), status=409)
+        messages.success(request, _("Vos réponses sont enregistrées."))
+        return redirect("candidatures:dossier", pk=candidature.pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(can_edit=rules.content_is_open(self.object), **kwargs)
+
+
+class DocumentsView(DossierMixin, DetailView):
+    template_name = "candidatures/documents.html"
+
+    def get_context_data(self, **kwargs):
+        candidature = self.object
+        context = dossier_context(candidature)
+        editable = rules.editable_piece_ids(candidature)
+        return super().get_context_data(
+            **context,
+            piece_rows=[
+                (required, files, required.pk in editable) for required, files in context["pieces"]
+            ],
+            upload_form=UploadForm(),
+            open_requests=candidature.piece_requests.open_at().prefetch_related(
+                "required_documents"
+            ),
+            **kwargs,
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UploadView(DossierMixin, View):
+    """Receive one file for one piece, streaming it to disk while it is hashed.
+
+    The upload handlers must be set before the body is read, hence CSRF is checked
+    inside (``csrf_protect``) once they are in place.
+    """
+
+    def post(self, request, pk, required_id):
+        candidature = self.get_object()
+        required = get_object_or_404(
+            RequiredDocument.objects.filter(call=candidature.call_id), pk=required_id
+        )
+        handler = HashingUploadHandler(request, max_bytes=required.max_size_bytes)
+        request.upload_handlers = [handler]
+        return csrf_protect(self._receive)(request, candidature, required, handler)
+
+    def _receive(self, request, candidature, required, handler):
+        anchor = f"{reverse('candidatures:documents', args=[candidature.pk])}#piece-{required.pk}"
+        if handler.too_large:
+            messages.error(
+                request,
+                _(
+                    "Le fichier « %(name)s » dépasse la taille maximale de %(max)s Mo : il n'a pas "
+                    "été enregistré."
+                )
+                % {"name": handler.too_large[0], "max": required.max_size_mb},
+            )
+            return redirect(anchor)
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, form.errors["file"][0])
+            return redirect(anchor)
+        try:
+            document = services.add_document(
+                candidature, required, by=request.user, uploaded=form.cleaned_data["file"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("« %(name)s » est enregistré.") % {"name": document.original_name}
+            )
+        return redirect(anchor)
+
+
+class DocumentDownloadView(DossierMixin, View):
+    def get(self, request, pk, document_id):
+        candidature = self.get_object()
+        document = get_object_or_404(candidature.documents.all(), pk=document_id)
+        return attachment_response(document)
+
+
+def attachment_response(document: Document):
+    response = FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=document.original_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+class DocumentDeleteView(DossierMixin, View):
+    def post(self, request, pk, document_id):
+        candidature = self.get_object()
+        document = get_object_or_404(candidature.documents.all(), pk=document_id)
+        try:
+            services.delete_document(document, by=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("« %(name)s » est supprimé.") % {"name": document.original_name}
+            )
+        return redirect(
+            f"{reverse('candidatures:documents', args=[pk])}#piece-{document.required_document_id}"
+        )
+
+
+class SubmitView(DossierMixin, DetailView):
+    """The confirmation step: everything shown, the certification box, then the deposit."""
+
+    template_name = "candidatures/submit.html"
+
+    def get_queryset(self):
+        return queries.dossier_page(super().get_queryset())
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(form=CertifyForm()))
+
+    def post(self, request, *args, **kwargs):
+        when = received_at(request)
+        self.object = candidature = self.get_object()
+        form = CertifyForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            receipt = services.submit_candidature(
+                candidature, by=request.user, received_at=when, certified=True
+            )
+        except services.AlreadySubmitted as error:
+            messages.info(request, error.message)
+            return redirect("candidatures:dossier", pk=candidature.pk)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            for problem in error.problems:
+                form.add_error(None, problem)
+            return self.render_to_response(self.get_context_data(form=form), status=409)
+        messages.success(
+            request,
+            _(
+                "Votre dossier est déposé le %(when)s. Accusé de réception n° %(number)s, "
+                "envoyé aussi par courriel."
+            )
+            % {
+                "when": receipts.format_datetime(receipt.submitted_at, seconds=True),
+                "number": receipt.number,
+            },
+        )
+        return redirect("candidatures:dossier", pk=candidature.pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**dossier_context(self.object), **kwargs)
+
+
+class WithdrawView(DossierMixin, DetailView):
+    template_name = "candidatures/withdraw.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(form=WithdrawForm()))
+
+    def post(self, request, *args, **kwargs):
+        when = received_at(request)
+        self.object = candidature = self.get_object()
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                services.withdraw_candidature(
+                    candidature, by=request.user, received_at=when, note=form.cleaned_data["note"]
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+                return redirect("candidatures:dossier", pk=candidature.pk)
+            messages.success(
+                request,
+                _(
+                    "Le dossier est retiré et repasse en brouillon ; son accusé de réception est "
+                    "remplacé. Pensez à le déposer à nouveau avant la date limite."
+                ),
+            )
+        return redirect("candidatures:dossier", pk=candidature.pk)
+
+
+class ReceiptDownloadView(DossierMixin, View):
+    def get(self, request, pk, receipt_id):
+        candidature = self.get_object()
+        receipt = get_object_or_404(candidature.receipts.all(), pk=receipt_id)
+        response = HttpResponse(receipts.receipt_pdf(receipt.pk), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{receipts.receipt_filename(receipt)}"'
+        )
+        return response
+
+
+class MessageView(DossierMixin, View):
+    def post(self, request, pk):
+        candidature = self.get_object()
+        form = MessageForm(request.POST)
+        if form.is_valid():
+            try:
+                followup.post_message(candidature, by=request.user, body=form.cleaned_data["body"])
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Votre message est envoyé au Service IVE."))
+        else:
+            messages.error(request, _("Écrivez votre message."))
+        return redirect(f"{reverse('candidatures:dossier', args=[pk])}#messages")

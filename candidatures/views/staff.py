@@ -1,0 +1,183 @@
+"""The Service IVE's side of dossiers: lists, dossier pages, paper copies, messages,
+requests for missing pieces, and the verification of receipts."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from aap import rules as aap_rules
+from aap.exceptions import DomainError
+from aap.models import Call
+from aap.permissions import ObjectRuleMixin, RuleMixin
+from candidatures import followup, queries, receipts, rules
+from candidatures.forms import MessageForm, PaperCopyForm, PieceRequestForm
+from candidatures.models import Candidature, Receipt
+from candidatures.views.candidate import attachment_response, dossier_context
+
+
+def can_read_all_dossiers(user, obj=None) -> bool:
+    """Instructeurs and the DDETS read every submitted dossier of every call."""
+    return aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user)
+
+
+class DossierListView(RuleMixin, TemplateView):
+    role = staticmethod(can_read_all_dossiers)
+    rule = staticmethod(can_read_all_dossiers)
+    template_name = "candidatures/staff/dossier_list.html"
+
+    def get_context_data(self, **kwargs):
+        call = get_object_or_404(Call.objects.public(), pk=self.kwargs["pk"])
+        filterset = queries.DossierFilter(
+            self.request.GET or None, queryset=queries.staff_dossier_list(call), call=call
+        )
+        dossiers = (
+            filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+        )
+        return super().get_context_data(call=call, filter=filterset, dossiers=dossiers, **kwargs)
+
+
+class StaffDossierMixin(ObjectRuleMixin):
+    role = staticmethod(can_read_all_dossiers)
+    rule = staticmethod(can_read_all_dossiers)
+    model = Candidature
+    context_object_name = "candidature"
+
+    def get_queryset(self):
+        return queries.candidatures_visible_to(self.request.user).select_related(
+            "call", "organisation"
+        )
+
+
+class StaffDossierView(StaffDossierMixin, DetailView):
+    template_name = "candidatures/staff/dossier.html"
+
+    def get_queryset(self):
+        return queries.dossier_page(super().get_queryset())
+
+    def get_context_data(self, **kwargs):
+        candidature = self.object
+        paper_copy = getattr(candidature, "paper_copy", None)
+        can_manage = rules.can_manage_dossiers(self.request.user, candidature)
+        return super().get_context_data(
+            **dossier_context(candidature),
+            paper_copy=paper_copy,
+            paper_on_time=followup.is_paper_copy_on_time(paper_copy) if paper_copy else None,
+            can_manage=can_manage,
+            paper_form=PaperCopyForm(instance=paper_copy) if can_manage else None,
+            message_form=MessageForm() if can_manage else None,
+            piece_form=PieceRequestForm(call=candidature.call) if can_manage else None,
+            **kwargs,
+        )
+
+
+class ManageDossierMixin(StaffDossierMixin):
+    role = staticmethod(aap_rules.is_instructeur)
+    rule = staticmethod(rules.can_manage_dossiers)
+
+
+class StaffDocumentDownloadView(StaffDossierMixin, View):
+    def get(self, request, pk, document_id):
+        document = get_object_or_404(self.get_object().documents.all(), pk=document_id)
+        return attachment_response(document)
+
+
+class StaffReceiptDownloadView(StaffDossierMixin, View):
+    def get(self, request, pk, receipt_id):
+        receipt = get_object_or_404(self.get_object().receipts.all(), pk=receipt_id)
+        response = HttpResponse(receipts.receipt_pdf(receipt.pk), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{receipts.receipt_filename(receipt)}"'
+        )
+        return response
+
+
+class PaperCopyView(ManageDossierMixin, View):
+    def post(self, request, pk):
+        candidature = self.get_object()
+        form = PaperCopyForm(request.POST, instance=getattr(candidature, "paper_copy", None))
+        if form.is_valid():
+            data = {name: form.cleaned_data.get(name) for name in form.Meta.fields}
+            data["received_at"] = form.cleaned_data.get("received_at")
+            try:
+                followup.record_paper_copy(candidature, by=request.user, **data)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("L'exemplaire papier est enregistré."))
+        else:
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, f"{label} : {errors[0]}" if label else errors[0])
+        return redirect(f"{reverse('candidatures:staff_dossier', args=[pk])}#exemplaire-papier")
+
+
+class StaffMessageView(ManageDossierMixin, View):
+    def post(self, request, pk):
+        candidature = self.get_object()
+        form = MessageForm(request.POST)
+        if form.is_valid():
+            followup.post_message(candidature, by=request.user, body=form.cleaned_data["body"])
+            messages.success(request, _("Le message est envoyé au candidat."))
+        else:
+            messages.error(request, _("Écrivez votre message."))
+        return redirect(f"{reverse('candidatures:staff_dossier', args=[pk])}#messages")
+
+
+class PieceRequestView(ManageDossierMixin, View):
+    def post(self, request, pk):
+        candidature = self.get_object()
+        form = PieceRequestForm(request.POST, call=candidature.call)
+        if form.is_valid() and form.cleaned_data.get("due_at"):
+            try:
+                followup.request_pieces(
+                    candidature,
+                    by=request.user,
+                    required_documents=form.cleaned_data["required_documents"],
+                    message=form.cleaned_data["message"],
+                    due_at=form.cleaned_data["due_at"],
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("La demande de pièces est envoyée au candidat."))
+        else:
+            messages.error(request, _("La demande est incomplète : pièces, message et date."))
+        return redirect(f"{reverse('candidatures:staff_dossier', args=[pk])}#pieces-demandees")
+
+
+class ClosePieceRequestView(ManageDossierMixin, View):
+    def post(self, request, pk, request_id):
+        candidature = self.get_object()
+        piece_request = get_object_or_404(candidature.piece_requests.all(), pk=request_id)
+        followup.close_piece_request(piece_request, by=request.user)
+        messages.success(request, _("La demande de pièces est close."))
+        return redirect(f"{reverse('candidatures:staff_dossier', args=[pk])}#pieces-demandees")
+
+
+class VerifyReceiptView(RuleMixin, TemplateView):
+    """Where the QR code of a receipt leads: staff compare it with what is stored."""
+
+    role = staticmethod(aap_rules.is_platform_staff)
+    rule = staticmethod(aap_rules.is_platform_staff)
+    template_name = "candidatures/staff/verify_receipt.html"
+
+    def get_context_data(self, **kwargs):
+        receipt = get_object_or_404(
+            Receipt.objects.select_related("candidature__organisation", "call", "submitted_by"),
+            token=self.kwargs["token"],
+        )
+        stored = {(d.original_name, d.sha256, d.size) for d in receipt.candidature.documents.all()}
+        documents = [
+            {**item, "still_stored": (item["name"], item["sha256"], item["size"]) in stored}
+            for item in receipt.manifest["documents"]
+        ]
+        return super().get_context_data(
+            receipt=receipt,
+            documents=documents,
+            submitted_at=receipts.format_datetime(receipt.submitted_at, seconds=True),
+            **kwargs,
+        )
