@@ -274,10 +274,10 @@ def completeness(candidature: Candidature) -> list[Missing]:
     missing = []
     answers = {answer.question_id: answer.value for answer in candidature.answers.all()}
     chose_lots = bool(candidature.lots.all())
-    asks_lots = False
+    lots_anchor = "lots"
     for question in call.form_questions.all():
         if question.kind == QuestionKind.LOTS:
-            asks_lots = True
+            lots_anchor = f"question-{question.pk}"
             continue
         if question.required and answer_is_empty(answers.get(question.pk)):
             missing.append(
@@ -286,8 +286,8 @@ def completeness(candidature: Candidature) -> list[Missing]:
                     _("Réponse manquante : %(q)s") % {"q": question.label},
                 )
             )
-    if (asks_lots or call.lots.exists()) and not chose_lots:
-        missing.insert(0, Missing("lots", _("Choisissez au moins un lot.")))
+    if call.lots.all() and not chose_lots:
+        missing.insert(0, Missing(lots_anchor, _("Choisissez au moins un lot.")))
     present = {document.required_document_id for document in candidature.documents.all()}
     for required in call.required_documents.all():
         if required.mandatory and required.pk not in present:

@@ -302,3 +302,75 @@ def test_the_back_office_list_counts_fte_and_pending_questions_apart(open_call, 
         open_call.questions.create(asked_by=candidate, question=f"Question {index} ?")
     row = backoffice_calls().get(pk=open_call.pk)
     assert (row.lot_count, row.fte_total, row.pending_questions) == (2, Decimal("1.00"), 3)
+
+
+def test_the_funding_request_form_is_defined_by_the_instructeurs(staff, draft):
+    url = reverse("aap:backoffice_questions_form", args=[draft.pk])
+    rows = [
+        {
+            "position": 1,
+            "section": "Projet",
+            "label": "Lots sollicités",
+            "kind": "lots",
+            "required": "on",
+        },
+        {
+            "position": 2,
+            "section": "Projet",
+            "label": "Résumé",
+            "kind": "long_text",
+            "required": "on",
+            "max_length": "3000",
+            "choices": "ignoré",
+        },
+        {
+            "position": 3,
+            "section": "Territoire",
+            "label": "EPCI couverts",
+            "kind": "choices",
+            "required": "on",
+            "choices": "Trièves\nOisans\n\nMatheysine",
+        },
+        {
+            "position": 4,
+            "section": "Financement",
+            "label": "Montant",
+            "kind": "amount",
+            "max_length": "12",
+        },
+    ]
+    assert staff.post(url, formset_data(rows)).status_code == 302
+    questions = list(draft.form_questions.all())
+    assert [(q.label, q.kind) for q in questions] == [
+        ("Lots sollicités", "lots"),
+        ("Résumé", "long_text"),
+        ("EPCI couverts", "choices"),
+        ("Montant", "amount"),
+    ]
+    assert questions[1].choices == "" and questions[1].max_length == 3000
+    assert questions[2].choice_list == ["Trièves", "Oisans", "Matheysine"]
+    assert questions[3].max_length is None  # a length limit means nothing for an amount
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            [{"position": 1, "label": "Choix", "kind": "choice", "choices": "Seul"}],
+            "Indiquez au moins deux choix, un par ligne.",
+        ),
+        (
+            [
+                {"position": 1, "label": "Lots", "kind": "lots"},
+                {"position": 2, "label": "Encore les lots", "kind": "lots"},
+            ],
+            "Une seule question peut porter sur le choix des lots.",
+        ),
+    ],
+)
+def test_the_form_questions_are_checked(staff, draft, rows, message):
+    url = reverse("aap:backoffice_questions_form", args=[draft.pk])
+    response = staff.post(url, formset_data(rows))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not draft.form_questions.exists()
