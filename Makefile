@@ -6,9 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests need: a browser, PDF tools, WeasyPrint's libraries, libmagic.
+# Debian packages the tests need: a browser, PDF tools, WeasyPrint's libraries, libmagic,
+# and ClamAV: clamav-daemon ships clamd, clamav ships sigtool (the tests start their own
+# clamd on a locally made signature database; no freshclam download is needed).
 DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
-	libharfbuzz-subset0 libmagic1
+	libharfbuzz-subset0 libmagic1 clamav-daemon clamav
 # The embedded default: SQLite and a file-system Celery transport under var/.
 RUN_ENV := DEBUG=true
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
@@ -72,11 +74,13 @@ services: $(STAMP)
 
 vendor:
 	npm install --no-audit --no-fund
-	mkdir -p static/vendor/bootstrap static/vendor/htmx
+	mkdir -p static/vendor/bootstrap static/vendor/htmx static/vendor/chartjs
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
 	   node_modules/bootstrap/LICENSE static/vendor/bootstrap/
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE static/vendor/htmx/
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map \
+	   node_modules/chart.js/LICENSE.md static/vendor/chartjs/
 
 lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements/prod.txt pyproject.toml

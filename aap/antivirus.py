@@ -28,9 +28,11 @@ def scan(handle, *, name: str) -> None:
     if not settings.CLAMD_URL:
         return
     handle.seek(0)
+    # The client wraps only connecting and reading in ClamdError: a timeout or a closed
+    # connection while sending (clamd stops reading past StreamMaxLength) is an OSError.
     try:
         result = _client().instream(handle)
-    except clamd.ClamdError as error:
+    except (clamd.ClamdError, OSError) as error:
         raise ValidationError(
             _(
                 "Le fichier « %(name)s » n'a pas pu être analysé par l'antivirus, indisponible "

@@ -12,3 +12,7 @@ class DomainError(Exception):
 
 class TransitionNotAllowed(DomainError):
     """The move is not in the state table for the object's current status."""
+
+
+class ScoringGridLocked(DomainError):
+    """A weight or a sub-criterion changed after the first evaluation was submitted."""

@@ -22,6 +22,8 @@ from aap.models import (
     Lot,
     OrganisationKind,
     Question,
+    QuestionKind,
+    QuestionMeaning,
     RequiredDocument,
 )
 from aap.services import weights_problem
@@ -407,6 +409,7 @@ class QuestionForm(forms.ModelForm):
             "help_text",
             "max_length",
             "choices",
+            "meaning",
         ]
         widgets = {
             "help_text": forms.Textarea(attrs={"rows": 2}),
@@ -426,6 +429,13 @@ class QuestionForm(forms.ModelForm):
             cleaned["choices"] = ""
         if kind and kind not in KINDS_WITH_LENGTH:
             cleaned["max_length"] = None
+        if (
+            cleaned.get("meaning") == QuestionMeaning.REQUESTED_AMOUNT
+            and kind != QuestionKind.AMOUNT
+        ):
+            self.add_error(
+                "meaning", _("Le montant sollicité se lit dans une question « Montant en euros ».")
+            )
         return cleaned
 
 

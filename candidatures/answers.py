@@ -26,6 +26,26 @@ def answer_is_empty(value) -> bool:
     return value is None or value == "" or value == []
 
 
+class FrenchDecimalField(forms.DecimalField):
+    """A number as people type it in French: "24 500,00" or "0,5". The spaces that group
+    thousands (ordinary, non-breaking or narrow) are dropped before Django parses it,
+    which it does not do unless ``USE_THOUSAND_SEPARATOR`` is on."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = "".join(value.split())
+        return super().to_python(value)
+
+
+class AmountInput(forms.TextInput):
+    """Shows a stored amount as "24 500,00", as it was typed."""
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            return number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+        return super().format_value(value)
+
+
 def field_for(question: Question, lots) -> forms.Field:
     """The form field of one question, with its label, help and limits."""
     common = {"label": question.label, "required": False, "help_text": question.help_text}
@@ -40,10 +60,15 @@ def field_for(question: Question, lots) -> forms.Field:
             max_length=question.max_length, widget=forms.Textarea(attrs=attrs), **common
         )
     if kind == QuestionKind.NUMBER:
-        return forms.DecimalField(max_digits=12, decimal_places=2, localize=True, **common)
+        return FrenchDecimalField(max_digits=12, decimal_places=2, localize=True, **common)
     if kind == QuestionKind.AMOUNT:
-        field = forms.DecimalField(
-            max_digits=12, decimal_places=2, min_value=0, localize=True, **common
+        field = FrenchDecimalField(
+            max_digits=12,
+            decimal_places=2,
+            min_value=0,
+            localize=True,
+            widget=AmountInput,
+            **common,
         )
         field.widget.attrs["inputmode"] = "decimal"
         return field

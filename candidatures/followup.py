@@ -12,7 +12,7 @@ from aap.mail import queue_email
 from aap.models import User
 from aap.roles import Role
 from candidatures import rules
-from candidatures.models import Candidature, Message, PaperCopy, PieceRequest
+from candidatures.models import Candidature, Message, PaperCopy, PieceRequest, Reading
 from candidatures.receipts import format_datetime
 from candidatures.states import CandidatureStatus
 
@@ -128,3 +128,8 @@ def close_piece_request(piece_request: PieceRequest, *, by: User) -> PieceReques
         piece_request.closed_at = timezone.now()
         piece_request.save(update_fields=["closed_at"])
     return piece_request
+
+
+def log_reading(candidature: Candidature, reader: User, what: str) -> Reading:
+    """Keep a trace of each view of a dossier by the DDETS (the State's co-pilot)."""
+    return Reading.objects.create(candidature=candidature, reader=reader, what=str(what)[:200])

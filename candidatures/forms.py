@@ -19,6 +19,20 @@ class OrganisationForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    # Longer than the 14 digits: a SIRET pasted as "732 829 320 00074" must reach
+    # clean_siret, which drops the spaces; the model's validators then check 14 digits.
+    siret = forms.CharField(
+        label=_("SIRET"),
+        max_length=20,
+        help_text=Organisation._meta.get_field("siret").help_text,
+        # The form's unique check runs before the service's: the same advice in both.
+        error_messages={
+            "unique": _(
+                "Une structure avec ce SIRET existe déjà sur la plateforme. Demandez à l'un "
+                "de ses membres de vous inviter."
+            )
+        },
+    )
 
     class Meta:
         model = Organisation

@@ -17,7 +17,14 @@ from django.utils.translation import gettext_lazy as _
 
 from aap import rules as aap_rules
 from aap.models import OrganisationKind, Question, RequiredDocument
-from candidatures.models import Answer, Candidature, Document, Receipt
+from candidatures.models import (
+    Answer,
+    Candidature,
+    CandidatureStatusChange,
+    Document,
+    Message,
+    Receipt,
+)
 from candidatures.states import CandidatureStatus
 
 
@@ -155,8 +162,13 @@ def dossier_page(queryset):
         Prefetch("answers", queryset=Answer.objects.select_related("question")),
         Prefetch("documents", queryset=Document.objects.select_related("required_document")),
         Prefetch("receipts", queryset=Receipt.objects.order_by("-sequence")),
-        "status_changes__by",
-        "messages__author",
+        # Joined rather than prefetched in a second step, which would run only once
+        # there is a row: the page costs the same whatever the dossier holds.
+        Prefetch(
+            "status_changes", queryset=CandidatureStatusChange.objects.select_related("by")
+        ),
+        Prefetch("messages", queryset=Message.objects.select_related("author")),
+        # A many-to-many: one more query once the dossier has a request, never more.
         "piece_requests__required_documents",
         "call__lots",
         "call__required_documents",

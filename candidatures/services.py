@@ -6,6 +6,7 @@ French message; views turn it into a message for the user.
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -17,7 +18,7 @@ from aap.deadlines import is_on_time
 from aap.exceptions import DomainError
 from aap.links import absolute_url
 from aap.mail import queue_email
-from aap.models import Call, QuestionKind, RequiredDocument, User
+from aap.models import Call, QuestionKind, QuestionMeaning, RequiredDocument, User
 from aap.roles import Role
 from aap.uploads import check_upload, clean_filename, sha256_of
 from aap.workflow import Workflow
@@ -192,7 +193,10 @@ def save_answers(candidature: Candidature, *, by: User, values: dict, lot_ids=No
                 answer.save()
         if lot_ids is not None:
             candidature.lots.set(candidature.call.lots.filter(pk__in=lot_ids))
-        candidature.save(update_fields=["updated_at"])
+        for question_id, value in values.items():
+            if questions[question_id].meaning == QuestionMeaning.REQUESTED_AMOUNT:
+                candidature.requested_amount = Decimal(value) if value else None
+        candidature.save(update_fields=["updated_at", "requested_amount"])
 
 
 def dossier_size(candidature: Candidature) -> int:

@@ -9,6 +9,7 @@ admin.site.site_title = "Administration"
 urlpatterns = [
     path("", include("aap.urls")),
     path("", include("candidatures.urls")),
+    path("", include("evaluation.urls")),
     path("compte/", include("aap.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -79,6 +79,10 @@ class HomeView(RuleMixin, RedirectView):
             return reverse("aap:backoffice_calls")
         if rules.is_candidat(user):
             return reverse("candidatures:my_dossiers")
+        if rules.is_evaluator(user):
+            return reverse("evaluation:my_evaluations")
+        if rules.is_ddets_reader(user):
+            return reverse("evaluation:rankings")
         return reverse("accounts:profile")
 
 

@@ -10,7 +10,13 @@ from aap.models.calls import (
     RequiredDocument,
     SubCriterion,
 )
-from aap.models.form import KINDS_WITH_CHOICES, KINDS_WITH_LENGTH, Question, QuestionKind
+from aap.models.form import (
+    KINDS_WITH_CHOICES,
+    KINDS_WITH_LENGTH,
+    Question,
+    QuestionKind,
+    QuestionMeaning,
+)
 from aap.models.mail import EmailStatus, OutgoingEmail
 from aap.models.questions import CallQuestion
 from aap.models.users import User
@@ -31,6 +37,7 @@ __all__ = [
     "Programme",
     "Question",
     "QuestionKind",
+    "QuestionMeaning",
     "RequiredDocument",
     "SubCriterion",
     "User",

@@ -6,10 +6,12 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from aap.deadlines import is_on_time, to_the_second
 from aap.documents import describe_formats
+from aap.exceptions import ScoringGridLocked
 from aap.states import PUBLIC_STATUSES, CallAction, CallStatus
 
 
@@ -152,6 +154,13 @@ class Call(models.Model):
         _("statut"), max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT
     )
     published_at = models.DateTimeField(_("publié le"), null=True, blank=True, editable=False)
+    scoring_locked_at = models.DateTimeField(
+        _("grille d'évaluation figée le"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("À la première évaluation déposée : les pondérations ne changent plus."),
+    )
     is_demo = models.BooleanField(
         _("démonstration"),
         default=False,
@@ -263,6 +272,17 @@ class Lot(models.Model):
         return self.name
 
 
+def refuse_if_grid_locked(call):
+    if call.scoring_locked_at is not None:
+        raise ScoringGridLocked(
+            _(
+                "La grille d'évaluation est figée depuis le dépôt de la première évaluation "
+                "(%(date)s) : les pondérations et les sous-critères ne peuvent plus changer."
+            )
+            % {"date": date_format(timezone.localtime(call.scoring_locked_at), "DATETIME_FORMAT")}
+        )
+
+
 class Criterion(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
@@ -283,6 +303,20 @@ class Criterion(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        # Scores already given were weighed with the current grid: it no longer changes.
+        if self.pk is None:
+            refuse_if_grid_locked(self.call)
+        else:
+            stored = type(self).objects.filter(pk=self.pk).values_list("weight", flat=True).first()
+            if stored is not None and stored != self.weight:
+                refuse_if_grid_locked(self.call)
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_if_grid_locked(self.call)
+        return super().delete(*args, **kwargs)
+
 
 class SubCriterion(models.Model):
     criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="subcriteria")
@@ -296,6 +330,15 @@ class SubCriterion(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if self.pk is None:
+            refuse_if_grid_locked(self.criterion.call)
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_if_grid_locked(self.criterion.call)
+        return super().delete(*args, **kwargs)
 
 
 class ExpectedAction(models.Model):

@@ -17,6 +17,13 @@ class QuestionKind(models.TextChoices):
     LOTS = "lots", _("Choix des lots")
 
 
+class QuestionMeaning(models.TextChoices):
+    """What the platform itself reads from an answer (for rankings and agreements)."""
+
+    NONE = "", _("—")
+    REQUESTED_AMOUNT = "requested_amount", _("Montant sollicité")
+
+
 KINDS_WITH_CHOICES = (QuestionKind.CHOICE, QuestionKind.CHOICES)
 KINDS_WITH_LENGTH = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
 
@@ -44,6 +51,14 @@ class Question(models.Model):
     )
     choices = models.TextField(
         _("choix proposés"), blank=True, help_text=_("Un choix par ligne (listes seulement).")
+    )
+    meaning = models.CharField(
+        _("usage de la réponse"),
+        max_length=30,
+        choices=QuestionMeaning.choices,
+        blank=True,
+        default=QuestionMeaning.NONE,
+        help_text=_("« Montant sollicité » : comparé au budget du lot dans le classement."),
     )
 
     class Meta:

@@ -11,6 +11,7 @@ from candidatures.models.followup import (
     PaperCopy,
     PaperMethod,
     PieceRequest,
+    Reading,
     Receipt,
 )
 from candidatures.models.organisations import (
@@ -35,6 +36,7 @@ __all__ = [
     "PaperCopy",
     "PaperMethod",
     "PieceRequest",
+    "Reading",
     "Receipt",
     "Territory",
     "validate_siret",

@@ -46,6 +46,14 @@ class Candidature(models.Model):
         default=CandidatureStatus.DRAFT,
     )
     submitted_at = models.DateTimeField(_("déposé le"), null=True, blank=True)
+    requested_amount = models.DecimalField(
+        _("montant sollicité (€)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Lu dans la réponse à la question « montant sollicité » du formulaire."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -147,3 +147,20 @@ class PieceRequest(models.Model):
 
     def __str__(self):
         return f"{self.candidature} – {self.due_at:%d/%m/%Y}"
+
+
+class Reading(models.Model):
+    """A DDETS reader opened a dossier, a file or its evaluations: each view is logged."""
+
+    candidature = models.ForeignKey(Candidature, on_delete=models.CASCADE, related_name="readings")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(_("consulté"), max_length=200)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.reader} – {self.candidature} – {self.what}"

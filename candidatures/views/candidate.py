@@ -136,7 +136,7 @@ class InviteView(OrganisationMixin, View):
         form = InviteForm(request.POST)
         if form.is_valid():
             try:
-                services.invite_member(
+                invitation = services.invite_member(
                     organisation, by=request.user, email=form.cleaned_data["email"]
                 )
             except DomainError as error:
@@ -145,7 +145,7 @@ class InviteView(OrganisationMixin, View):
                 messages.success(
                     request,
                     _("Invitation envoyée à %(email)s : le lien est valable 14 jours.")
-                    % {"email": form.cleaned_data["email"]},
+                    % {"email": invitation.email},
                 )
         else:
             messages.error(request, _("Indiquez une adresse électronique valide."))
@@ -368,6 +368,9 @@ class UploadView(DossierMixin, View):
 
     def _receive(self, request, candidature, required, handler):
         anchor = f"{reverse('candidatures:documents', args=[candidature.pk])}#piece-{required.pk}"
+        # Read the body now: ``too_large`` is known only once the handler has streamed it
+        # (the CSRF check reads it first, but not when it is skipped, as in tests).
+        files = request.FILES
         if handler.too_large:
             messages.error(
                 request,
@@ -378,7 +381,7 @@ class UploadView(DossierMixin, View):
                 % {"name": handler.too_large[0], "max": required.max_size_mb},
             )
             return redirect(anchor)
-        form = UploadForm(request.POST, request.FILES)
+        form = UploadForm(request.POST, files)
         if not form.is_valid():
             messages.error(request, form.errors["file"][0])
             return redirect(anchor)

@@ -46,6 +46,11 @@ class StaffDossierMixin(ObjectRuleMixin):
     model = Candidature
     context_object_name = "candidature"
 
+    def log_ddets_reading(self, what):
+        """Each view of a dossier by the DDETS is kept (who, what, when)."""
+        if aap_rules.is_ddets_reader(self.request.user):
+            followup.log_reading(self.get_object(), self.request.user, what)
+
     def get_queryset(self):
         return queries.candidatures_visible_to(self.request.user).select_related(
             "call", "organisation"
@@ -62,6 +67,7 @@ class StaffDossierView(StaffDossierMixin, DetailView):
         candidature = self.object
         paper_copy = getattr(candidature, "paper_copy", None)
         can_manage = rules.can_manage_dossiers(self.request.user, candidature)
+        self.log_ddets_reading(_("dossier"))
         return super().get_context_data(
             **dossier_context(candidature),
             paper_copy=paper_copy,
@@ -82,12 +88,14 @@ class ManageDossierMixin(StaffDossierMixin):
 class StaffDocumentDownloadView(StaffDossierMixin, View):
     def get(self, request, pk, document_id):
         document = get_object_or_404(self.get_object().documents.all(), pk=document_id)
+        self.log_ddets_reading(_("fichier « %(name)s »") % {"name": document.original_name})
         return attachment_response(document)
 
 
 class StaffReceiptDownloadView(StaffDossierMixin, View):
     def get(self, request, pk, receipt_id):
         receipt = get_object_or_404(self.get_object().receipts.all(), pk=receipt_id)
+        self.log_ddets_reading(_("accusé de réception %(n)s") % {"n": receipt.number})
         response = HttpResponse(receipts.receipt_pdf(receipt.pk), content_type="application/pdf")
         response["Content-Disposition"] = (
             f'attachment; filename="{receipts.receipt_filename(receipt)}"'

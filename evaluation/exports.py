@@ -1,0 +1,173 @@
+"""The ranking of a lot as a table: for the page, the committee PDF, CSV and XLSX.
+
+Cells that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a
+carriage return) are neutralised with a leading apostrophe.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from aap.models import Lot
+from candidatures.models import Candidature
+from evaluation import queries
+from evaluation.models import Decision, Opinion
+from evaluation.services import granted_in_lot, grid_for
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A cell that no spreadsheet will evaluate."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _round(value, places="0.01"):
+    return None if value is None else Decimal(value).quantize(Decimal(places))
+
+
+@dataclass
+class RankingTable:
+    lot: Lot
+    criteria: list
+    columns: list[str]
+    rows: list[list]
+    dossiers: list = field(default_factory=list)
+    money: dict = field(default_factory=dict)
+
+
+def ranking_rows(lot: Lot):
+    """The grid, the criteria and the ranked dossiers of ``lot`` with their decision and
+    the DDETS's opinions, in a fixed number of queries whatever the number of dossiers,
+    evaluations and criteria."""
+    grid = grid_for(lot.call)
+    criteria = list(lot.call.criteria.all())
+    dossiers = list(
+        queries.ranking(
+            lot, criteria=criteria, threshold=grid.disagreement_threshold
+        ).prefetch_related(
+            Prefetch(
+                "decisions", queryset=Decision.objects.filter(lot=lot), to_attr="lot_decisions"
+            ),
+            Prefetch("opinions", queryset=Opinion.objects.order_by("updated_at")),
+        )
+    )
+    for dossier in dossiers:
+        dossier.criterion_scores = [getattr(dossier, f"criterion_{c.pk}") for c in criteria]
+        dossier.decision = dossier.lot_decisions[0] if dossier.lot_decisions else None
+    return grid, criteria, dossiers
+
+
+def ranking_table(lot: Lot) -> RankingTable:
+    _grid, criteria, dossiers = ranking_rows(lot)
+    columns = [
+        _("Rang"),
+        _("Structure"),
+        _("SIRET"),
+        _("Type"),
+        *[f"{c.title} (/{c.weight.normalize():f})" for c in criteria],
+        _("Moyenne (/100)"),
+        _("Consensus (/100)"),
+        _("Note retenue (/100)"),
+        _("Note retenue (/20)"),
+        _("Évaluations"),
+        _("Note min."),
+        _("Note max."),
+        _("Écart signalé"),
+        _("Montant sollicité (€)"),
+        _("Avis DDETS"),
+        _("Décision"),
+        _("Montant attribué (€)"),
+        _("ETP attribués"),
+    ]
+    rows = []
+    for dossier in dossiers:
+        decision = dossier.decision
+        rows.append(
+            [
+                dossier.rank if dossier.final_total is not None else "",
+                dossier.organisation.name,
+                dossier.organisation.siret,
+                dossier.organisation.get_kind_display(),
+                *[_round(value) for value in dossier.criterion_scores],
+                _round(dossier.mean_total),
+                _round(dossier.consensus_total),
+                _round(dossier.final_total),
+                _round(dossier.final_on_20),
+                dossier.evaluations,
+                _round(dossier.min_total),
+                _round(dossier.max_total),
+                _("oui") if dossier.disagreement else _("non"),
+                dossier.requested_amount,
+                ", ".join(o.get_kind_display() for o in dossier.opinions.all()),
+                decision.get_outcome_display() if decision else "",
+                decision.amount_granted if decision else None,
+                decision.fte_granted if decision else None,
+            ]
+        )
+    money = {
+        **queries.lot_money(lot),
+        **{f"granted_{k}": v for k, v in granted_in_lot(lot).items()},
+    }
+    return RankingTable(
+        lot=lot, criteria=criteria, columns=columns, rows=rows, dossiers=dossiers, money=money
+    )
+
+
+def dossier_results(candidature: Candidature) -> dict:
+    """One dossier's results, for its letter and its page."""
+    criteria = list(candidature.call.criteria.all())
+    row = queries.with_results(
+        Candidature.objects.filter(pk=candidature.pk), criteria=criteria
+    ).get()
+    return {
+        "criteria": [(c, getattr(row, f"criterion_{c.pk}")) for c in criteria],
+        "final_total": row.final_total,
+        "final_on_20": row.final_on_20,
+        "mean_total": row.mean_total,
+        "consensus_total": row.consensus_total,
+        "evaluations": row.evaluations,
+    }
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:f}".replace(".", ",")
+    return neutralise(str(value)) if isinstance(value, str) else value
+
+
+def to_csv(table: RankingTable) -> bytes:
+    """Semicolon-separated, decimal commas, UTF-8 with a BOM: what French spreadsheets open."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([neutralise(column) for column in table.columns])
+    for row in table.rows:
+        writer.writerow([_cell(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: RankingTable) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = str(table.lot.name)[:31]
+    sheet.append([neutralise(column) for column in table.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in table.rows:
+        sheet.append([neutralise(value) if isinstance(value, str) else value for value in row])
+    sheet.freeze_panes = "C2"
+    sheet.column_dimensions["B"].width = 40
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()

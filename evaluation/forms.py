@@ -1,0 +1,232 @@
+"""Forms of the evaluation. Validation only: writes go through ``evaluation.services``."""
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aap.deadlines import NonexistentLocalTime, local_datetime
+from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
+from evaluation.states import DecisionOutcome, OpinionKind
+
+
+class AdmissibilityForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Décision"),
+        choices=[("admissible", _("Recevable")), ("inadmissible", _("Irrecevable"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Motif (obligatoire si irrecevable, communiqué au candidat)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("outcome") == "inadmissible" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Indiquez le motif de l'irrecevabilité."))
+        return cleaned
+
+
+class GridForm(forms.Form):
+    scale_max = forms.IntegerField(
+        label=_("Note maximale de chaque sous-critère"), min_value=1, max_value=20
+    )
+    levels = forms.CharField(
+        label=_("Libellés des notes, de 0 à la note maximale (un par ligne)"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    due_date = forms.DateField(
+        label=_("Évaluations à rendre avant le"), required=False, widget=DateInput()
+    )
+    due_time = forms.TimeField(
+        label=_("Heure (heure de Paris)"),
+        required=False,
+        initial=dt.time(17, 0),
+        widget=TimeInput(),
+    )
+    evaluators_per_dossier = forms.IntegerField(
+        label=_("Évaluateurs par dossier"), min_value=1, max_value=10
+    )
+    disagreement_threshold = forms.DecimalField(
+        label=_("Écart signalé entre évaluateurs (points sur 100)"),
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        localize=True,
+    )
+
+    def __init__(self, *args, criteria, locked, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        for criterion in self.criteria:
+            self.fields[f"weight_{criterion.pk}"] = forms.DecimalField(
+                label=_("Pondération : %(title)s (%%)") % {"title": criterion.title},
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                localize=True,
+                initial=criterion.weight,
+                disabled=locked,
+            )
+        if locked:
+            self.fields["scale_max"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        levels = [
+            line.strip() for line in (cleaned.get("levels") or "").splitlines() if line.strip()
+        ]
+        cleaned["level_list"] = levels
+        if cleaned.get("due_date") and cleaned.get("due_time"):
+            try:
+                cleaned["due_at"] = local_datetime(cleaned["due_date"], cleaned["due_time"])
+            except NonexistentLocalTime:
+                self.add_error("due_time", DEADLINE_TIME_INVALID)
+        else:
+            cleaned["due_at"] = None
+        cleaned["weights"] = {
+            criterion.pk: cleaned.get(f"weight_{criterion.pk}") for criterion in self.criteria
+        }
+        return cleaned
+
+
+class AssignForm(forms.Form):
+    evaluator = forms.ModelChoiceField(label=_("Évaluateur"), queryset=None)
+
+    def __init__(self, *args, evaluators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evaluator"].queryset = evaluators
+
+
+class ConflictForm(forms.Form):
+    has_conflict = forms.TypedChoiceField(
+        label=_("Avez-vous un lien avec ce candidat (emploi, mandat, parenté, intérêt) ?"),
+        choices=[
+            ("no", _("Non, aucun conflit d'intérêts")),
+            ("yes", _("Oui, je déclare un conflit d'intérêts")),
+        ],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Nature du lien (si conflit)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class EvaluationForm(forms.Form):
+    """A score per sub-criterion (radio buttons with the grid's labels), a justification
+    per criterion, an overall comment. Gaps are allowed in a draft."""
+
+    def __init__(self, *args, criteria, grid, scores, justifications, comment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        choices = grid.level_choices()
+        for criterion in criteria:
+            for sub in criterion.subcriteria.all():
+                name = f"score_{sub.pk}"
+                self.fields[name] = forms.TypedChoiceField(
+                    label=sub.title,
+                    choices=choices,
+                    coerce=int,
+                    required=False,
+                    widget=forms.RadioSelect,
+                    empty_value=None,
+                )
+                if sub.pk in scores:
+                    self.initial[name] = scores[sub.pk]
+            name = f"justification_{criterion.pk}"
+            self.fields[name] = forms.CharField(
+                label=_("Justification : %(title)s") % {"title": criterion.title},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+            self.initial[name] = justifications.get(criterion.pk, "")
+        self.fields["comment"] = forms.CharField(
+            label=_("Appréciation générale"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+        )
+        self.initial["comment"] = comment
+
+    def groups(self):
+        """[(criterion, [score fields], justification field)]"""
+        return [
+            (
+                criterion,
+                [self[f"score_{sub.pk}"] for sub in criterion.subcriteria.all()],
+                self[f"justification_{criterion.pk}"],
+            )
+            for criterion in self.criteria
+        ]
+
+    def scores(self):
+        return {
+            int(name.removeprefix("score_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("score_")
+        }
+
+    def justifications(self):
+        return {
+            int(name.removeprefix("justification_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("justification_")
+        }
+
+
+class ReopenEvaluationForm(forms.Form):
+    note = forms.CharField(
+        label=_("Motif de la réouverture"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ConsensusForm(forms.Form):
+    total = forms.DecimalField(
+        label=_("Note de consensus (sur 100)"),
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        localize=True,
+    )
+    reason = forms.CharField(
+        label=_("Motif (réunion d'harmonisation)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class OpinionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Avis"), choices=OpinionKind.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label=_("Commentaire"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Décision"), choices=DecisionOutcome.choices)
+    amount_granted = forms.DecimalField(
+        label=_("Montant attribué (€)"),
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        localize=True,
+    )
+    fte_granted = forms.DecimalField(
+        label=_("ETP financés"), required=False, min_value=0, decimal_places=2, localize=True
+    )
+    reason = forms.CharField(
+        label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        outcome = cleaned.get("outcome")
+        if outcome == DecisionOutcome.SELECTED:
+            for name in ("amount_granted", "fte_granted"):
+                if cleaned.get(name) is None:
+                    self.add_error(name, _("Obligatoire pour un dossier retenu."))
+        if outcome == DecisionOutcome.NOT_SELECTED and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Indiquez le motif de la décision."))
+        return cleaned

@@ -1,0 +1,327 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aap.models import Criterion, Lot, SubCriterion
+from candidatures.models import Candidature
+from evaluation.states import (
+    AdmissibilityOutcome,
+    ConflictStatus,
+    DecisionOutcome,
+    EvaluationAction,
+    EvaluationStatus,
+    OpinionKind,
+)
+
+
+class Admissibility(models.Model):
+    """The instructeur's decision on a submitted dossier: admissible, or not and why.
+
+    ``checks`` keeps what the platform computed when the decision was taken."""
+
+    candidature = models.OneToOneField(
+        Candidature, on_delete=models.CASCADE, related_name="admissibility"
+    )
+    outcome = models.CharField(
+        _("recevabilité"), max_length=20, choices=AdmissibilityOutcome.choices
+    )
+    reason = models.TextField(_("motif"), blank=True)
+    checks = models.JSONField(_("contrôles au moment de la décision"), default=list)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("recevabilité")
+        verbose_name_plural = _("recevabilités")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(outcome=AdmissibilityOutcome.INADMISSIBLE)
+                | ~models.Q(reason=""),
+                name="inadmissible_needs_a_reason",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.candidature}: {self.get_outcome_display()}"
+
+
+class AdmissibilityChange(models.Model):
+    """Every admissibility decision, in order (a decision may be corrected)."""
+
+    candidature = models.ForeignKey(
+        Candidature, on_delete=models.CASCADE, related_name="admissibility_changes"
+    )
+    outcome = models.CharField(max_length=20, choices=AdmissibilityOutcome.choices)
+    reason = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["candidature_id", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.candidature_id}: {self.outcome}"
+
+
+class Assignment(models.Model):
+    """An evaluator asked to score a dossier, once they declared no conflict of interest."""
+
+    candidature = models.ForeignKey(
+        Candidature, on_delete=models.CASCADE, related_name="assignments"
+    )
+    evaluator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    conflict = models.CharField(
+        _("conflit d'intérêts"),
+        max_length=20,
+        choices=ConflictStatus.choices,
+        default=ConflictStatus.UNDECLARED,
+    )
+    conflict_note = models.TextField(_("nature du lien"), blank=True)
+    declared_at = models.DateTimeField(_("déclaré le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("affectation")
+        verbose_name_plural = _("affectations")
+        ordering = ["candidature_id", "assigned_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidature", "evaluator"], name="one_assignment_per_evaluator"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.evaluator} → {self.candidature}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.conflict != ConflictStatus.CONFLICT
+
+
+class Evaluation(models.Model):
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.CASCADE, related_name="evaluation"
+    )
+    status = models.CharField(
+        _("statut"), max_length=20, choices=EvaluationStatus.choices, default=EvaluationStatus.DRAFT
+    )
+    overall_comment = models.TextField(_("appréciation générale"), blank=True)
+    submitted_at = models.DateTimeField(_("déposée le"), null=True, blank=True)
+    total = models.DecimalField(
+        _("total sur 100"),
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Calculé par la base de données au dépôt : somme des notes × coefficients."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("évaluation")
+        verbose_name_plural = _("évaluations")
+
+    def __str__(self):
+        return f"Évaluation de {self.assignment}"
+
+
+class Score(models.Model):
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="scores")
+    subcriterion = models.ForeignKey(SubCriterion, on_delete=models.PROTECT, related_name="scores")
+    value = models.PositiveSmallIntegerField(_("note"))
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "subcriterion"], name="one_score_per_subcriterion"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.subcriterion}: {self.value}"
+
+
+class Justification(models.Model):
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="justifications"
+    )
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("justification"))
+
+    class Meta:
+        verbose_name = _("justification")
+        verbose_name_plural = _("justifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "criterion"], name="one_justification_per_criterion"
+            )
+        ]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class EvaluationStatusChange(models.Model):
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    action = models.CharField(max_length=20, choices=EvaluationAction.choices)
+    from_status = models.CharField(max_length=20, choices=EvaluationStatus.choices)
+    to_status = models.CharField(max_length=20, choices=EvaluationStatus.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["evaluation_id", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.evaluation_id}: {self.from_status} → {self.to_status}"
+
+
+class Consensus(models.Model):
+    """The score agreed in a harmonisation meeting, out of 100, with its reason."""
+
+    candidature = models.OneToOneField(
+        Candidature, on_delete=models.CASCADE, related_name="consensus"
+    )
+    total = models.DecimalField(
+        _("note de consensus (sur 100)"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )
+    reason = models.TextField(_("motif"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note de consensus")
+        verbose_name_plural = _("notes de consensus")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(total__lte=100), name="consensus_at_most_100")
+        ]
+
+    def __str__(self):
+        return f"{self.candidature}: {self.total}"
+
+
+class Opinion(models.Model):
+    """The DDETS's opinion on a dossier (one per reader, which they may revise)."""
+
+    candidature = models.ForeignKey(Candidature, on_delete=models.CASCADE, related_name="opinions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("avis"), max_length=20, choices=OpinionKind.choices)
+    comment = models.TextField(_("commentaire"), blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("avis de la DDETS")
+        verbose_name_plural = _("avis de la DDETS")
+        constraints = [
+            models.UniqueConstraint(fields=["candidature", "author"], name="one_opinion_per_reader")
+        ]
+
+    def __str__(self):
+        return f"{self.candidature}: {self.get_kind_display()}"
+
+
+class Decision(models.Model):
+    """The committee's decision on a dossier for one lot."""
+
+    candidature = models.ForeignKey(Candidature, on_delete=models.CASCADE, related_name="decisions")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(_("décision"), max_length=20, choices=DecisionOutcome.choices)
+    amount_granted = models.DecimalField(
+        _("montant attribué (€)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    fte_granted = models.DecimalField(
+        _("ETP financés"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    reason = models.TextField(_("motif"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("décision")
+        verbose_name_plural = _("décisions")
+        constraints = [
+            models.UniqueConstraint(fields=["candidature", "lot"], name="one_decision_per_lot"),
+            models.CheckConstraint(
+                condition=~models.Q(outcome=DecisionOutcome.SELECTED)
+                | (models.Q(amount_granted__isnull=False) & models.Q(fte_granted__isnull=False)),
+                name="selected_has_amount_and_fte",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome=DecisionOutcome.NOT_SELECTED) | ~models.Q(reason=""),
+                name="not_selected_has_a_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.candidature} – {self.lot}: {self.get_outcome_display()}"
+
+
+class CommitteeRecord(models.Model):
+    """The ranking and scores of a lot as the committee saw them, frozen with a PDF."""
+
+    call = models.ForeignKey("aap.Call", on_delete=models.PROTECT, related_name="committee_records")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="committee_records")
+    snapshot = models.JSONField()
+    pdf = models.FileField(upload_to="comites/", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("procès-verbal de comité")
+        verbose_name_plural = _("procès-verbaux de comité")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.call.reference} – {self.lot} – {self.created_at:%d/%m/%Y}"
+
+
+class NotificationLetter(models.Model):
+    """The letter telling a candidate the decision, as a PDF in their space."""
+
+    candidature = models.OneToOneField(
+        Candidature, on_delete=models.CASCADE, related_name="notification_letter"
+    )
+    pdf = models.FileField(upload_to="notifications/", max_length=200)
+    sent_at = models.DateTimeField(default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("lettre de notification")
+        verbose_name_plural = _("lettres de notification")
+
+    def __str__(self):
+        return f"Notification {self.candidature}"

@@ -1,0 +1,148 @@
+"""Scores, totals and rankings, computed by the database.
+
+One point of a sub-criterion is worth ``factor`` points out of 100 (see
+``SubCriterionFactor``): an evaluation's total is ``Sum(score × factor)``, stored on the
+evaluation when it is submitted. A dossier's result is the mean of its submitted
+evaluations' totals, or the consensus score when one was set; the spread is max − min.
+"""
+
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Rank
+
+from candidatures.models import Candidature
+from evaluation.models import Assignment, Evaluation, Score
+from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
+
+SCORE = DecimalField(max_digits=10, decimal_places=4)
+SUBMITTED = Q(assignments__evaluation__status=EvaluationStatus.SUBMITTED)
+
+
+def evaluation_total_subquery():
+    """The total out of 100 of the evaluation ``OuterRef("pk")``."""
+    return Subquery(
+        Score.objects.filter(evaluation=OuterRef("pk"))
+        .order_by()
+        .values("evaluation")
+        .annotate(total=Sum(F("value") * F("subcriterion__factor__factor"), output_field=SCORE))
+        .values("total")[:1],
+        output_field=SCORE,
+    )
+
+
+def criterion_mean_subquery(criterion_id: int):
+    """Mean over submitted evaluations of the dossier ``OuterRef("pk")`` of one criterion's
+    score, brought to its weight (sum of its points × factors / number of evaluations)."""
+    points = (
+        Score.objects.filter(
+            evaluation__assignment__candidature=OuterRef("pk"),
+            evaluation__status=EvaluationStatus.SUBMITTED,
+            subcriterion__criterion_id=criterion_id,
+        )
+        .order_by()
+        .values("evaluation__assignment__candidature")
+        .annotate(
+            mean=ExpressionWrapper(
+                Sum(F("value") * F("subcriterion__factor__factor"))
+                / Count("evaluation", distinct=True),
+                output_field=SCORE,
+            )
+        )
+        .values("mean")[:1]
+    )
+    return Subquery(points, output_field=SCORE)
+
+
+def with_results(queryset, *, criteria=()):
+    """Annotate dossiers with their results.
+
+    ``evaluations`` submitted, ``mean_total``, ``min_total``, ``max_total`` (out of 100),
+    ``spread``, ``consensus_total``, ``final_total`` (the consensus if any, else the mean),
+    ``final_on_20``, and ``criterion_<id>`` for each criterion given.
+    """
+    active = Assignment.objects.filter(candidature=OuterRef("pk")).exclude(
+        conflict=ConflictStatus.CONFLICT
+    )
+    queryset = (
+        queryset.annotate(
+            evaluations=Count("assignments__evaluation", filter=SUBMITTED, distinct=True),
+            mean_total=Avg("assignments__evaluation__total", filter=SUBMITTED, output_field=SCORE),
+            min_total=Min("assignments__evaluation__total", filter=SUBMITTED),
+            max_total=Max("assignments__evaluation__total", filter=SUBMITTED),
+            active_evaluators=Subquery(
+                active.order_by().values("candidature").annotate(n=Count("pk")).values("n")[:1]
+            ),
+            consensus_total=F("consensus__total"),
+        )
+        .annotate(
+            spread=ExpressionWrapper(F("max_total") - F("min_total"), output_field=SCORE),
+            final_total=Coalesce(F("consensus__total"), F("mean_total"), output_field=SCORE),
+        )
+        .annotate(
+            final_on_20=ExpressionWrapper(F("final_total") / Value(Decimal(5)), output_field=SCORE),
+        )
+    )
+    for criterion in criteria:
+        queryset = queryset.annotate(
+            **{f"criterion_{criterion.pk}": criterion_mean_subquery(criterion.pk)}
+        )
+    return queryset
+
+
+def admissible_in_lot(lot):
+    return Candidature.objects.filter(
+        call_id=lot.call_id, lots=lot, admissibility__outcome=AdmissibilityOutcome.ADMISSIBLE
+    )
+
+
+def ranking(lot, *, criteria=(), threshold=None):
+    """The admissible dossiers of ``lot``, best first, with ``rank`` (ties share a rank)
+    and ``disagreement`` when the spread passes ``threshold``."""
+    queryset = with_results(admissible_in_lot(lot), criteria=criteria)
+    if threshold is not None:
+        queryset = queryset.annotate(
+            disagreement=Case(When(spread__gt=threshold, then=Value(True)), default=Value(False))
+        )
+    return (
+        queryset.annotate(
+            rank=Window(Rank(), order_by=F("final_total").desc(nulls_last=True)),
+        )
+        .select_related("organisation", "consensus")
+        .order_by(F("final_total").desc(nulls_last=True), "organisation__name")
+    )
+
+
+def lot_money(lot):
+    """The lot's budget against the amounts requested by its admissible dossiers."""
+    totals = admissible_in_lot(lot).aggregate(
+        requested=Sum("requested_amount"), dossiers=Count("pk")
+    )
+    return {"budget": lot.budget, **totals}
+
+
+def submitted_evaluations(candidature):
+    return (
+        Evaluation.objects.filter(
+            assignment__candidature=candidature, status=EvaluationStatus.SUBMITTED
+        )
+        .select_related("assignment__evaluator")
+        .prefetch_related("scores", "justifications")
+        .order_by("submitted_at")
+    )

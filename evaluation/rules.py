@@ -1,0 +1,39 @@
+"""Who may do what in the evaluation of dossiers."""
+
+from aap import rules as aap_rules
+from evaluation.states import ConflictStatus, EvaluationStatus
+
+
+def can_run_evaluation(user, obj=None) -> bool:
+    """Instructeurs run admissibility, assignments, rankings and decisions."""
+    return aap_rules.is_instructeur(user)
+
+
+def can_read_rankings(user, obj=None) -> bool:
+    """Instructeurs and the DDETS read rankings and every evaluation."""
+    return aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user)
+
+
+def can_give_opinion(user, candidature=None) -> bool:
+    return aap_rules.is_ddets_reader(user)
+
+
+def is_own_assignment(user, assignment) -> bool:
+    return (
+        assignment is not None
+        and user.is_authenticated
+        and assignment.evaluator_id == user.pk
+        and aap_rules.is_evaluator(user)
+    )
+
+
+def can_score(user, assignment) -> bool:
+    """The assigned evaluator, once they declared no conflict of interest."""
+    return is_own_assignment(user, assignment) and assignment.conflict == ConflictStatus.NONE
+
+
+def can_see_other_scores(user, candidature, own_evaluation=None) -> bool:
+    """Blind scoring: an evaluator sees the others' scores only after submitting theirs."""
+    if can_read_rankings(user):
+        return True
+    return own_evaluation is not None and own_evaluation.status == EvaluationStatus.SUBMITTED

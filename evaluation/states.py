@@ -1,0 +1,43 @@
+"""Statuses of an evaluation and the moves between them (see ``aap.workflow``)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EvaluationStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SUBMITTED = "submitted", _("Déposée")
+
+
+class EvaluationAction(models.TextChoices):
+    SUBMIT = "submit", _("Déposer l'évaluation")
+    REOPEN = "reopen", _("Rouvrir l'évaluation")
+
+
+EVALUATION_TRANSITIONS: dict[tuple[str, str], str] = {
+    (EvaluationStatus.DRAFT, EvaluationAction.SUBMIT): EvaluationStatus.SUBMITTED,
+    (EvaluationStatus.SUBMITTED, EvaluationAction.REOPEN): EvaluationStatus.DRAFT,
+}
+
+
+class AdmissibilityOutcome(models.TextChoices):
+    ADMISSIBLE = "admissible", _("Recevable")
+    INADMISSIBLE = "inadmissible", _("Irrecevable")
+
+
+class ConflictStatus(models.TextChoices):
+    UNDECLARED = "undeclared", _("Déclaration attendue")
+    NONE = "none", _("Absence de conflit déclarée")
+    CONFLICT = "conflict", _("Conflit d'intérêts déclaré")
+
+
+class OpinionKind(models.TextChoices):
+    FAVOURABLE = "favourable", _("Favorable")
+    RESERVED = "reserved", _("Réservé")
+    UNFAVOURABLE = "unfavourable", _("Défavorable")
+
+
+class DecisionOutcome(models.TextChoices):
+    SELECTED = "selected", _("Retenu")
+    WAITING_LIST = "waiting_list", _("Liste d'attente")
+    NOT_SELECTED = "not_selected", _("Non retenu")

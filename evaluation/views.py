@@ -1,0 +1,729 @@
+"""Screens of the evaluation: admissibility, grid, assignments, scoring, rankings, the
+DDETS's opinions, decisions, committee records and notification letters."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from aap import rules as aap_rules
+from aap.exceptions import DomainError
+from aap.models import Call, Lot, User
+from aap.pdf import render_pdf
+from aap.permissions import ObjectRuleMixin, RuleMixin
+from aap.roles import Role
+from aap.states import CallStatus
+from candidatures import rules as dossier_rules
+from candidatures.followup import log_reading
+from candidatures.models import Candidature
+from candidatures.receipts import format_datetime
+from candidatures.views.candidate import attachment_response, dossier_context
+from evaluation import charts, exports, letters, queries, rules, services
+from evaluation.forms import (
+    AdmissibilityForm,
+    AssignForm,
+    ConflictForm,
+    ConsensusForm,
+    DecisionForm,
+    EvaluationForm,
+    GridForm,
+    OpinionForm,
+    ReopenEvaluationForm,
+)
+from evaluation.models import Assignment, CommitteeRecord, Evaluation, NotificationLetter
+from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
+
+
+def error_messages(request, error: DomainError):
+    messages.error(request, error.message)
+    for problem in error.problems:
+        messages.error(request, problem)
+
+
+# --- Instructeurs: a call's evaluation ---------------------------------------------------------
+
+
+class CallEvaluationMixin(RuleMixin):
+    """Pages of one call's evaluation, for instructeurs."""
+
+    role = staticmethod(rules.can_run_evaluation)
+    rule = staticmethod(rules.can_run_evaluation)
+
+    def get_call(self):
+        if not hasattr(self, "_call"):
+            self._call = get_object_or_404(
+                Call.objects.public().select_related("programme"), pk=self.kwargs["pk"]
+            )
+        return self._call
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(call=self.get_call(), **kwargs)
+
+
+class AdmissibilityListView(CallEvaluationMixin, TemplateView):
+    template_name = "evaluation/admissibility_list.html"
+
+    def get_context_data(self, **kwargs):
+        call = self.get_call()
+        dossiers = list(
+            Candidature.objects.submitted()
+            .filter(call=call)
+            .select_related("organisation", "admissibility", "paper_copy", "call")
+            .prefetch_related(
+                "lots",
+                "documents",
+                "call__required_documents",
+                "call__form_questions",
+                "answers",
+                "call__lots",
+            )
+            .order_by("organisation__name")
+        )
+        rows = [(dossier, services.admissibility_checks(dossier)) for dossier in dossiers]
+        return super().get_context_data(rows=rows, **kwargs)
+
+
+class AdmissibilityDecideView(ObjectRuleMixin, DetailView):
+    role = staticmethod(rules.can_run_evaluation)
+    rule = staticmethod(rules.can_run_evaluation)
+    template_name = "evaluation/admissibility_decide.html"
+    context_object_name = "candidature"
+
+    def get_queryset(self):
+        return Candidature.objects.submitted().select_related("call", "organisation", "paper_copy")
+
+    def get_context_data(self, **kwargs):
+        candidature = self.object
+        admissibility = getattr(candidature, "admissibility", None)
+        initial = (
+            {"outcome": admissibility.outcome, "reason": admissibility.reason}
+            if admissibility
+            else {}
+        )
+        return super().get_context_data(
+            checks=services.admissibility_checks(candidature),
+            admissibility=admissibility,
+            history=candidature.admissibility_changes.select_related("by"),
+            form=kwargs.pop("form", None) or AdmissibilityForm(initial=initial),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.object = candidature = self.get_object()
+        form = AdmissibilityForm(request.POST)
+        if form.is_valid():
+            try:
+                services.decide_admissibility(
+                    candidature,
+                    by=request.user,
+                    admissible=form.cleaned_data["outcome"] == "admissible",
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("La décision de recevabilité est enregistrée."))
+                return redirect("evaluation:admissibility", pk=candidature.call_id)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class GridView(CallEvaluationMixin, TemplateView):
+    template_name = "evaluation/grid.html"
+
+    def get_form(self, data=None):
+        call = self.get_call()
+        grid = services.grid_for(call)
+        initial = {
+            "scale_max": grid.scale_max,
+            "levels": "\n".join(grid.levels),
+            "evaluators_per_dossier": grid.evaluators_per_dossier,
+            "disagreement_threshold": grid.disagreement_threshold,
+        }
+        if grid.due_at:
+            local = timezone.localtime(grid.due_at)
+            initial.update(due_date=local.date(), due_time=local.time())
+        return GridForm(
+            data,
+            initial=initial,
+            criteria=call.criteria.all(),
+            locked=call.scoring_locked_at is not None,
+        )
+
+    def get_context_data(self, **kwargs):
+        call = self.get_call()
+        kwargs.setdefault("form", self.get_form())
+        return super().get_context_data(
+            grid=services.grid_for(call),
+            criteria=call.criteria.prefetch_related("subcriteria"),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        call = self.get_call()
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_grid(
+                    call,
+                    by=request.user,
+                    scale_max=data["scale_max"]
+                    if data.get("scale_max")
+                    else services.grid_for(call).scale_max,
+                    levels=data["level_list"],
+                    due_at=data["due_at"],
+                    evaluators_per_dossier=data["evaluators_per_dossier"],
+                    disagreement_threshold=data["disagreement_threshold"],
+                    weights=data["weights"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("La grille d'évaluation est enregistrée."))
+                return redirect("evaluation:grid", pk=call.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+def evaluators():
+    return User.objects.filter(groups__name=Role.EVALUATEUR, is_active=True).order_by("last_name")
+
+
+class AssignmentsView(CallEvaluationMixin, TemplateView):
+    template_name = "evaluation/assignments.html"
+
+    def get_context_data(self, **kwargs):
+        call = self.get_call()
+        grid = services.grid_for(call)
+        dossiers = (
+            Candidature.objects.filter(
+                call=call, admissibility__outcome=AdmissibilityOutcome.ADMISSIBLE
+            )
+            .select_related("organisation")
+            .prefetch_related(
+                "lots",
+                Prefetch(
+                    "assignments",
+                    queryset=Assignment.objects.select_related("evaluator", "evaluation"),
+                ),
+            )
+            .annotate(
+                active=Count(
+                    "assignments", filter=~Q(assignments__conflict=ConflictStatus.CONFLICT)
+                )
+            )
+            .order_by("organisation__name")
+        )
+        return super().get_context_data(
+            dossiers=dossiers,
+            grid=grid,
+            lots=call.lots.all(),
+            evaluator_list=list(evaluators()),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        call = self.get_call()
+        try:
+            if lot_id := request.POST.get("lot"):
+                lot = get_object_or_404(call.lots.all(), pk=lot_id)
+                created = services.assign_lot(lot, by=request.user)
+                messages.success(
+                    request,
+                    _("%(n)s affectation(s) créée(s) sur le lot %(lot)s.")
+                    % {"n": created, "lot": lot.name},
+                )
+            else:
+                dossier = get_object_or_404(
+                    Candidature.objects.filter(call=call), pk=request.POST.get("candidature")
+                )
+                form = AssignForm(request.POST, evaluators=evaluators())
+                if not form.is_valid():
+                    messages.error(request, _("Choisissez un évaluateur."))
+                else:
+                    services.assign(dossier, form.cleaned_data["evaluator"], by=request.user)
+                    messages.success(request, _("L'évaluateur est affecté au dossier."))
+        except DomainError as error:
+            error_messages(request, error)
+        return redirect("evaluation:assignments", pk=call.pk)
+
+
+class RankingsIndexView(RuleMixin, TemplateView):
+    """The calls whose dossiers are being evaluated, with a ranking per lot."""
+
+    role = staticmethod(rules.can_read_rankings)
+    rule = staticmethod(rules.can_read_rankings)
+    template_name = "evaluation/rankings_index.html"
+
+    def get_context_data(self, **kwargs):
+        calls = (
+            Call.objects.filter(
+                status__in=[
+                    CallStatus.CLOSED,
+                    CallStatus.UNDER_REVIEW,
+                    CallStatus.DECIDED,
+                    CallStatus.ARCHIVED,
+                ]
+            )
+            .prefetch_related("lots")
+            .annotate(submitted=Count("candidatures", filter=Q(candidatures__status="submitted")))
+            .order_by("-deadline")
+        )
+        return super().get_context_data(calls=calls, **kwargs)
+
+
+class RankingView(RuleMixin, TemplateView):
+    """The ranking of one lot: instructeurs and the DDETS read it."""
+
+    role = staticmethod(rules.can_read_rankings)
+    rule = staticmethod(rules.can_read_rankings)
+    template_name = "evaluation/ranking.html"
+
+    def get_lot(self):
+        if not hasattr(self, "_lot"):
+            self._lot = get_object_or_404(
+                Lot.objects.select_related("call").filter(
+                    call__status__in=[
+                        CallStatus.CLOSED,
+                        CallStatus.UNDER_REVIEW,
+                        CallStatus.DECIDED,
+                        CallStatus.ARCHIVED,
+                    ]
+                ),
+                pk=self.kwargs["lot"],
+                call_id=self.kwargs["pk"],
+            )
+        return self._lot
+
+    def get_context_data(self, **kwargs):
+        lot = self.get_lot()
+        table = exports.ranking_table(lot)
+        return super().get_context_data(
+            call=lot.call,
+            lot=lot,
+            lots=lot.call.lots.all(),
+            table=table,
+            distribution=charts.distribution(table.dossiers),
+            records=lot.committee_records.all()[:5],
+            can_run=rules.can_run_evaluation(self.request.user),
+            **kwargs,
+        )
+
+
+class RankingExportView(RankingView):
+    def get(self, request, *args, **kwargs):
+        lot = self.get_lot()
+        table = exports.ranking_table(lot)
+        stem = f"classement-{lot.call.reference}-{lot.pk}"
+        fmt = kwargs["fmt"]
+        if fmt == "csv":
+            response = HttpResponse(exports.to_csv(table), content_type="text/csv; charset=utf-8")
+        elif fmt == "xlsx":
+            response = HttpResponse(
+                exports.to_xlsx(table),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        elif fmt == "pdf":
+            response = HttpResponse(
+                render_pdf(
+                    "evaluation/pdf/committee.html",
+                    {
+                        "call": lot.call,
+                        "lot": lot,
+                        "table": table,
+                        "frozen_at": format_datetime(timezone.now()),
+                        "by": request.user,
+                        "draft": True,
+                    },
+                ),
+                content_type="application/pdf",
+            )
+        else:
+            raise Http404
+        response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+        return response
+
+
+class CommitteeRecordView(RankingView):
+    """Freeze the lot's ranking as the committee's record (POST), or download one (GET)."""
+
+    role = staticmethod(rules.can_run_evaluation)
+    rule = staticmethod(rules.can_run_evaluation)
+
+    def post(self, request, *args, **kwargs):
+        lot = self.get_lot()
+        record = letters.freeze_committee(lot.call, lot, by=request.user)
+        messages.success(
+            request,
+            _("Le classement est figé dans le procès-verbal du %(date)s.")
+            % {"date": format_datetime(record.created_at)},
+        )
+        return redirect("evaluation:ranking", pk=lot.call_id, lot=lot.pk)
+
+
+class CommitteeRecordDownloadView(RuleMixin, View):
+    role = staticmethod(rules.can_read_rankings)
+    rule = staticmethod(rules.can_read_rankings)
+
+    def get(self, request, pk):
+        record = get_object_or_404(CommitteeRecord, pk=pk)
+        response = FileResponse(
+            record.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"proces-verbal-{record.call.reference}-{record.lot.name}.pdf",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class NotifyView(CallEvaluationMixin, TemplateView):
+    template_name = "evaluation/notify.html"
+
+    def get_context_data(self, **kwargs):
+        call = self.get_call()
+        return super().get_context_data(problems=letters.missing_decisions(call), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        call = self.get_call()
+        try:
+            sent = letters.notify_decisions(call, by=request.user)
+        except DomainError as error:
+            error_messages(request, error)
+            return redirect("evaluation:notify", pk=call.pk)
+        messages.success(request, _("%(n)s lettre(s) de notification envoyée(s).") % {"n": sent})
+        return redirect("aap:backoffice_call", pk=call.pk)
+
+
+# --- A dossier's evaluations (instructeurs and DDETS) ----------------------------------------------
+
+
+class DossierEvaluationsView(ObjectRuleMixin, DetailView):
+    role = staticmethod(rules.can_read_rankings)
+    rule = staticmethod(rules.can_read_rankings)
+    template_name = "evaluation/dossier_evaluations.html"
+    context_object_name = "candidature"
+
+    def get_queryset(self):
+        return (
+            Candidature.objects.submitted()
+            .select_related("call", "organisation", "admissibility", "consensus")
+            .prefetch_related("lots")
+        )
+
+    def get_context_data(self, **kwargs):
+        candidature = self.object
+        user = self.request.user
+        criteria = list(candidature.call.criteria.prefetch_related("subcriteria"))
+        evaluations = list(queries.submitted_evaluations(candidature))
+        results = exports.dossier_results(candidature)
+        own_opinion = candidature.opinions.filter(author=user).first()
+        decisions = {d.lot_id: d for d in candidature.decisions.all()}
+        if aap_rules.is_ddets_reader(user):
+            log_reading(candidature, user, _("évaluations"))
+        return super().get_context_data(
+            criteria=criteria,
+            evaluations=[
+                (
+                    e,
+                    {s.subcriterion_id: s.value for s in e.scores.all()},
+                    {j.criterion_id: j.text for j in e.justifications.all()},
+                )
+                for e in evaluations
+            ],
+            results=results,
+            radar=charts.radar(results["criteria"]),
+            assignments=candidature.assignments.select_related("evaluator", "evaluation"),
+            opinions=candidature.opinions.select_related("author"),
+            can_run=rules.can_run_evaluation(user),
+            can_opine=rules.can_give_opinion(user, candidature),
+            consensus_form=ConsensusForm(),
+            opinion_form=OpinionForm(
+                initial={"kind": own_opinion.kind, "comment": own_opinion.comment}
+                if own_opinion
+                else None
+            ),
+            decision_forms=[
+                (lot, decisions.get(lot.pk), DecisionForm(prefix=f"lot{lot.pk}"))
+                for lot in candidature.lots.all()
+            ],
+            reopen_form=ReopenEvaluationForm(),
+            **kwargs,
+        )
+
+
+class DossierActionMixin(ObjectRuleMixin, View):
+    role = staticmethod(rules.can_run_evaluation)
+    rule = staticmethod(rules.can_run_evaluation)
+
+    def get_queryset(self):
+        return Candidature.objects.submitted().select_related("call")
+
+    def back(self):
+        return redirect("evaluation:dossier", pk=self.get_object().pk)
+
+
+class ConsensusView(DossierActionMixin):
+    def post(self, request, pk):
+        form = ConsensusForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_consensus(self.get_object(), by=request.user, **form.cleaned_data)
+            except DomainError as error:
+                error_messages(request, error)
+            else:
+                messages.success(request, _("La note de consensus est enregistrée."))
+        else:
+            messages.error(request, _("Indiquez une note entre 0 et 100 et son motif."))
+        return self.back()
+
+
+class OpinionView(DossierActionMixin):
+    """The only write of the DDETS."""
+
+    role = staticmethod(rules.can_give_opinion)
+    rule = staticmethod(rules.can_give_opinion)
+
+    def post(self, request, pk):
+        form = OpinionForm(request.POST)
+        if form.is_valid():
+            services.record_opinion(self.get_object(), by=request.user, **form.cleaned_data)
+            messages.success(request, _("Votre avis est enregistré."))
+        else:
+            messages.error(request, _("Choisissez un avis."))
+        return self.back()
+
+
+class DecisionView(DossierActionMixin):
+    def post(self, request, pk, lot):
+        candidature = self.get_object()
+        lot = get_object_or_404(candidature.lots.all(), pk=lot)
+        form = DecisionForm(request.POST, prefix=f"lot{lot.pk}")
+        if form.is_valid():
+            try:
+                services.record_decision(candidature, lot, by=request.user, **form.cleaned_data)
+            except DomainError as error:
+                error_messages(request, error)
+            else:
+                messages.success(
+                    request,
+                    _("La décision est enregistrée pour le lot %(lot)s.") % {"lot": lot.name},
+                )
+        else:
+            for errors in form.errors.values():
+                messages.error(request, errors[0])
+        return self.back()
+
+
+class ReopenEvaluationView(ObjectRuleMixin, View):
+    role = staticmethod(rules.can_run_evaluation)
+    rule = staticmethod(rules.can_run_evaluation)
+
+    def get_queryset(self):
+        return Evaluation.objects.select_related("assignment")
+
+    def post(self, request, pk):
+        evaluation = self.get_object()
+        form = ReopenEvaluationForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise DomainError(_("Indiquez pourquoi l'évaluation est rouverte."))
+            services.reopen_evaluation(evaluation, by=request.user, note=form.cleaned_data["note"])
+        except DomainError as error:
+            error_messages(request, error)
+        else:
+            messages.success(
+                request, _("L'évaluation est rouverte : l'évaluateur peut la modifier.")
+            )
+        return redirect("evaluation:dossier", pk=evaluation.assignment.candidature_id)
+
+
+# --- Evaluators --------------------------------------------------------------------------------------
+
+
+class MyEvaluationsView(RuleMixin, TemplateView):
+    role = staticmethod(aap_rules.is_evaluator)
+    rule = staticmethod(aap_rules.is_evaluator)
+    template_name = "evaluation/my_evaluations.html"
+
+    def get_context_data(self, **kwargs):
+        assignments = (
+            Assignment.objects.filter(evaluator=self.request.user)
+            .select_related(
+                "candidature__organisation", "candidature__call__scoring_grid", "evaluation"
+            )
+            .order_by("candidature__call__deadline", "candidature__organisation__name")
+        )
+        return super().get_context_data(assignments=assignments, **kwargs)
+
+
+class AssignmentMixin(ObjectRuleMixin):
+    """An evaluator's own assignment; others get 404."""
+
+    role = staticmethod(aap_rules.is_evaluator)
+    rule = staticmethod(rules.is_own_assignment)
+    context_object_name = "assignment"
+
+    def get_queryset(self):
+        return Assignment.objects.filter(evaluator=self.request.user).select_related(
+            "candidature__call", "candidature__organisation"
+        )
+
+
+class DeclareView(AssignmentMixin, DetailView):
+    template_name = "evaluation/declare.html"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", ConflictForm())
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.object = assignment = self.get_object()
+        form = ConflictForm(request.POST)
+        if form.is_valid():
+            try:
+                services.declare_conflict(assignment, by=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                if assignment.conflict == ConflictStatus.CONFLICT:
+                    messages.info(
+                        request,
+                        _("Votre conflit d'intérêts est enregistré : ce dossier vous est retiré."),
+                    )
+                    return redirect("evaluation:my_evaluations")
+                return redirect("evaluation:score", pk=assignment.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class ScoreView(AssignmentMixin, DetailView):
+    """Read the dossier and score it; the others' scores stay hidden until submission."""
+
+    rule = staticmethod(rules.is_own_assignment)
+    template_name = "evaluation/score.html"
+
+    def get(self, request, *args, **kwargs):
+        if (redirect_to := self.declaration_needed()) is not None:
+            return redirect_to
+        return super().get(request, *args, **kwargs)
+
+    def declaration_needed(self):
+        """Nobody reads a dossier before declaring a conflict of interest or its absence."""
+        assignment = self.get_object()
+        if assignment.conflict == ConflictStatus.UNDECLARED:
+            return redirect("evaluation:declare", pk=assignment.pk)
+        if assignment.conflict == ConflictStatus.CONFLICT:
+            raise PermissionDenied
+        return None
+
+    def get_form(self, data=None):
+        assignment = self.object
+        call = assignment.candidature.call
+        evaluation = services.evaluation_for(assignment)
+        return EvaluationForm(
+            data,
+            criteria=list(call.criteria.prefetch_related("subcriteria")),
+            grid=services.grid_for(call),
+            scores={s.subcriterion_id: s.value for s in evaluation.scores.all()},
+            justifications={j.criterion_id: j.text for j in evaluation.justifications.all()},
+            comment=evaluation.overall_comment,
+        )
+
+    def get_context_data(self, **kwargs):
+        assignment = self.object
+        evaluation = services.evaluation_for(assignment)
+        candidature = assignment.candidature
+        others = []
+        if rules.can_see_other_scores(self.request.user, candidature, evaluation):
+            others = [
+                e
+                for e in queries.submitted_evaluations(candidature)
+                if e.assignment_id != assignment.pk
+            ]
+        kwargs.setdefault("form", self.get_form())
+        return super().get_context_data(
+            evaluation=evaluation,
+            candidature=candidature,
+            grid=services.grid_for(candidature.call),
+            others=others,
+            editable=evaluation.status == EvaluationStatus.DRAFT,
+            **dossier_context(candidature),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.object = assignment = self.get_object()
+        if (redirect_to := self.declaration_needed()) is not None:
+            return redirect_to
+        form = self.get_form(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            evaluation = services.save_evaluation(
+                assignment,
+                by=request.user,
+                scores=form.scores(),
+                justifications=form.justifications(),
+                comment=form.cleaned_data["comment"],
+            )
+            if "submit" in request.POST:
+                services.submit_evaluation(evaluation, by=request.user)
+                messages.success(request, _("Votre évaluation est déposée."))
+            else:
+                messages.success(request, _("Votre évaluation est enregistrée en brouillon."))
+        except DomainError as error:
+            form.add_error(None, error.message)
+            for problem in error.problems:
+                form.add_error(None, problem)
+            return self.render_to_response(self.get_context_data(form=form), status=409)
+        return redirect("evaluation:score", pk=assignment.pk)
+
+
+class EvaluatorDownloadView(AssignmentMixin, View):
+    rule = staticmethod(rules.can_score)
+
+    def get(self, request, pk, document_id):
+        assignment = self.get_object()
+        document = get_object_or_404(assignment.candidature.documents.all(), pk=document_id)
+        return attachment_response(document)
+
+
+# --- Candidates: their letter -------------------------------------------------------------------------
+
+
+class LetterDownloadView(ObjectRuleMixin, View):
+    rule = staticmethod(
+        lambda user, letter: (
+            dossier_rules.is_dossier_member(user, letter.candidature)
+            or aap_rules.is_platform_staff(user)
+        )
+    )
+
+    def get_queryset(self):
+        user = self.request.user
+        letters_ = NotificationLetter.objects.select_related(
+            "candidature__organisation", "candidature__call"
+        )
+        if aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user):
+            return letters_
+        return letters_.filter(candidature__organisation__memberships__user=user)
+
+    def get_object(self, queryset=None):
+        if not hasattr(self, "_rule_object"):
+            self._rule_object = get_object_or_404(
+                self.get_queryset(), candidature_id=self.kwargs["pk"]
+            )
+        return self._rule_object
+
+    def get(self, request, pk):
+        letter = self.get_object()
+        response = FileResponse(
+            letter.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"Notification-{letter.candidature.call.reference}.pdf",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
