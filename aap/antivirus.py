@@ -4,12 +4,15 @@ The scan fails closed: when clamd is configured but does not answer, the upload 
 refused with a message asking to try again, never stored unscanned.
 """
 
+import logging
 from urllib.parse import urlparse
 
 from clamav_client import clamd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 
 def _client():
@@ -33,6 +36,7 @@ def scan(handle, *, name: str) -> None:
     try:
         result = _client().instream(handle)
     except (clamd.ClamdError, OSError) as error:
+        logger.error("clamd did not scan %s: %s", name, error)
         raise ValidationError(
             _(
                 "Le fichier « %(name)s » n'a pas pu être analysé par l'antivirus, indisponible "

@@ -309,6 +309,8 @@ CONTENT_SECURITY_POLICY = {
 # A ClamAV daemon scans every upload when configured: "unix:///run/clamav/clamd.ctl" or
 # "tcp://clamav:3310". Empty: no scan (the README says so).
 CLAMD_URL = env("CLAMD_URL", default="")
+if CLAMD_URL and not CLAMD_URL.startswith(("unix://", "tcp://")):
+    raise ImproperlyConfigured("CLAMD_URL doit commencer par unix:// ou tcp://.")
 CLAMD_TIMEOUT = env.int("CLAMD_TIMEOUT", default=30)
 
 # --- Forms ----------------------------------------------------------------------------------------
