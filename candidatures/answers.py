@@ -101,7 +101,9 @@ def to_json(question: Question, value):
     if answer_is_empty(value):
         return None
     kind = question.kind
-    if kind in (QuestionKind.NUMBER, QuestionKind.AMOUNT):
+    if kind == QuestionKind.AMOUNT:
+        return f"{value:.2f}"
+    if kind == QuestionKind.NUMBER:
         return str(value)
     if kind == QuestionKind.DATE:
         return value.isoformat()

@@ -164,9 +164,7 @@ def dossier_page(queryset):
         Prefetch("receipts", queryset=Receipt.objects.order_by("-sequence")),
         # Joined rather than prefetched in a second step, which would run only once
         # there is a row: the page costs the same whatever the dossier holds.
-        Prefetch(
-            "status_changes", queryset=CandidatureStatusChange.objects.select_related("by")
-        ),
+        Prefetch("status_changes", queryset=CandidatureStatusChange.objects.select_related("by")),
         Prefetch("messages", queryset=Message.objects.select_related("author")),
         # A many-to-many: one more query once the dossier has a request, never more.
         "piece_requests__required_documents",

@@ -92,6 +92,7 @@ def notify_decisions(call: Call, *, by: User) -> int:
     mark the call decided. Refused while a dossier lacks a decision."""
     if not rules.can_run_evaluation(by):
         raise PermissionDenied
+    call.refresh_from_db(fields=["status"])
     if call.status != CallStatus.UNDER_REVIEW:
         raise DomainError(
             _("Les décisions se notifient quand l'appel à projets est en instruction.")

@@ -149,7 +149,7 @@ def decide_admissibility(candidature: Candidature, *, by: User, admissible: bool
     with transaction.atomic():
         open_review(call, by=by)
         previous = Admissibility.objects.filter(candidature=candidature).first()
-        Admissibility.objects.update_or_create(
+        candidature.admissibility, _created = Admissibility.objects.update_or_create(
             candidature=candidature,
             defaults={
                 "outcome": outcome,
@@ -186,7 +186,9 @@ def open_review(call: Call, *, by: User) -> Call:
     if call.status == CallStatus.PUBLISHED:
         close_call(call, by=None, note=_("Clôture à la date limite de réception."))
     if call.status == CallStatus.CLOSED:
-        start_review(call, by=by, note=_("Instruction ouverte avec la première décision de recevabilité."))
+        start_review(
+            call, by=by, note=_("Instruction ouverte avec la première décision de recevabilité.")
+        )
     return call
 
 

@@ -302,6 +302,7 @@ class RankingView(RuleMixin, TemplateView):
     def get_context_data(self, **kwargs):
         lot = self.get_lot()
         table = exports.ranking_table(lot)
+        kwargs.pop("lot", None)  # the URL's lot id; the context gets the Lot itself
         return super().get_context_data(
             call=lot.call,
             lot=lot,

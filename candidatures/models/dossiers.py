@@ -1,7 +1,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -184,7 +184,8 @@ class Document(LockedContentMixin, models.Model):
         return self.required_document_id
 
     def delete(self, *args, **kwargs):
-        file = self.file
+        storage, name = self.file.storage, self.file.name
         result = super().delete(*args, **kwargs)
-        file.delete(save=False)
+        # The file goes once the row is gone for good: a rolled-back replacement keeps it.
+        transaction.on_commit(lambda: storage.delete(name))
         return result

@@ -52,7 +52,7 @@ class Organisation(models.Model):
         max_length=14,
         unique=True,
         validators=[validate_siret],
-        help_text=_("14 chiffres, sans espace."),
+        help_text=_("14 chiffres."),
     )
     address = models.TextField(_("adresse"))
     postal_code = models.CharField(_("code postal"), max_length=5)

@@ -169,8 +169,8 @@ class ClosePieceRequestView(ManageDossierMixin, View):
 class VerifyReceiptView(RuleMixin, TemplateView):
     """Where the QR code of a receipt leads: staff compare it with what is stored."""
 
-    role = staticmethod(aap_rules.is_platform_staff)
-    rule = staticmethod(aap_rules.is_platform_staff)
+    role = staticmethod(can_read_all_dossiers)
+    rule = staticmethod(can_read_all_dossiers)
     template_name = "candidatures/staff/verify_receipt.html"
 
     def get_context_data(self, **kwargs):

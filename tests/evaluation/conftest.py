@@ -32,8 +32,12 @@ def graded_call(db):
 @pytest.fixture
 def evaluators(db):
     return [
-        UserFactory(email=f"evaluateur{n}@isere.test", first_name="Éva", last_name=f"Luatrice {n}",
-                    roles=["evaluateur"])
+        UserFactory(
+            email=f"evaluateur{n}@isere.test",
+            first_name="Éva",
+            last_name=f"Luatrice {n}",
+            roles=["evaluateur"],
+        )
         for n in (1, 2)
     ]
 
@@ -47,8 +51,9 @@ def submitted_dossier(call, name, *, lot=None):
     fill(dossier, member)
     if lot is not None:
         dossier.lots.set([lot])
+    # Received a few minutes ago, so that the deadline can pass "now" right after.
     dossier_services.submit_candidature(
-        dossier, by=member, received_at=timezone.now(), certified=True
+        dossier, by=member, received_at=timezone.now() - dt.timedelta(minutes=5), certified=True
     )
     return dossier
 
