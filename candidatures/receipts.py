@@ -30,7 +30,7 @@ def build_manifest(candidature: Candidature, *, submitted_at: dt.datetime) -> di
     return {
         "organisation": {
             "name": organisation.name,
-            "kind": organisation.get_kind_display(),
+            "kind": organisation.kind_short,
             "siret": organisation.siret,
         },
         "call": {

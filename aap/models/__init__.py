@@ -1,4 +1,5 @@
 from aap.models.calls import (
+    ORGANISATION_KIND_SHORT,
     Call,
     CallStatusChange,
     Criterion,
@@ -22,6 +23,7 @@ from aap.models.questions import CallQuestion
 from aap.models.users import User
 
 __all__ = [
+    "ORGANISATION_KIND_SHORT",
     "KINDS_WITH_CHOICES",
     "KINDS_WITH_LENGTH",
     "Call",

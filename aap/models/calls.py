@@ -25,6 +25,16 @@ class OrganisationKind(models.TextChoices):
     OTHER = "other", _("Autre structure")
 
 
+# How kinds read inside a sentence or between brackets ("Trièves (EPCI)").
+ORGANISATION_KIND_SHORT = {
+    OrganisationKind.EPCI: _("EPCI"),
+    OrganisationKind.GIP: _("GIP"),
+    OrganisationKind.ASSOCIATION: _("association"),
+    OrganisationKind.COMMUNE: _("commune"),
+    OrganisationKind.OTHER: _("autre structure"),
+}
+
+
 class PaperCopyRule(models.TextChoices):
     POSTMARK = "postmark", _("Cachet de la Poste faisant foi")
     RECEPTION = "reception", _("Date de réception par le Département")

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.fr import siret as stdnum_siret
 
-from aap.models import OrganisationKind
+from aap.models import ORGANISATION_KIND_SHORT, OrganisationKind
 
 
 def validate_siret(value: str) -> None:
@@ -81,6 +81,10 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def kind_short(self) -> str:
+        return str(ORGANISATION_KIND_SHORT.get(self.kind, self.get_kind_display()))
 
 
 class Membership(models.Model):

@@ -55,7 +55,7 @@ class MyDossiersView(CandidateMixin, TemplateView):
             )
             .order_by("-call__deadline")
         )
-        started = {(d.call_id, d.organisation_id) for d in dossiers}
+        started = {d.call_id for d in dossiers}
         open_calls = list(Call.objects.open_at().order_by("deadline"))
         return super().get_context_data(
             organisations=organisations,

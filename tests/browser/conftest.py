@@ -2,10 +2,12 @@
 live server.
 
 The live server needs a transactional database, whose flush between tests also removes
-the role groups created by a data migration: they are created again before each test.
+what data migrations created (the role groups, the EPCIs of the Isère): they are created
+again before each test.
 A failed test leaves a screenshot and the page's HTML under ``var/test-artifacts/``.
 """
 
+import importlib
 import re
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from django.db import connections
 from kombu import pools
 
 from aap.roles import Role
+from candidatures.models import Territory
 from config.celery import app as celery_app
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
@@ -70,6 +73,14 @@ def role_groups(transactional_db):
     """The groups of the data migration, gone after the previous test's flush."""
     for role in Role:
         Group.objects.get_or_create(name=role.value)
+
+
+@pytest.fixture(autouse=True)
+def territories(transactional_db):
+    """The EPCIs an organisation may cover, also from a data migration."""
+    migration = importlib.import_module("candidatures.migrations.0002_territories")
+    for name in migration.EPCIS:
+        Territory.objects.get_or_create(name=name)
 
 
 @pytest.fixture(autouse=True)

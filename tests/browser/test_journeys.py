@@ -14,33 +14,10 @@ from aap.demo.loader import load_demo
 from aap.demo.seed import CRITERIA, DEMO_REFERENCE
 from aap.models import Call, CallStatusChange
 from aap.states import CallStatus
-from tests.factories import PASSWORD, ProgrammeFactory, UserFactory, ready_call
+from tests.browser.helpers import assert_every_field_labelled, label, log_in
+from tests.factories import ProgrammeFactory, UserFactory, ready_call
 
 pytestmark = pytest.mark.browser
-
-# Every input a person fills, except those nobody sees (CSRF token, formset counters).
-UNLABELLED_FIELDS_JS = """
-() => Array.from(document.querySelectorAll("input, select, textarea"))
-  .filter((el) => el.type !== "hidden" && el.name !== "csrfmiddlewaretoken")
-  .filter((el) => el.labels === null || el.labels.length === 0)
-  .map((el) => el.name || el.id || el.outerHTML)
-"""
-
-
-def label(text):
-    """A field's label as crispy-forms writes it: the text, then ``*`` when required."""
-    return re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$")
-
-
-def assert_every_field_labelled(page):
-    assert page.evaluate(UNLABELLED_FIELDS_JS) == []
-
-
-def log_in(page, email, password=PASSWORD):
-    page.goto("/compte/connexion/")
-    page.get_by_label(label("Adresse électronique")).fill(email)
-    page.get_by_label(label("Mot de passe")).fill(password)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 def test_visitor_reads_a_call_downloads_a_template_and_becomes_a_candidate(page, tmp_path):

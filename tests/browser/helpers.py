@@ -1,0 +1,61 @@
+"""What several browser journeys do the same way: find a field by its label, sign up,
+verify the address through the e-mail, log in."""
+
+import re
+
+from django.core import mail
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD
+
+# Every input a person fills, except those nobody sees (CSRF token, formset counters).
+UNLABELLED_FIELDS_JS = """
+() => Array.from(document.querySelectorAll("input, select, textarea"))
+  .filter((el) => el.type !== "hidden" && el.name !== "csrfmiddlewaretoken")
+  .filter((el) => el.labels === null || el.labels.length === 0)
+  .map((el) => el.name || el.id || el.outerHTML)
+"""
+
+
+def label(text):
+    """A field's label as crispy-forms writes it: the text, then ``*`` when required."""
+    return re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$")
+
+
+def assert_every_field_labelled(page):
+    assert page.evaluate(UNLABELLED_FIELDS_JS) == []
+
+
+def log_in(page, email, password=PASSWORD):
+    page.goto("/compte/connexion/")
+    page.get_by_label(label("Adresse électronique")).fill(email)
+    page.get_by_label(label("Mot de passe")).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def sign_up(page, *, first_name, last_name, email, password, job_title="", phone=""):
+    """Fill the sign-up form as a person does, from ``/compte/inscription/``."""
+    page.goto("/compte/inscription/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Créer un compte candidat")
+    page.get_by_label(label("Prénom")).fill(first_name)
+    page.get_by_label(label("Nom")).fill(last_name)
+    page.get_by_label(label("Adresse électronique professionnelle")).fill(email)
+    page.get_by_label(label("Fonction")).fill(job_title)
+    page.get_by_label(label("Téléphone")).fill(phone)
+    page.get_by_label(label("Mot de passe")).fill(password)
+    page.get_by_label(label("Confirmation du mot de passe")).fill(password)
+    page.get_by_label(re.compile(r"^\s*J'accepte que mes données")).check()
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre adresse électronique")
+
+
+def follow_verification_link(page, email):
+    """Open the link of the verification e-mail sent to ``email``."""
+    sent = [message for message in mail.outbox if message.to == [email]]
+    assert len(sent) == 1, [message.to for message in mail.outbox]
+    link = re.search(r"https?://\S+/compte/verifier/\S+/", sent[0].body)
+    assert link is not None, sent[0].body
+    page.goto(link.group(0))
+    expect(page.locator(".messages")).to_contain_text(
+        "Votre adresse électronique est vérifiée. Vous pouvez vous connecter."
+    )
