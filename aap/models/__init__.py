@@ -23,9 +23,9 @@ from aap.models.questions import CallQuestion
 from aap.models.users import User
 
 __all__ = [
-    "ORGANISATION_KIND_SHORT",
     "KINDS_WITH_CHOICES",
     "KINDS_WITH_LENGTH",
+    "ORGANISATION_KIND_SHORT",
     "Call",
     "CallQuestion",
     "CallStatusChange",

@@ -86,7 +86,7 @@ def test_admissibility_waits_for_the_deadline(graded_call, lot, instructeur):
 
 
 def test_inadmissible_dossiers_leave_the_scoring(graded_call, lot, instructeur, evaluators):
-    alpha, beta = admitted(
+    _alpha, beta = admitted(
         graded_call, ["EPCI Alpha", "GIP Bêta"], by_instructeur=instructeur, lot=lot
     )
     services.decide_admissibility(
