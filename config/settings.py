@@ -305,6 +305,10 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- The authority: published with the open data of its subsidies (SCDL « subventions ») --
+AUTHORITY_NAME = env("AUTHORITY_NAME", default="Département de l'Isère")
+AUTHORITY_SIRET = env("AUTHORITY_SIRET", default="")
+
 # --- Antivirus ------------------------------------------------------------------------------
 # A ClamAV daemon scans every upload when configured: "unix:///run/clamav/clamd.ctl" or
 # "tcp://clamav:3310". Empty: no scan (the README says so).

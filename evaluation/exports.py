@@ -15,19 +15,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from aap.models import Lot
+from aap.spreadsheets import neutralise
 from candidatures.models import Candidature
 from evaluation import queries
 from evaluation.models import Decision, Opinion
 from evaluation.services import granted_in_lot, grid_for
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A cell that no spreadsheet will evaluate."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _round(value, places="0.01"):

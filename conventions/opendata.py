@@ -1,0 +1,81 @@
+"""The essential data of signed subsidy agreements, in the SCDL « subventions » format
+(schema 2.1.1 of schema.data.gouv.fr), as required by the décret n° 2017-779."""
+
+import csv
+import io
+from decimal import Decimal
+
+from django.conf import settings
+
+from conventions.models import Convention
+from conventions.states import BINDING_STATUSES
+
+COLUMNS = [
+    "nomAttribuant",
+    "idAttribuant",
+    "dateConvention",
+    "referenceDecision",
+    "nomBeneficiaire",
+    "idBeneficiaire",
+    "rnaBeneficiaire",
+    "objet",
+    "montant",
+    "nature",
+    "conditionsVersement",
+    "datesPeriodeVersement",
+    "idRAE",
+    "notificationUE",
+    "pourcentageSubvention",
+    "dispositifAide",
+]
+
+
+def published_conventions():
+    return (
+        Convention.objects.filter(status__in=BINDING_STATUSES, signed_on__isnull=False)
+        .select_related("call")
+        .prefetch_related("payments")
+        .order_by("signed_on", "number")
+    )
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def row(convention: Convention) -> dict:
+    payments = sorted(convention.payments.all(), key=lambda payment: payment.due_on)
+    if payments:
+        first, last = payments[0].due_on, payments[-1].due_on
+        period = first.isoformat() if first == last else f"{first.isoformat()}_{last.isoformat()}"
+    else:
+        period = f"{convention.period_start.isoformat()}_{convention.period_end.isoformat()}"
+    return {
+        "nomAttribuant": settings.AUTHORITY_NAME,
+        "idAttribuant": settings.AUTHORITY_SIRET,
+        "dateConvention": convention.signed_on.isoformat(),
+        "referenceDecision": convention.number,
+        "nomBeneficiaire": convention.beneficiary_name,
+        "idBeneficiaire": convention.beneficiary_siret,
+        "rnaBeneficiaire": "",
+        "objet": _one_line(convention.object.splitlines()[0] if convention.object else ""),
+        "montant": f"{Decimal(convention.amount):.2f}",
+        "nature": "aide en numéraire",
+        "conditionsVersement": "Echelonné" if len(payments) > 1 else "Unique",
+        "datesPeriodeVersement": period,
+        "idRAE": "",
+        "notificationUE": "non",
+        "pourcentageSubvention": f"{Decimal(convention.subsidy_share).normalize():f}",
+        "dispositifAide": _one_line(
+            f"Appel à projets {convention.call.reference} – {convention.call.title}"
+        ),
+    }
+
+
+def to_csv() -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for convention in published_conventions():
+        writer.writerow(row(convention))
+    return buffer.getvalue().encode("utf-8")
