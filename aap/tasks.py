@@ -27,3 +27,10 @@ def requeue_pending_emails() -> int:
 @shared_task(name="aap.close_calls_past_deadline")
 def close_calls_past_deadline() -> int:
     return services.close_calls_past_deadline()
+
+
+@shared_task(name="aap.run_reminders")
+def run_reminders() -> int:
+    from aap.reminders import run_sweep
+
+    return run_sweep()

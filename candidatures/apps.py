@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CandidaturesConfig(AppConfig):
     name = "candidatures"
     verbose_name = _("Candidatures")
+
+    def ready(self):
+        from aap.reminders import register
+        from candidatures import reminders
+
+        register(reminders.DraftBeforeDeadline())
+        register(reminders.PaperCopyMissing())
+        register(reminders.PiecesBeforeDue())

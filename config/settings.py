@@ -264,6 +264,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    # Reminders: the sweep is cheap and idempotent; every five minutes keeps them on time.
+    "send-reminders": {
+        "task": "aap.run_reminders",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
     # E-mails the broker never received (it was down at commit time) go out from here.
     "requeue-pending-emails": {
         "task": "aap.requeue_pending_emails",

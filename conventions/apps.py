@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class ConventionsConfig(AppConfig):
     name = "conventions"
     verbose_name = _("Conventions")
+
+    def ready(self):
+        from aap.reminders import register
+        from conventions import reminders
+
+        register(reminders.UnsignedAgreement())
+        register(reminders.InstalmentDue())
+        register(reminders.ReviewComing())
+        register(reminders.ReportDue())
+        register(reminders.DailyDigest())

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = _("Évaluation")
+
+    def ready(self):
+        from aap.reminders import register
+        from evaluation import reminders
+
+        register(reminders.EvaluationsBeforeDue())

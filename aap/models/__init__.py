@@ -20,12 +20,14 @@ from aap.models.form import (
 )
 from aap.models.mail import EmailStatus, OutgoingEmail
 from aap.models.questions import CallQuestion
+from aap.models.reminders import CalendarFeed, Reminder, ReminderSettings
 from aap.models.users import User
 
 __all__ = [
     "KINDS_WITH_CHOICES",
     "KINDS_WITH_LENGTH",
     "ORGANISATION_KIND_SHORT",
+    "CalendarFeed",
     "Call",
     "CallQuestion",
     "CallStatusChange",
@@ -40,6 +42,8 @@ __all__ = [
     "Question",
     "QuestionKind",
     "QuestionMeaning",
+    "Reminder",
+    "ReminderSettings",
     "RequiredDocument",
     "SubCriterion",
     "User",

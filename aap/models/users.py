@@ -41,6 +41,11 @@ class User(AbstractUser):
     email_verified_at = models.DateTimeField(_("adresse vérifiée le"), null=True, blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
     job_title = models.CharField(_("fonction"), max_length=150, blank=True)
+    wants_daily_digest = models.BooleanField(
+        _("recevoir le récapitulatif quotidien"),
+        default=True,
+        help_text=_("Pour les instructeurs : chaque matin, ce qui demande une action."),
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

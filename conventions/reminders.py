@@ -1,0 +1,316 @@
+"""Reminders about agreements (unsigned, instalments, progress reviews, reports) and the
+instructeurs' daily digest of what needs action."""
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aap.deadlines import local_datetime
+from aap.links import absolute_url
+from aap.models import CallQuestion, User
+from aap.reminders import (
+    Due,
+    ReminderKind,
+    after,
+    before,
+    days_of,
+    local_date,
+    milestone_at,
+    settings_for,
+)
+from aap.roles import Role
+from candidatures.models import Candidature, Membership, PieceRequest
+from candidatures.receipts import format_datetime
+from conventions.models import Convention, Payment, ProgressReview, Report
+from conventions.states import ConventionStatus, PaymentStatus
+from evaluation.models import Assignment
+from evaluation.states import ConflictStatus, EvaluationStatus
+
+END_OF_DAY = dt.time(23, 59)
+
+
+def _instructeurs():
+    return list(
+        User.objects.filter(groups__name=Role.INSTRUCTEUR, is_active=True).values_list(
+            "pk", "email"
+        )
+    )
+
+
+def _members_by_organisation(organisation_ids) -> dict[int, list[tuple[int, str]]]:
+    members: dict[int, list[tuple[int, str]]] = {}
+    rows = Membership.objects.filter(
+        organisation_id__in=organisation_ids, user__is_active=True
+    ).values_list("organisation_id", "user_id", "user__email")
+    for organisation_id, user_id, email in rows:
+        members.setdefault(organisation_id, []).append((user_id, email))
+    return members
+
+
+class UnsignedAgreement(ReminderKind):
+    name = "convention_unsigned"
+    label = _("Convention non signée")
+
+    def due(self, now):
+        conventions = Convention.objects.filter(
+            status__in=[ConventionStatus.DRAFT, ConventionStatus.SENT],
+            created_at__gte=now - dt.timedelta(days=365),
+        ).select_related("call__reminder_settings")
+        staff = _instructeurs()
+        for convention in conventions.iterator(chunk_size=1000):
+            milestone = after(
+                local_date(convention.created_at),
+                [settings_for(convention.call).unsigned_days],
+                now,
+            )
+            if milestone is None:
+                continue
+            for user_id, email in staff:
+                yield Due(
+                    self.name,
+                    convention.pk,
+                    milestone,
+                    user_id,
+                    email,
+                    "reminder_convention_unsigned",
+                    {
+                        "number": convention.number,
+                        "beneficiary": convention.beneficiary_name,
+                        "status": convention.get_status_display(),
+                        "url": absolute_url("conventions:detail", pk=convention.pk),
+                    },
+                    convention.call_id,
+                )
+
+
+class InstalmentDue(ReminderKind):
+    name = "instalment_due"
+    label = _("Versement à venir")
+
+    def due(self, now):
+        today = local_date(now)
+        payments = (
+            Payment.objects.exclude(status=PaymentStatus.PAID)
+            .filter(
+                due_on__gte=today,
+                due_on__lte=today + dt.timedelta(days=60),
+                convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS],
+            )
+            .select_related("convention__call__reminder_settings")
+        )
+        staff = _instructeurs()
+        for payment in payments.iterator(chunk_size=1000):
+            convention = payment.convention
+            days = [settings_for(convention.call).instalment_days]
+            milestone = before(local_datetime(payment.due_on, END_OF_DAY), days, now)
+            if milestone is None:
+                continue
+            for user_id, email in staff:
+                yield Due(
+                    self.name,
+                    payment.pk,
+                    milestone,
+                    user_id,
+                    email,
+                    "reminder_instalment",
+                    {
+                        "number": convention.number,
+                        "beneficiary": convention.beneficiary_name,
+                        "label": payment.label,
+                        "amount": payment.amount,
+                        "due_on": payment.due_on,
+                        "url": absolute_url("conventions:detail", pk=convention.pk),
+                    },
+                    convention.call_id,
+                )
+
+
+class ReviewComing(ReminderKind):
+    name = "review_coming"
+    label = _("Point d'étape à venir")
+
+    def due(self, now):
+        reviews = ProgressReview.objects.filter(
+            held=False, scheduled_at__gt=now, scheduled_at__lte=now + dt.timedelta(days=60)
+        ).select_related("convention__call__reminder_settings")
+        reviews = list(reviews)
+        if not reviews:
+            return
+        members = _members_by_organisation({r.convention.organisation_id for r in reviews})
+        staff = list(
+            User.objects.filter(
+                groups__name__in=[Role.INSTRUCTEUR, Role.LECTEUR_DDETS], is_active=True
+            )
+            .values_list("pk", "email")
+            .distinct()
+        )
+        for review in reviews:
+            convention = review.convention
+            milestone = before(
+                review.scheduled_at, days_of(settings_for(convention.call).review_days), now
+            )
+            if milestone is None:
+                continue
+            context = {
+                "number": convention.number,
+                "beneficiary": convention.beneficiary_name,
+                "when": format_datetime(review.scheduled_at),
+                "place": review.place,
+            }
+            for user_id, email in members.get(convention.organisation_id, []):
+                yield Due(
+                    self.name,
+                    review.pk,
+                    milestone,
+                    user_id,
+                    email,
+                    "reminder_review",
+                    {**context, "url": absolute_url("conventions:mine_detail", pk=convention.pk)},
+                    convention.call_id,
+                )
+            for user_id, email in staff:
+                yield Due(
+                    self.name,
+                    review.pk,
+                    milestone,
+                    user_id,
+                    email,
+                    "reminder_review",
+                    {**context, "url": absolute_url("conventions:detail", pk=convention.pk)},
+                    convention.call_id,
+                )
+
+
+class ReportDue(ReminderKind):
+    name = "report_due"
+    label = _("Bilan à remettre")
+
+    def due(self, now):
+        today = local_date(now)
+        reports = list(
+            Report.objects.filter(
+                submitted_at__isnull=True,
+                due_on__gte=today - dt.timedelta(days=90),
+                due_on__lte=today + dt.timedelta(days=60),
+            )
+            .exclude(convention__status__in=[ConventionStatus.TERMINATED, ConventionStatus.SETTLED])
+            .select_related("convention__call__reminder_settings")
+        )
+        if not reports:
+            return
+        members = _members_by_organisation({r.convention.organisation_id for r in reports})
+        for report in reports:
+            convention = report.convention
+            settings = settings_for(convention.call)
+            if report.due_on >= today:
+                milestone = before(
+                    local_datetime(report.due_on, END_OF_DAY), days_of(settings.report_days), now
+                )
+                late = False
+            else:
+                milestone = after(report.due_on, days_of(settings.report_overdue_days), now)
+                late = True
+            if milestone is None:
+                continue
+            for user_id, email in members.get(convention.organisation_id, []):
+                yield Due(
+                    self.name,
+                    report.pk,
+                    milestone,
+                    user_id,
+                    email,
+                    "reminder_report",
+                    {
+                        "number": convention.number,
+                        "report": report.get_kind_display(),
+                        "due_on": report.due_on,
+                        "late": late,
+                        "url": absolute_url("conventions:mine_detail", pk=convention.pk),
+                    },
+                    convention.call_id,
+                )
+
+
+DIGEST_TIME = dt.time(7, 0)
+
+
+def digest_items(now) -> list[str]:
+    """What needs an instructeur's action this morning, in French; empty when nothing."""
+    today = local_date(now)
+    yesterday = now - dt.timedelta(days=1)
+    counts = [
+        (
+            Candidature.objects.filter(submitted_at__gte=yesterday).count(),
+            _("dossier(s) déposé(s) depuis hier"),
+        ),
+        (CallQuestion.objects.pending().count(), _("question(s) de candidats sans réponse")),
+        (
+            PieceRequest.objects.open_at(now)
+            .filter(due_at__lte=now + dt.timedelta(days=3))
+            .count(),
+            _("demande(s) de pièces arrivant à échéance sous trois jours"),
+        ),
+        (
+            Assignment.objects.exclude(conflict=ConflictStatus.CONFLICT)
+            .filter(candidature__call__scoring_grid__due_at__lt=now)
+            .filter(Q(evaluation__isnull=True) | Q(evaluation__status=EvaluationStatus.DRAFT))
+            .count(),
+            _("évaluation(s) en retard"),
+        ),
+        (
+            Convention.objects.filter(status=ConventionStatus.SENT).count(),
+            _("convention(s) envoyée(s) en attente de signature"),
+        ),
+        (
+            Payment.objects.exclude(status=PaymentStatus.PAID)
+            .filter(
+                due_on__lte=today + dt.timedelta(days=10),
+                convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS],
+            )
+            .count(),
+            _("versement(s) à échéance sous dix jours"),
+        ),
+        (
+            Report.objects.filter(submitted_at__isnull=True, due_on__lt=today)
+            .exclude(convention__status__in=[ConventionStatus.TERMINATED, ConventionStatus.SETTLED])
+            .count(),
+            _("bilan(s) en retard"),
+        ),
+    ]
+    return [f"{count} {label}" for count, label in counts if count]
+
+
+class DailyDigest(ReminderKind):
+    name = "daily_digest"
+    label = _("Récapitulatif quotidien")
+
+    def due(self, now):
+        today = local_date(now)
+        if now < milestone_at(today, DIGEST_TIME):
+            return
+        recipients = list(
+            User.objects.filter(
+                groups__name=Role.INSTRUCTEUR, is_active=True, wants_daily_digest=True
+            ).values_list("pk", "email")
+        )
+        if not recipients:
+            return
+        items = digest_items(now)
+        if not items:
+            return
+        for user_id, email in recipients:
+            yield Due(
+                self.name,
+                "jour",
+                today.isoformat(),
+                user_id,
+                email,
+                "reminder_digest",
+                {
+                    "items": items,
+                    "date": today,
+                    "url": absolute_url("aap:backoffice_calls"),
+                    "settings_url": absolute_url("accounts:profile"),
+                },
+            )

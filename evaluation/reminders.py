@@ -1,0 +1,53 @@
+"""Reminders to evaluators: assigned dossiers not yet evaluated before the due date."""
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aap.links import absolute_url
+from aap.reminders import Due, ReminderKind, before, days_of, settings_for
+from candidatures.receipts import format_datetime
+from evaluation.models import Assignment, ScoringGrid
+from evaluation.states import ConflictStatus, EvaluationStatus
+
+
+class EvaluationsBeforeDue(ReminderKind):
+    name = "evaluations_due"
+    label = _("Évaluations à rendre")
+
+    def due(self, now):
+        grids = ScoringGrid.objects.filter(
+            due_at__gt=now, due_at__lte=now + dt.timedelta(days=60)
+        ).select_related("call__reminder_settings")
+        for grid in grids:
+            call = grid.call
+            milestone = before(grid.due_at, days_of(settings_for(call).evaluation_days), now)
+            if milestone is None:
+                continue
+            pending = (
+                Assignment.objects.filter(candidature__call=call, evaluator__is_active=True)
+                .exclude(conflict=ConflictStatus.CONFLICT)
+                .filter(Q(evaluation__isnull=True) | Q(evaluation__status=EvaluationStatus.DRAFT))
+                .values_list(
+                    "pk", "evaluator_id", "evaluator__email", "candidature__organisation__name"
+                )
+                .order_by("pk")
+            )
+            for assignment_id, user_id, email, organisation in pending.iterator(chunk_size=2000):
+                yield Due(
+                    self.name,
+                    assignment_id,
+                    milestone,
+                    user_id,
+                    email,
+                    "reminder_evaluation",
+                    {
+                        "call_title": call.title,
+                        "call_reference": call.reference,
+                        "organisation": organisation,
+                        "due": format_datetime(grid.due_at),
+                        "url": absolute_url("evaluation:my_evaluations"),
+                    },
+                    call.pk,
+                )

@@ -1,0 +1,204 @@
+"""Reminders with time frozen on both sides of each milestone, swept twice each time."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from aap.deadlines import local_datetime
+from aap.models import OutgoingEmail, Reminder, ReminderSettings
+from aap.reminders import after, before, run_sweep
+from aap.states import CallStatus
+from candidatures.models import Candidature, PaperCopy, PieceRequest
+from tests.factories import CallFactory, OrganisationFactory, UserFactory, add_structure
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(*args):
+    return dt.datetime(*args, tzinfo=PARIS)
+
+
+def sweep_at(when, *, capture) -> list:
+    """Sweep twice at ``when``; return the e-mails actually sent."""
+    before_count = len(mail.outbox)
+    with time_machine.travel(when, tick=False):
+        with capture(execute=True):
+            run_sweep()
+        with capture(execute=True):
+            assert run_sweep() == 0  # the second sweep finds nothing new
+    return mail.outbox[before_count:]
+
+
+@pytest.fixture
+def capture(django_capture_on_commit_callbacks):
+    return django_capture_on_commit_callbacks
+
+
+# --- Milestones -----------------------------------------------------------------------------------
+
+
+def test_milestones_before_an_event():
+    deadline = paris(2024, 9, 17, 17, 0)
+    days = [7, 2, 0]
+    assert before(deadline, days, paris(2024, 9, 10, 7, 59)) is None
+    assert before(deadline, days, paris(2024, 9, 10, 8, 0)) == "J-7"
+    assert before(deadline, days, paris(2024, 9, 15, 7, 59)) == "J-7"
+    assert before(deadline, days, paris(2024, 9, 15, 8, 0)) == "J-2"
+    assert before(deadline, days, paris(2024, 9, 17, 8, 0)) == "J-0"
+    assert before(deadline, days, paris(2024, 9, 17, 17, 0)) is None  # the event has come
+
+
+def test_milestones_across_daylight_saving_changes():
+    # Clocks go forward on 30 March 2025: 8:00 in Paris is 7:00 UTC before, 6:00 UTC after.
+    deadline = local_datetime(dt.date(2025, 3, 31), dt.time(17, 0))
+    utc = dt.UTC
+    assert before(deadline, [2, 0], dt.datetime(2025, 3, 29, 6, 59, tzinfo=utc)) is None
+    assert before(deadline, [2, 0], dt.datetime(2025, 3, 29, 7, 0, tzinfo=utc)) == "J-2"
+    assert before(deadline, [2, 0], dt.datetime(2025, 3, 31, 5, 59, tzinfo=utc)) == "J-2"
+    assert before(deadline, [2, 0], dt.datetime(2025, 3, 31, 6, 0, tzinfo=utc)) == "J-0"
+    # Clocks go back on 26 October 2025.
+    assert after(dt.date(2025, 10, 24), [2], dt.datetime(2025, 10, 26, 6, 59, tzinfo=utc)) is None
+    assert after(dt.date(2025, 10, 24), [2], dt.datetime(2025, 10, 26, 7, 0, tzinfo=utc)) == "J+2"
+
+
+# --- Drafts before the deadline --------------------------------------------------------------------
+
+
+@pytest.fixture
+def draft_world(db):
+    with time_machine.travel(paris(2024, 7, 31, 9, 0), tick=False):
+        call = add_structure(
+            CallFactory(
+                opens_at=paris(2024, 7, 31, 0, 0),
+                deadline=paris(2024, 9, 17, 17, 0),
+                status=CallStatus.PUBLISHED,
+            )
+        )
+        alice, bruno = UserFactory(roles=["candidat"]), UserFactory(roles=["candidat"])
+        draft = Candidature.objects.create(
+            call=call, organisation=OrganisationFactory(members=[alice, bruno])
+        )
+        carla = UserFactory(roles=["candidat"])
+        submitted = Candidature.objects.create(
+            call=call,
+            organisation=OrganisationFactory(members=[carla]),
+            status="submitted",
+            submitted_at=paris(2024, 8, 1, 10, 0),
+        )
+    return {
+        "call": call,
+        "draft": draft,
+        "submitted": submitted,
+        "members": [alice, bruno],
+        "other": carla,
+    }
+
+
+def test_drafts_are_reminded_at_each_milestone_once(draft_world, capture):
+    members = sorted(user.email for user in draft_world["members"])
+    assert sweep_at(paris(2024, 9, 10, 7, 59), capture=capture) == []
+    sent = sweep_at(paris(2024, 9, 10, 8, 0), capture=capture)
+    assert sorted(message.to[0] for message in sent) == members
+    assert all("Il vous reste 7 jours" in message.subject for message in sent)
+    assert all(
+        f"/candidatures/dossiers/{draft_world['draft'].pk}/" in message.body for message in sent
+    )
+    assert all(
+        f"/candidatures/dossiers/{draft_world['draft'].pk}/" in message.alternatives[0][0]
+        for message in sent
+    )
+    assert sweep_at(paris(2024, 9, 14, 12, 0), capture=capture) == []
+    assert len(sweep_at(paris(2024, 9, 15, 8, 0), capture=capture)) == 2
+    last_day = sweep_at(paris(2024, 9, 17, 8, 0), capture=capture)
+    assert [
+        message.subject.endswith("Dernier jour pour déposer votre dossier") for message in last_day
+    ] == [True, True]
+    assert sweep_at(paris(2024, 9, 17, 17, 0, 1), capture=capture) == []
+    assert draft_world["other"].email not in [m.to[0] for m in mail.outbox]
+    assert Reminder.objects.count() == 6
+
+
+def test_a_late_sweep_sends_only_the_latest_milestone(draft_world, capture):
+    sent = sweep_at(paris(2024, 9, 16, 12, 0), capture=capture)  # J-7 and J-2 both passed
+    assert len(sent) == 2
+    assert set(Reminder.objects.values_list("milestone", flat=True)) == {"J-2"}
+
+
+def test_a_dossier_submitted_meanwhile_gets_no_more_reminders(draft_world, capture):
+    sweep_at(paris(2024, 9, 10, 8, 0), capture=capture)
+    Candidature.objects.filter(pk=draft_world["draft"].pk).update(
+        status="submitted", submitted_at=paris(2024, 9, 12, 10, 0)
+    )
+    assert sweep_at(paris(2024, 9, 15, 8, 0), capture=capture) == []
+
+
+def test_offsets_are_set_per_call(draft_world, capture):
+    ReminderSettings.objects.create(call=draft_world["call"], draft_days="1")
+    assert sweep_at(paris(2024, 9, 10, 8, 0), capture=capture) == []
+    assert len(sweep_at(paris(2024, 9, 16, 8, 0), capture=capture)) == 2
+
+
+def test_users_see_the_reminders_sent_to_them(draft_world, capture, client):
+    sweep_at(paris(2024, 9, 10, 8, 0), capture=capture)
+    alice = draft_world["members"][0]
+    assert list(Reminder.objects.sent_to(alice).values_list("milestone", flat=True)) == ["J-7"]
+    assert OutgoingEmail.objects.get(reminder__recipient=alice).status == "sent"
+
+
+# --- Paper copies and pieces ---------------------------------------------------------------------
+
+
+def test_paper_copy_missing_reminds_candidates_and_staff_once(draft_world, capture, instructeur):
+    call = draft_world["call"]
+    call.paper_copy_required = True
+    call.paper_mail_address = "7 rue Fantin-Latour"
+    call.save()
+    sent = sweep_at(paris(2024, 9, 22, 7, 59), capture=capture)
+    assert sent == []
+    sent = sweep_at(paris(2024, 9, 22, 8, 0), capture=capture)  # J+5
+    assert sorted(m.to[0] for m in sent) == sorted([draft_world["other"].email, instructeur.email])
+    staff_message = next(m for m in sent if m.to == [instructeur.email])
+    assert draft_world["submitted"].organisation.name in staff_message.body
+    PaperCopy.objects.create(
+        candidature=draft_world["submitted"],
+        method="mail",
+        postmarked_on=dt.date(2024, 9, 17),
+        received_on=dt.date(2024, 9, 19),
+        recorded_by=instructeur,
+    )
+    assert sweep_at(paris(2024, 9, 30, 8, 0), capture=capture) == []
+
+
+def test_requested_pieces_are_reminded_before_their_due_date(draft_world, capture, instructeur):
+    submitted = draft_world["submitted"]
+    with time_machine.travel(paris(2024, 9, 20, 10, 0), tick=False):
+        piece_request = PieceRequest.objects.create(
+            candidature=submitted,
+            message="Merci de fournir l'attestation signée.",
+            due_at=paris(2024, 10, 1, 17, 0),
+            created_by=instructeur,
+        )
+        piece_request.required_documents.set(submitted.call.required_documents.all())
+    assert sweep_at(paris(2024, 9, 28, 7, 59), capture=capture) == []
+    sent = sweep_at(paris(2024, 9, 28, 8, 0), capture=capture)  # J-3
+    assert [m.to for m in sent] == [[draft_world["other"].email]]
+    assert "Dossier de demande de financement" in sent[0].body
+    piece_request.closed_at = paris(2024, 9, 29, 9, 0)
+    piece_request.save()
+    assert sweep_at(paris(2024, 9, 30, 8, 0), capture=capture) == []
+
+
+def test_reminder_keys_are_unique_even_when_two_sweeps_race(draft_world, capture):
+    from aap.reminders import _store, kinds
+
+    with time_machine.travel(paris(2024, 9, 10, 8, 0), tick=False):
+        due = [item for kind in kinds() for item in kind.due(timezone.now())]
+        with capture(execute=True):
+            first = _store(due)
+            second = _store(due)
+    assert len(first) == 2 and second == []
+    assert OutgoingEmail.objects.filter(key__startswith="rappel:").count() == 2
