@@ -24,6 +24,7 @@ from aap.models import (
     Question,
     QuestionKind,
     QuestionMeaning,
+    ReminderSettings,
     RequiredDocument,
 )
 from aap.services import weights_problem
@@ -512,3 +513,19 @@ class AnswerForm(forms.Form):
         help_text=_("Retirez ce qui permettrait d'identifier la structure qui l'a posée."),
     )
     answer = forms.CharField(label=_("Réponse"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ReminderSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ReminderSettings
+        fields = [
+            "draft_days",
+            "paper_copy_days",
+            "piece_request_days",
+            "evaluation_days",
+            "unsigned_days",
+            "instalment_days",
+            "review_days",
+            "report_days",
+            "report_overdue_days",
+        ]

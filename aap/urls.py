@@ -63,6 +63,11 @@ urlpatterns = [
         name="backoffice_questions",
     ),
     path(
+        "gestion/appels/<int:pk>/rappels/",
+        backoffice.CallRemindersView.as_view(),
+        name="backoffice_reminders",
+    ),
+    path(
         "gestion/questions/<int:pk>/repondre/",
         backoffice.AnswerQuestionView.as_view(),
         name="backoffice_answer",

@@ -7,9 +7,12 @@ class CandidaturesConfig(AppConfig):
     verbose_name = _("Candidatures")
 
     def ready(self):
+        from aap.calendars import register_source
         from aap.reminders import register
+        from candidatures import calendars
         from candidatures import reminders
 
         register(reminders.DraftBeforeDeadline())
         register(reminders.PaperCopyMissing())
         register(reminders.PiecesBeforeDue())
+        register_source(calendars.dossier_dates)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from aap.accounts.views import calendar_feed
 from aap.views.health import healthz
 
 admin.site.site_header = "Appels à projets – administration"
@@ -10,7 +11,9 @@ urlpatterns = [
     path("", include("aap.urls")),
     path("", include("candidatures.urls")),
     path("", include("evaluation.urls")),
+    path("", include("conventions.urls")),
     path("compte/", include("aap.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("agenda/<str:token>.ics", calendar_feed, name="calendar_feed"),
 ]

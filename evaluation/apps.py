@@ -7,7 +7,10 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Évaluation")
 
     def ready(self):
+        from aap.calendars import register_source
         from aap.reminders import register
+        from evaluation import calendars
         from evaluation import reminders
 
         register(reminders.EvaluationsBeforeDue())
+        register_source(calendars.scoring_dates)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from aap.deadlines import local_datetime
@@ -202,3 +203,134 @@ def test_reminder_keys_are_unique_even_when_two_sweeps_race(draft_world, capture
             second = _store(due)
     assert len(first) == 2 and second == []
     assert OutgoingEmail.objects.filter(key__startswith="rappel:").count() == 2
+
+
+# --- Pages, calendars and the daily digest -----------------------------------------------------------
+
+
+def test_each_user_sees_the_reminders_sent_to_them(draft_world, capture, client):
+    sweep_at(paris(2024, 9, 10, 8, 0), capture=capture)
+    alice = draft_world["members"][0]
+    client.force_login(alice)
+    page = client.get(reverse("accounts:reminders")).content.decode()
+    assert "Il vous reste 7 jours pour déposer votre dossier" in page
+    client.force_login(draft_world["other"])
+    assert "Il vous reste 7 jours" not in client.get(reverse("accounts:reminders")).content.decode()
+
+
+def test_staff_see_what_was_sent_for_a_call_and_set_the_offsets(
+    draft_world, capture, client, instructeur
+):
+    sweep_at(paris(2024, 9, 10, 8, 0), capture=capture)
+    call = draft_world["call"]
+    client.force_login(instructeur)
+    url = reverse("aap:backoffice_reminders", args=[call.pk])
+    page = client.get(url).content.decode()
+    assert draft_world["members"][0].email in page
+    response = client.post(
+        url,
+        {
+            "draft_days": "7;2",
+            "paper_copy_days": 5,
+            "piece_request_days": "3",
+            "evaluation_days": "7",
+            "unsigned_days": 30,
+            "instalment_days": 10,
+            "review_days": "7",
+            "report_days": "15",
+            "report_overdue_days": "1",
+        },
+    )
+    assert response.status_code == 400
+    assert "séparés par des virgules" in response.content.decode()
+    response = client.post(
+        url,
+        {
+            "draft_days": "10, 3, 0",
+            "paper_copy_days": 5,
+            "piece_request_days": "3",
+            "evaluation_days": "7",
+            "unsigned_days": 30,
+            "instalment_days": 10,
+            "review_days": "7",
+            "report_days": "15",
+            "report_overdue_days": "1",
+        },
+    )
+    assert response.status_code == 302
+    assert ReminderSettings.objects.get(call=call).days(
+        ReminderSettings.objects.get(call=call).draft_days
+    ) == [10, 3, 0]
+    client.force_login(draft_world["members"][0])
+    assert client.get(url).status_code == 403
+
+
+def test_a_private_calendar_feed_lists_the_dates_and_can_be_revoked(draft_world, client):
+    alice = draft_world["members"][0]
+    client.force_login(alice)
+    with time_machine.travel(paris(2024, 9, 1, 10, 0), tick=False):
+        client.post(reverse("accounts:calendar"), {"action": "create"})
+        feed = alice.calendar_feed
+        client.logout()
+        response = client.get(reverse("calendar_feed", args=[feed.token]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    body = response.content.decode()
+    assert "BEGIN:VCALENDAR" in body and "BEGIN:VEVENT" in body
+    assert f"Déposer le dossier : {draft_world['call'].title}" in body.replace("\r\n ", "")
+    assert "DTSTART:20240917T150000Z" in body
+    client.force_login(alice)
+    client.post(reverse("accounts:calendar"), {"action": "revoke"})
+    client.logout()
+    assert client.get(reverse("calendar_feed", args=[feed.token])).status_code == 404
+
+
+def test_the_daily_digest_goes_to_instructeurs_who_want_it_once_a_day(
+    draft_world, capture, instructeur
+):
+    from aap.models import CallQuestion
+
+    other = UserFactory(
+        email="sans-recap@isere.test", roles=["instructeur"], wants_daily_digest=False
+    )
+    CallQuestion.objects.create(call=draft_world["call"], question="Une question ?")
+    assert [
+        m
+        for m in sweep_at(paris(2024, 9, 3, 6, 59), capture=capture)
+        if "récapitulatif" in m.subject
+    ] == []
+    sent = [
+        m
+        for m in sweep_at(paris(2024, 9, 3, 7, 0), capture=capture)
+        if "récapitulatif" in m.subject
+    ]
+    assert [m.to for m in sent] == [[instructeur.email]]
+    assert "1 question(s) de candidats sans réponse" in sent[0].body
+    assert other.email not in [m.to[0] for m in sent]
+    assert [
+        m
+        for m in sweep_at(paris(2024, 9, 3, 18, 0), capture=capture)
+        if "récapitulatif" in m.subject
+    ] == []
+    assert (
+        len(
+            [
+                m
+                for m in sweep_at(paris(2024, 9, 4, 7, 0), capture=capture)
+                if "récapitulatif" in m.subject
+            ]
+        )
+        == 1
+    )
+
+
+def test_instructeurs_switch_the_digest_off_in_their_profile(client, instructeur, candidate):
+    client.force_login(instructeur)
+    client.post(
+        reverse("accounts:profile"),
+        {"first_name": "Inès", "last_name": "M", "job_title": "", "phone": ""},
+    )
+    instructeur.refresh_from_db()
+    assert instructeur.wants_daily_digest is False
+    client.force_login(candidate)
+    assert "récapitulatif" not in client.get(reverse("accounts:profile")).content.decode()

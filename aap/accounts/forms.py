@@ -115,4 +115,12 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "job_title", "phone"]
+        fields = ["first_name", "last_name", "job_title", "phone", "wants_daily_digest"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from aap import rules
+
+        if not rules.is_instructeur(self.instance):
+            # The daily digest is for instructeurs only.
+            del self.fields["wants_daily_digest"]

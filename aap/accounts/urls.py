@@ -14,6 +14,8 @@ urlpatterns = [
     ),
     path("", views.ProfileView.as_view(), name="profile"),
     path("espace/", views.HomeView.as_view(), name="home"),
+    path("rappels/", views.MyRemindersView.as_view(), name="reminders"),
+    path("agenda/", views.CalendarView.as_view(), name="calendar"),
     path("mot-de-passe/", views.PasswordChangeView.as_view(), name="password_change"),
     path("mot-de-passe/oublie/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +10,11 @@ from django.views.generic import FormView, RedirectView, TemplateView, UpdateVie
 from aap import rules
 from aap.accounts import services
 from aap.accounts.forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
-from aap.permissions import PublicMixin, RuleMixin
+from aap.calendars import events_for, to_ics
+from aap.links import absolute_url
+from aap.models import CalendarFeed, Reminder
+from aap.permissions import PublicMixin, RuleMixin, rule_required
+from aap.reminders import kind_label
 
 
 class LoginView(PublicMixin, auth_views.LoginView):
@@ -134,3 +139,55 @@ class PasswordResetConfirmView(PublicMixin, auth_views.PasswordResetConfirmView)
             user.save(update_fields=["email_verified_at"])
         messages.success(self.request, _("Votre mot de passe est enregistré. Connectez-vous."))
         return response
+
+
+class MyRemindersView(RuleMixin, TemplateView):
+    """Every reminder the platform sent to the user, newest first."""
+
+    rule = staticmethod(rules.is_authenticated)
+    template_name = "accounts/reminders.html"
+
+    def get_context_data(self, **kwargs):
+        reminders = (
+            Reminder.objects.sent_to(self.request.user)
+            .select_related("call", "email")
+            .order_by("-created_at")[:200]
+        )
+        return super().get_context_data(reminders=reminders, kind_label=kind_label, **kwargs)
+
+
+class CalendarView(RuleMixin, TemplateView):
+    """The user's private calendar address: create it, see it, revoke it."""
+
+    rule = staticmethod(rules.is_authenticated)
+    template_name = "accounts/calendar.html"
+
+    def get_context_data(self, **kwargs):
+        feed = CalendarFeed.objects.filter(user=self.request.user).first()
+        url = absolute_url("calendar_feed", token=feed.token) if feed else None
+        return super().get_context_data(
+            feed=feed, feed_url=url, events=events_for(self.request.user)[:20], **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        CalendarFeed.objects.filter(user=request.user).delete()
+        if request.POST.get("action") == "create":
+            CalendarFeed.objects.create(user=request.user)
+            messages.success(request, _("Votre adresse d'agenda privée est créée."))
+        else:
+            messages.success(
+                request, _("L'adresse d'agenda est révoquée : elle ne donne plus accès à rien.")
+            )
+        return redirect("accounts:calendar")
+
+
+@rule_required(rules.anyone, public=True)
+def calendar_feed(request, token):
+    """The feed itself: anyone with the private address reads it (no session)."""
+    feed = get_object_or_404(
+        CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
+    )
+    response = HttpResponse(to_ics(feed.user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="appels-a-projets.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -19,12 +19,14 @@ from aap.forms import (
     ExpectedActionFormSet,
     LotFormSet,
     QuestionFormSet,
+    ReminderSettingsForm,
     ReopenForm,
     RequiredDocumentFormSet,
     TransitionForm,
 )
-from aap.models import Call, CallQuestion, CallStatusChange
+from aap.models import Call, CallQuestion, CallStatusChange, Reminder, ReminderSettings
 from aap.permissions import ObjectRuleMixin, RuleMixin
+from aap.reminders import kind_label
 from aap.states import CallAction
 
 
@@ -304,3 +306,36 @@ class AnswerQuestionView(ObjectRuleMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("La réponse est publiée sur la page de l'appel."))
         return redirect(reverse("aap:backoffice_questions", kwargs={"pk": question.call_id}))
+
+
+class CallRemindersView(StaffCallMixin, DetailView):
+    """What the reminders of a call sent, and when they go out (per-call offsets)."""
+
+    template_name = "aap/backoffice/call_reminders.html"
+
+    def get_settings(self):
+        return ReminderSettings.objects.filter(call=self.object).first() or ReminderSettings(
+            call=self.object
+        )
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", ReminderSettingsForm(instance=self.get_settings()))
+        reminders = (
+            Reminder.objects.filter(call=self.object)
+            .select_related("recipient", "email")
+            .order_by("-created_at")[:300]
+        )
+        return super().get_context_data(reminders=reminders, kind_label=kind_label, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data())
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = ReminderSettingsForm(request.POST, instance=self.get_settings())
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        form.save()
+        messages.success(request, _("Les réglages des rappels sont enregistrés."))
+        return redirect("aap:backoffice_reminders", pk=self.object.pk)

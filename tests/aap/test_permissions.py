@@ -139,6 +139,10 @@ def _matrix(world):
         (reverse("aap:backoffice_questions", args=[pk]), staff_only),
         (reverse("aap:backoffice_answer", args=[world["question"].pk]), staff_only),
         (reverse("accounts:profile"), logged_in),
+        (reverse("accounts:reminders"), logged_in),
+        (reverse("accounts:calendar"), logged_in),
+        (reverse("aap:backoffice_reminders", args=[pk]), staff_only),
+        (reverse("calendar_feed", args=["jeton-inconnu"]), dict.fromkeys(PERSONAS, 404)),
         (reverse("accounts:password_change"), logged_in),
         (
             reverse("accounts:login"),
@@ -192,6 +196,7 @@ WRITE_URLS = [
     ("aap:backoffice_transition", lambda w: [w["draft"].pk, "publish"]),
     ("aap:backoffice_reopen", lambda w: [w["published"].pk]),
     ("aap:backoffice_answer", lambda w: [w["question"].pk]),
+    ("aap:backoffice_reminders", lambda w: [w["published"].pk]),
 ]
 
 
