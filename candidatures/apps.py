@@ -9,8 +9,7 @@ class CandidaturesConfig(AppConfig):
     def ready(self):
         from aap.calendars import register_source
         from aap.reminders import register
-        from candidatures import calendars
-        from candidatures import reminders
+        from candidatures import calendars, reminders
 
         register(reminders.DraftBeforeDeadline())
         register(reminders.PaperCopyMissing())

@@ -9,8 +9,7 @@ class EvaluationConfig(AppConfig):
     def ready(self):
         from aap.calendars import register_source
         from aap.reminders import register
-        from evaluation import calendars
-        from evaluation import reminders
+        from evaluation import calendars, reminders
 
         register(reminders.EvaluationsBeforeDue())
         register_source(calendars.scoring_dates)
