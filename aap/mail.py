@@ -24,9 +24,9 @@ from aap.models import EmailStatus, OutgoingEmail
 logger = logging.getLogger(__name__)
 
 # A claimed message not marked sent after this long is taken as lost with its worker.
-STALE_CLAIM = timedelta(minutes=15)
+STALE_CLAIM = timedelta(seconds=settings.EMAIL_STALE_CLAIM_SECONDS)
 # A pending message this old was not picked up after commit: the broker was away.
-PENDING_GRACE = timedelta(minutes=2)
+PENDING_GRACE = timedelta(seconds=settings.EMAIL_PENDING_GRACE_SECONDS)
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:

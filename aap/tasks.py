@@ -3,6 +3,7 @@
 import smtplib
 
 from celery import shared_task
+from django.conf import settings
 
 from aap import mail, services
 
@@ -10,7 +11,7 @@ from aap import mail, services
 @shared_task(
     name="aap.send_email",
     autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=5,
+    retry_backoff=settings.EMAIL_RETRY_BACKOFF_SECONDS,
     retry_backoff_max=600,
     retry_jitter=True,
     max_retries=10,

@@ -219,6 +219,12 @@ DEFAULT_FROM_EMAIL = env(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[AAP Isère] "
+# The outbox (aap.mail): first retry delay after a mail-server error (doubling each time),
+# how long a claimed message may stay unsent before it is taken as lost with its worker,
+# and how long a message may wait for the broker before the sweep queues it again.
+EMAIL_RETRY_BACKOFF_SECONDS = env.int("EMAIL_RETRY_BACKOFF_SECONDS", default=5)
+EMAIL_STALE_CLAIM_SECONDS = env.int("EMAIL_STALE_CLAIM_SECONDS", default=900)
+EMAIL_PENDING_GRACE_SECONDS = env.int("EMAIL_PENDING_GRACE_SECONDS", default=120)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

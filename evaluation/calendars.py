@@ -22,4 +22,6 @@ def scoring_dates(user):
     else:
         url = absolute_url("evaluation:rankings")
     for grid in grids:
-        yield Event(f"grid-{grid.pk}-due", f"Évaluations à rendre : {grid.call.title}", grid.due_at, url)
+        yield Event(
+            f"grid-{grid.pk}-due", f"Évaluations à rendre : {grid.call.title}", grid.due_at, url
+        )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aap.deadlines import NonexistentLocalTime, local_datetime
 from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
+from candidatures.answers import FrenchDecimalField
 from evaluation.states import DecisionOutcome, OpinionKind
 
 
@@ -206,14 +207,15 @@ class OpinionForm(forms.Form):
 
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Décision"), choices=DecisionOutcome.choices)
-    amount_granted = forms.DecimalField(
+    # "24 500,00" as the dossiers show amounts: grouping spaces are accepted.
+    amount_granted = FrenchDecimalField(
         label=_("Montant attribué (€)"),
         required=False,
         min_value=0,
         decimal_places=2,
         localize=True,
     )
-    fte_granted = forms.DecimalField(
+    fte_granted = FrenchDecimalField(
         label=_("ETP financés"), required=False, min_value=0, decimal_places=2, localize=True
     )
     reason = forms.CharField(

@@ -514,8 +514,10 @@ class DecisionView(DossierActionMixin):
                     _("La décision est enregistrée pour le lot %(lot)s.") % {"lot": lot.name},
                 )
         else:
-            for errors in form.errors.values():
-                messages.error(request, errors[0])
+            # The form sits in a side panel: each message names its field.
+            for name, errors in form.errors.items():
+                field = form.fields.get(name)
+                messages.error(request, f"{field.label} : {errors[0]}" if field else errors[0])
         return self.back()
 
 

@@ -1,0 +1,280 @@
+"""The task path through a real Celery worker on Redis and a real SMTP server.
+
+The worker is a separate process on the test database; messages go to an aiosmtpd server
+in this process, which can refuse, slow down or count what it receives. Nothing here is
+mocked: a duplicate or a lost message would show in the server's mailbox.
+"""
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from aap.mail import queue_email, requeue_pending_emails
+from aap.models import EmailStatus, OutgoingEmail
+from tests.celery_utils import broker_url, eager
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+BROKER = "redis://127.0.0.1:6379/13"
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+class Mailbox:
+    """An SMTP server's handler: it may refuse the next messages or answer slowly."""
+
+    def __init__(self):
+        self.received: list[str] = []
+        self.refuse_next = 0
+        self.refused = 0
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.delay:
+            await asyncio.sleep(self.delay)  # before DATA: a worker killed here sends nothing
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.refuse_next:
+                self.refuse_next -= 1
+                self.refused += 1
+                return "451 4.3.0 Serveur occupé, réessayez plus tard"
+            self.received.extend(envelope.rcpt_tos)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def mailbox():
+    handler = Mailbox()
+    with socket.socket() as probe:  # a free port (aiosmtpd checks it by connecting to it)
+        probe.bind(("127.0.0.1", 0))
+        handler.port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def broker():
+    client = redis.Redis.from_url(BROKER)
+    client.flushdb()
+    with eager(False), broker_url(BROKER):
+        yield
+    client.flushdb()
+
+
+class Worker:
+    def __init__(self, env, log: Path):
+        self.env, self.log, self.process, self.count = env, log, None, 0
+
+    def start(self):
+        self.count += 1
+        self.handle = self.log.open("a")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+                "-n",
+                f"test{self.count}-{os.getpid()}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if " ready." in self.log.read_text():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        pytest.fail(f"The Celery worker did not start:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.log.write_text(self.log.read_text().replace(" ready.", " was ready."))
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.handle.close()
+
+
+@pytest.fixture
+def worker(mailbox, broker, tmp_path):
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{database['USER'] or 'postgres'}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}",
+        "CELERY_BROKER_URL": BROKER,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_URL": f"smtp://127.0.0.1:{mailbox.port}",
+        "EMAIL_RETRY_BACKOFF_SECONDS": "1",
+        "PYTHONPATH": str(BASE_DIR),
+    }
+    process = Worker(env, tmp_path / "worker.log")
+    yield process
+    process.stop()
+
+
+def wait_until(condition, *, seconds=60, step=0.2, action=None):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if action:
+            action()
+        time.sleep(step)
+    return False
+
+
+def queue(n, prefix):
+    emails = []
+    for index in range(n):
+        emails.append(
+            queue_email(
+                to=f"{prefix}{index}@exemple.test",
+                template="question_answered",
+                context={"call": None, "question": None},
+                key=f"{prefix}-{index}",
+            )
+        )
+    return emails
+
+
+def all_sent():
+    return not OutgoingEmail.objects.exclude(status=EmailStatus.SENT).exists()
+
+
+def test_a_mail_server_that_refuses_then_accepts_delays_without_loss(worker, mailbox):
+    mailbox.refuse_next = 3
+    worker.start()
+    queue(4, "refus")
+    assert wait_until(all_sent, seconds=90), worker.log.read_text()[-3000:]
+    assert mailbox.refused == 3
+    assert Counter(mailbox.received) == {f"refus{i}@exemple.test": 1 for i in range(4)}
+    assert sum(OutgoingEmail.objects.values_list("attempts", flat=True)) == 4 + 3
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(worker, mailbox):
+    mailbox.delay = 0.25
+    worker.start()
+    queue(20, "lot")
+    assert wait_until(lambda: len(mailbox.received) >= 5, seconds=60), worker.log.read_text()[
+        -3000:
+    ]
+    worker.kill()
+    in_flight = OutgoingEmail.objects.filter(status=EmailStatus.SENDING).count()
+    worker.start()
+    # Beat's sweep takes back claims left by the dead worker and queues what waits.
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert wait_until(
+        all_sent, seconds=120, step=1, action=lambda: requeue_pending_emails(now=later)
+    ), worker.log.read_text()[-3000:]
+    assert Counter(mailbox.received) == {f"lot{i}@exemple.test": 1 for i in range(20)}
+    assert in_flight <= 1
+
+
+def test_the_reminder_sweep_runs_in_the_worker_and_sends_each_reminder_once(worker, mailbox):
+    from aap.tasks import run_reminders
+    from candidatures.models import Candidature
+    from tests.factories import CallFactory, OrganisationFactory, UserFactory, add_structure
+
+    # A deadline six days and a half ahead: the "7 days before" milestone has passed.
+    call = add_structure(CallFactory(deadline=timezone.now() + dt.timedelta(days=6, hours=12)))
+    members = [UserFactory(roles=["candidat"]) for _ in range(3)]
+    Candidature.objects.create(call=call, organisation=OrganisationFactory(members=members))
+    worker.start()
+    run_reminders.delay()
+    run_reminders.delay()
+    assert wait_until(lambda: len(mailbox.received) >= 3 and all_sent(), seconds=60), (
+        worker.log.read_text()[-3000:]
+    )
+    time.sleep(1)  # a duplicate would arrive now
+    assert Counter(mailbox.received) == {member.email: 1 for member in members}
+
+
+@pytest.fixture
+def hanging_broker():
+    """A server that accepts connections and never answers: the worst broker failure."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    with eager(False), broker_url(f"redis://127.0.0.1:{server.getsockname()[1]}/0"):
+        yield
+    stop.set()
+    thread.join()
+    for connection_ in accepted:
+        connection_.close()
+    server.close()
+
+
+def test_a_submission_succeeds_within_seconds_when_the_broker_hangs(hanging_broker, client):
+    from candidatures.models import Candidature
+    from tests.candidatures.conftest import fill
+    from tests.factories import OrganisationFactory, UserFactory, dossier_ready_call
+
+    member = UserFactory(roles=["candidat"])
+    dossier = Candidature.objects.create(
+        call=dossier_ready_call(), organisation=OrganisationFactory(members=[member])
+    )
+    fill(dossier, member)
+    client.force_login(member)
+    started = time.monotonic()
+    response = client.post(reverse("candidatures:submit", args=[dossier.pk]), {"certified": "on"})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 302
+    dossier.refresh_from_db()
+    assert dossier.status == "submitted"
+    assert OutgoingEmail.objects.get(key__startswith="receipt-").status == EmailStatus.PENDING
+    # "Within a few seconds": the broker's socket timeouts bound the wait.
+    assert elapsed < 15, elapsed
