@@ -1,4 +1,5 @@
-"""``python -m bench``: data set, query counts, then load on gunicorn; prints the figures."""
+"""``python -m bench``: data set, query counts, load on gunicorn, deadline rush and the
+memory of a large upload; prints the figures."""
 
 import argparse
 import os
@@ -7,19 +8,36 @@ import time
 from dataclasses import asdict
 from datetime import datetime
 
-ENDPOINTS = ("bare", "home", "call_list", "call_detail")
+ENDPOINTS = ("bare", "home", "call_list", "call_detail", "staff_dossiers", "staff_dossier")
+SCENARIOS = ("rush", "big_upload")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=(
-            "Remplit la base PostgreSQL aap_bench, compte les requêtes SQL des pages pour deux "
-            "tailles de données, sert la plateforme avec gunicorn et mesure débit et latence "
-            "des pages publiques face à une vue Django nue. Résultats : stdout et var/bench/."
+            "Remplit la base PostgreSQL aap_bench (appels, dossiers), compte les requêtes SQL "
+            "des pages pour deux tailles de données, sert la plateforme avec gunicorn et mesure "
+            "débit et latence des pages face à une vue Django nue. Puis deux scénarios sur un "
+            "appel ouvert préparé pour le bench : « rush », des candidats qui se connectent, "
+            "remplissent le formulaire, envoient leurs fichiers et déposent tous en même temps "
+            "(débit, latences par étape, erreurs, puis vérification en base des dépôts, "
+            "accusés et empreintes SHA-256) ; « big_upload », la mémoire des workers pendant "
+            "l'envoi d'un fichier de 50 Mo. Aucun courriel ne part : les tâches attendent dans "
+            "la base Redis 14, vidée ensuite. Résultats : stdout et var/bench/."
+        ),
+        epilog=(
+            "Exemples : python -m bench --only rush ; python -m bench --only "
+            "rush,big_upload --rush-candidates 100 ; python -m bench --only staff_dossiers"
         ),
     )
     parser.add_argument("--calls", type=int, default=500, help="appels à projets générés (500)")
+    parser.add_argument(
+        "--dossiers",
+        type=int,
+        default=20_000,
+        help="dossiers générés sur les appels clos (20000)",
+    )
     parser.add_argument(
         "--seconds", type=float, default=10, help="durée de charge par page, en secondes (10)"
     )
@@ -27,26 +45,43 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--warmup", type=float, default=2, help="échauffement par page, en secondes (2)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="workers gunicorn (2)")
+    parser.add_argument("--workers", type=int, default=2, help="workers gunicorn des pages (2)")
+    parser.add_argument(
+        "--rush-candidates", type=int, default=50, help="candidats du rush, chacun son compte (50)"
+    )
+    parser.add_argument(
+        "--rush-workers",
+        type=int,
+        default=4,
+        help="workers gunicorn (sync) du rush et de big_upload (4)",
+    )
+    parser.add_argument(
+        "--big-upload-mb", type=int, default=50, help="taille du fichier de big_upload, en Mio (50)"
+    )
     parser.add_argument(
         "--regenerate", action="store_true", help="régénérer les données même si elles existent"
     )
     parser.add_argument(
         "--only",
         type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
-        default=list(ENDPOINTS),
-        metavar="PAGES",
+        default=[*ENDPOINTS, *SCENARIOS],
+        metavar="NOMS",
         help=(
-            f"pages à charger, séparées par des virgules, parmi {', '.join(ENDPOINTS)} "
-            "(bare, la référence des rapports, est toujours mesurée)"
+            f"pages à charger parmi {', '.join(ENDPOINTS)} (bare, la référence des rapports, "
+            "est mesurée avec toute page), et scénarios parmi "
+            f"{', '.join(SCENARIOS)}, séparés par des virgules (par défaut : tout)"
         ),
     )
     args = parser.parse_args(argv)
-    unknown = set(args.only) - set(ENDPOINTS)
+    unknown = set(args.only) - set(ENDPOINTS) - set(SCENARIOS)
     if unknown:
-        parser.error(f"--only : pages inconnues : {', '.join(sorted(unknown))}")
-    if args.calls < 1 or args.concurrency < 1 or args.seconds <= 0:
-        parser.error("--calls, --concurrency et --seconds doivent être positifs")
+        parser.error(f"--only : noms inconnus : {', '.join(sorted(unknown))}")
+    if min(args.calls, args.concurrency, args.seconds, args.workers, args.rush_workers) <= 0:
+        parser.error("--calls, --concurrency, --seconds et les workers doivent être positifs")
+    if args.rush_candidates < 1 or args.dossiers < 0:
+        parser.error("--rush-candidates doit être positif, --dossiers au moins 0")
+    if not 1 <= args.big_upload_mb < 60:
+        parser.error("--big-upload-mb : entre 1 et 59 (la pièce accepte 60 Mo)")
     return args
 
 
@@ -59,8 +94,112 @@ def _loads(values) -> str:
     return " ".join(f"{value:.1f}" for value in values)
 
 
+def _load_pages(args, environment, pages: list[str]) -> list[dict]:
+    from django.db import connections
+
+    from aap.models import Call
+    from bench import counts, data, load, server
+    from candidatures.models import Candidature
+
+    slugs = list(Call.objects.public().values_list("slug", flat=True))
+    dossier_call = counts.biggest_dossier_call()
+    dossier_ids = list(Candidature.objects.values_list("pk", flat=True))
+    staff = {"Cookie": data.session_cookie(data.instructeur())}
+    connections.close_all()
+    endpoints = {
+        "bare": load.Endpoint("bare", "/bench/bare/", lambda rng: "/bench/bare/"),
+        "home": load.Endpoint("home", "/", lambda rng: "/"),
+        "call_list": load.Endpoint("call_list", "/appels/", lambda rng: "/appels/"),
+        "call_detail": load.Endpoint(
+            "call_detail", "/appels/<slug>/", lambda rng: f"/appels/{rng.choice(slugs)}/"
+        ),
+        "staff_dossiers": load.Endpoint(
+            "staff_dossiers",
+            f"/gestion/appels/{dossier_call.pk}/dossiers/",
+            lambda rng: f"/gestion/appels/{dossier_call.pk}/dossiers/",
+            staff,
+        ),
+        "staff_dossier": load.Endpoint(
+            "staff_dossier",
+            "/gestion/dossiers/<pk>/",
+            lambda rng: f"/gestion/dossiers/{rng.choice(dossier_ids)}/",
+            staff,
+        ),
+    }
+    results = []
+    with server.gunicorn(environment, workers=args.workers) as srv:
+        step(
+            f"gunicorn pid {srv.pid}, {srv.workers} workers, http://{srv.host}:{srv.port} ; "
+            f"{args.concurrency} clients, {args.warmup:g} s d'échauffement et "
+            f"{args.seconds:g} s de mesure par page"
+        )
+        for name in pages:
+            endpoint = endpoints[name]
+            load.check(srv.host, srv.port, endpoint)
+            if args.warmup > 0:
+                load.hammer(
+                    srv.host, srv.port, endpoint, seconds=args.warmup, concurrency=args.concurrency
+                )
+            result = load.hammer(
+                srv.host, srv.port, endpoint, seconds=args.seconds, concurrency=args.concurrency
+            )
+            print(f"  {name:<14} {result.rps:8.1f} req/s, {result.errors} erreur(s)", flush=True)
+            results.append(result.as_dict())
+    return results
+
+
+def _scenarios(args, environment, scenarios: list[str]) -> dict:
+    from django.db import connections
+
+    from bench import env as bench_env
+    from bench import memory, rush, server
+
+    figures = {}
+    count = args.rush_candidates if "rush" in scenarios else 0
+    began = step(f"Rush : appel {rush.REFERENCE}, {count} candidats et leurs fichiers")
+    setup = rush.prepare(count)
+    print(f"  prêt en {time.perf_counter() - began:.1f} s")
+    connections.close_all()
+    access_log = bench_env.OUTPUT_DIR / "gunicorn-access.log"
+    try:
+        with server.gunicorn(environment, workers=args.rush_workers, access_log=access_log) as srv:
+            step(
+                f"gunicorn pid {srv.pid}, {srv.workers} workers sync, http://{srv.host}:{srv.port}"
+            )
+            rush.warm_up(srv.host, srv.port, setup, workers=srv.workers)
+            if "rush" in scenarios:
+                step(
+                    f"Rush : {count} candidats ensemble (connexion, formulaire, "
+                    f"{len(rush.UPLOADS)} fichiers chacun, dépôt au même instant)"
+                )
+                skip = server.log_lines(access_log)
+                result = rush.run(srv.host, srv.port, setup)
+                print(f"  terminé en {result.seconds:.1f} s, {result.errors} erreur(s)")
+                figures["rush"] = result.as_dict()
+                in_worker = server.service_times(access_log, skip=skip)
+                for item in figures["rush"]["steps"]:
+                    item["worker"] = in_worker.get(item["step"], {})
+                figures["rush"]["verification"] = rush.verify(setup, setup.candidates)
+            if "big_upload" in scenarios:
+                step(
+                    f"Mémoire : un fichier de {args.big_upload_mb} Mio, RSS des workers "
+                    f"relevé toutes les {memory.INTERVAL * 1000:.0f} ms"
+                )
+                figures["big_upload"] = memory.measure(
+                    srv.host, srv.port, srv.pid, setup, megabytes=args.big_upload_mb
+                )
+    finally:
+        rush.cleanup()
+        figures["broker_tasks_flushed"] = bench_env.flush_broker()
+    return figures
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    pages = [name for name in ENDPOINTS if name in args.only]
+    if pages and "bare" not in pages:
+        pages.insert(0, "bare")
+    scenarios = [name for name in SCENARIOS if name in args.only]
     # Other processes on the machine skew every figure: the load averages go with them.
     load_before = os.getloadavg()
     from bench import env as bench_env
@@ -77,12 +216,11 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
-    from django.db import connections
 
-    from bench import counts, data, load, report, server
+    from bench import counts, data, report
 
-    shape = data.Shape(calls=args.calls)
-    step(f"Données : {args.calls} appels")
+    shape = data.Shape(calls=args.calls, dossiers=args.dossiers)
+    step(f"Données : {args.calls} appels, {args.dossiers} dossiers")
     dataset = data.ensure(shape, regenerate=args.regenerate)
     if dataset["generated"]:
         print(f"  générées en {dataset['seconds']} s")
@@ -90,42 +228,12 @@ def main(argv=None) -> int:
         print("  réutilisées (même taille ; --regenerate pour les refaire)")
     print("  " + ", ".join(f"{key} {value}" for key, value in dataset["counts"].items()))
 
-    step("Requêtes SQL par page (client de test, dans ce processus)")
-    query_counts = counts.query_counts()
-
-    from aap.models import Call
-
-    slugs = list(Call.objects.public().values_list("slug", flat=True))
-    connections.close_all()
-    endpoints = {
-        "bare": load.Endpoint("bare", "/bench/bare/", lambda rng: "/bench/bare/"),
-        "home": load.Endpoint("home", "/", lambda rng: "/"),
-        "call_list": load.Endpoint("call_list", "/appels/", lambda rng: "/appels/"),
-        "call_detail": load.Endpoint(
-            "call_detail", "/appels/<slug>/", lambda rng: f"/appels/{rng.choice(slugs)}/"
-        ),
-    }
-    chosen = [name for name in ENDPOINTS if name == "bare" or name in args.only]
-
-    results = []
-    with server.gunicorn(environment, workers=args.workers) as srv:
-        step(
-            f"gunicorn pid {srv.pid}, {srv.workers} workers, http://{srv.host}:{srv.port} ; "
-            f"{args.concurrency} clients, {args.warmup:g} s d'échauffement et "
-            f"{args.seconds:g} s de mesure par page"
-        )
-        for name in chosen:
-            endpoint = endpoints[name]
-            load.check(srv.host, srv.port, endpoint)
-            if args.warmup > 0:
-                load.hammer(
-                    srv.host, srv.port, endpoint, seconds=args.warmup, concurrency=args.concurrency
-                )
-            result = load.hammer(
-                srv.host, srv.port, endpoint, seconds=args.seconds, concurrency=args.concurrency
-            )
-            print(f"  {name:<12} {result.rps:8.1f} req/s, {result.errors} erreur(s)", flush=True)
-            results.append(result.as_dict())
+    query_counts, results = None, []
+    if pages:
+        step("Requêtes SQL par page (client de test, dans ce processus)")
+        query_counts = counts.query_counts()
+        results = _load_pages(args, environment, pages)
+    scenario_figures = _scenarios(args, environment, scenarios) if scenarios else {}
 
     load_after = os.getloadavg()
     figures = {
@@ -137,18 +245,24 @@ def main(argv=None) -> int:
         },
         "options": {
             "calls": args.calls,
+            "dossiers": args.dossiers,
             "seconds": args.seconds,
             "warmup": args.warmup,
             "concurrency": args.concurrency,
             "gunicorn_workers": args.workers,
-            "endpoints": chosen,
+            "endpoints": pages,
+            "scenarios": scenarios,
+            "rush_candidates": args.rush_candidates,
+            "rush_gunicorn_workers": args.rush_workers,
+            "big_upload_mb": args.big_upload_mb,
             "load_generator": "threads and http.client, on the same machine as the server",
         },
         "data_set": {**dataset, "shape": asdict(shape)},
         "load": results,
         "query_counts": query_counts,
+        **scenario_figures,
     }
-    load_text = report.load_table(results)  # adds each page's ratio to the bare view
+    load_text = report.load_table(results) if results else ""  # adds the ratio to bare
     path = report.write_json(figures)
 
     machine = figures["machine"]
@@ -156,7 +270,7 @@ def main(argv=None) -> int:
     print(
         f"Machine : {machine['cores']} cœurs ({machine['cpu'] or '?'}), Python {machine['python']}, "
         f"Django {machine['django']}, PostgreSQL {machine['postgresql']}, "
-        f"gunicorn {machine['gunicorn']} ({args.workers} workers sync) ; {figures['date']}"
+        f"gunicorn {machine['gunicorn']} ; {figures['date']}"
     )
     print(
         f"Charge moyenne de la machine (1, 5, 15 min) : au départ {_loads(load_before)}, "
@@ -167,26 +281,83 @@ def main(argv=None) -> int:
             else ""
         )
     )
-    print(
-        f"Charge : {args.concurrency} clients pendant {args.seconds:g} s par page "
-        "(générateur sur la même machine). Erreurs = réponses autres que 200 ou échecs."
-    )
-    print()
-    print(load_text)
-    print()
-    print("Requêtes SQL par page (appel le plus chargé pour les pages d'un appel) :")
-    print(report.counts_table(query_counts))
+    if results:
+        print(
+            f"Charge : {args.concurrency} clients pendant {args.seconds:g} s par page, "
+            f"{args.workers} workers sync (générateur sur la même machine). Erreurs = "
+            "réponses autres que 200 ou échecs. Pages de gestion : un instructeur connecté."
+        )
+        print()
+        print(load_text)
+        print()
+        print(
+            "Requêtes SQL par page (appel ouvert le plus chargé pour les pages d'un appel, "
+            "appel aux dossiers les plus nombreux et son dossier le plus complet pour les "
+            "dossiers) :"
+        )
+        print(report.counts_table(query_counts))
+    if "rush" in scenario_figures:
+        rush_figures = scenario_figures["rush"]
+        print()
+        print(
+            f"Rush avant la date limite ({args.rush_workers} workers sync). Latences des "
+            "réponses réussies vues des candidats, attente d'un worker libre comprise, puis "
+            "temps passé dans le worker seul (journal d'accès de gunicorn) ; chaque POST est "
+            "suivi de la page où il redirige :"
+        )
+        print(report.rush_table(rush_figures))
+        print(report.rush_summary(rush_figures, rush_figures["verification"]))
+    if "big_upload" in scenario_figures:
+        big = scenario_figures["big_upload"]
+        print()
+        print(
+            f"Mémoire pendant l'envoi d'un fichier de {big['file_megabytes']:.0f} Mio "
+            f"({big['upload_seconds']:.2f} s, {big['upload_megabytes_per_second']:.0f} Mio/s ; "
+            f"{big['samples']} relevés de VmRSS, un toutes les {big['interval_ms']:.0f} ms) :"
+        )
+        print(report.memory_table(big))
+        print(
+            f"Hausse maximale de la mémoire résidente d'un worker : {big['peak_increase_mib']:.1f} "
+            f"Mio pour un fichier de {big['file_megabytes']:.0f} Mio ; fichier enregistré "
+            f"intact : {'oui' if big['stored'] else 'NON'}."
+        )
+    if scenario_figures:
+        print(
+            f"Tâches Celery laissées dans Redis 14 puis effacées : "
+            f"{scenario_figures['broker_tasks_flushed']}"
+        )
     print()
     print(
         f"Résultats : {path.relative_to(bench_env.BASE_DIR)}  (durée totale {time.perf_counter() - started:.0f} s)"
     )
+    return 1 if failed(figures) else 0
 
-    failed = any(r["errors"] for r in results) or any(
+
+# A worker whose memory grows by more than this share of the file does not stream it.
+MEMORY_SHARE_LIMIT = 0.25
+
+
+def failed(figures: dict) -> bool:
+    query_counts = figures["query_counts"]
+    if any(r["errors"] for r in figures["load"]):
+        return True
+    if query_counts and any(
         query_counts["small"]["pages"][name]["queries"]
         != query_counts["large"]["pages"][name]["queries"]
         for name in query_counts["small"]["pages"]
+    ):
+        return True
+    rush = figures.get("rush")
+    if rush and (rush["errors"] or not rush["verification"]["ok"]):
+        return True
+    big = figures.get("big_upload")
+    return bool(
+        big
+        and (
+            not big["stored"]
+            or not big["peak_increase_mib"] < MEMORY_SHARE_LIMIT * big["file_megabytes"]
+        )
     )
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

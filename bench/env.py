@@ -12,10 +12,15 @@ from psycopg.conninfo import conninfo_to_dict
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = BASE_DIR / "var" / "bench"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aap_bench")
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 
 
 def environment(database_url: str = DATABASE_URL) -> dict[str, str]:
-    """Settings as in production (DEBUG off, PostgreSQL, Redis), plain static storage."""
+    """Settings as in production (DEBUG off, PostgreSQL, Redis), plain static storage.
+
+    No e-mail leaves the machine and no Celery worker is needed: tasks are queued in
+    Redis database 14 (``flush_broker`` empties it) and the mail backend is the dummy one.
+    """
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
@@ -24,7 +29,13 @@ def environment(database_url: str = DATABASE_URL) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_URL": "dummymail://",
+        # Uploads of the rush land here, never among the development server's files; the
+        # temporary folder is on the same file system, so a stored upload is a rename.
+        "PRIVATE_MEDIA_ROOT": str(OUTPUT_DIR / "private"),
+        "FILE_UPLOAD_TEMP_DIR": str(OUTPUT_DIR / "tmp"),
         "ROOT_URLCONF": "bench.urls",
         # An empty folder: WhiteNoise warns at start-up when STATIC_ROOT is missing, and
         # the bench requests pages only, never static files.
@@ -35,7 +46,22 @@ def environment(database_url: str = DATABASE_URL) -> dict[str, str]:
 
 
 def prepare_folders() -> None:
-    (OUTPUT_DIR / "static").mkdir(parents=True, exist_ok=True)
+    for name in ("static", "private", "tmp"):
+        (OUTPUT_DIR / name).mkdir(parents=True, exist_ok=True)
+
+
+def flush_broker(url: str = BROKER_URL) -> int:
+    """Drop the tasks the platform queued (e-mails of receipts): nobody consumes them
+    here. Returns how many tasks waited in Celery's default queue."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+    try:
+        queued = client.llen("celery")
+        client.flushdb()
+    finally:
+        client.close()
+    return queued
 
 
 def ensure_database(database_url: str = DATABASE_URL) -> bool:

@@ -22,6 +22,15 @@ class Endpoint:
     name: str
     label: str  # the path, or its pattern when each request picks one
     pick: Callable[[random.Random], str]
+    headers: dict[str, str] = field(default_factory=dict)  # a session cookie, for staff pages
+
+
+def percentile_ms(latencies: list[float], p: float) -> float:
+    """Nearest-rank percentile of latencies in seconds, in milliseconds."""
+    if not latencies:
+        return math.nan
+    ordered = sorted(latencies)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
 
 
 @dataclass
@@ -50,10 +59,7 @@ class Result:
 
     def percentile_ms(self, p: float) -> float:
         """Nearest-rank percentile of the successful answers' latency, in milliseconds."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
+        return percentile_ms(self.latencies, p)
 
     def as_dict(self) -> dict:
         return {
@@ -74,6 +80,7 @@ class Result:
 
 def _worker(host, port, endpoint, seed, start, stop_at, result, lock):
     rng = random.Random(seed)
+    headers = {**HEADERS, **endpoint.headers}
     latencies, statuses, failures, body_bytes = [], Counter(), Counter(), 0
     conn = http.client.HTTPConnection(host, port, timeout=30)
     start.wait()
@@ -81,7 +88,7 @@ def _worker(host, port, endpoint, seed, start, stop_at, result, lock):
         path = endpoint.pick(rng)
         began = time.perf_counter()
         try:
-            conn.request("GET", path, headers=HEADERS)
+            conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException) as error:
@@ -132,7 +139,7 @@ def check(host: str, port: int, endpoint: Endpoint) -> None:
     conn = http.client.HTTPConnection(host, port, timeout=30)
     path = endpoint.pick(random.Random(0))
     try:
-        conn.request("GET", path, headers=HEADERS)
+        conn.request("GET", path, headers={**HEADERS, **endpoint.headers})
         response = conn.getresponse()
         body = response.read()
     finally:

@@ -113,11 +113,94 @@ def counts_table(counts: dict) -> str:
     ]
     header = [
         "page",
-        f"{small['size']['calls']} appel, {small['size']['lots_of_call']} lot",
-        f"{large['size']['calls']} appels, {large['size']['lots']} lots",
+        f"{small['size']['calls']} appels, {small['size']['lots_of_call']} lot, "
+        f"{small['size']['dossiers']} dossier",
+        f"{large['size']['calls']} appels, {large['size']['lots']} lots, "
+        f"{large['size']['dossiers']} dossiers",
         "constant",
     ]
     return table(header, rows, "<>><")
+
+
+def rush_table(rush: dict) -> str:
+    """Latency seen by the candidates, then the time in the worker alone (the rest is
+    the wait for a free worker)."""
+    rows = [
+        [
+            step["step"],
+            step["requests"],
+            float(step["p50_ms"]),
+            float(step["p90_ms"]),
+            float(step["p99_ms"]),
+            float(step["max_ms"]),
+            step["errors"],
+            float(step["worker"].get("p50_ms", math.nan)),
+            float(step["worker"].get("p99_ms", math.nan)),
+            float(step["worker"].get("total_s", math.nan)),
+        ]
+        for step in rush["steps"]
+    ]
+    headers = [
+        "étape",
+        "requêtes",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "erreurs",
+        "worker p50 ms",
+        "worker p99 ms",
+        "worker total s",
+    ]
+    return table(headers, rows, "<>>>>>>>>>")
+
+
+def rush_summary(rush: dict, checks: dict) -> str:
+    yes = {True: "oui", False: "NON"}
+    lines = [
+        f"{rush['candidates']} candidats en {rush['seconds']:.1f} s ; {rush['errors']} erreur(s).",
+        f"Envois : {rush['uploads']} fichiers, {rush['upload_megabytes']:.1f} Mio en "
+        f"{rush['upload_seconds']:.1f} s : {rush['uploads_per_second']:.1f} fichiers/s, "
+        f"{rush['upload_megabytes_per_second']:.1f} Mio/s.",
+        f"Dépôts : {rush['submissions']} partis ensemble, tous traités en "
+        f"{rush['submit_seconds']:.2f} s : {rush['submissions_per_second']:.1f} dépôts/s.",
+        "Vérification en base : "
+        f"{checks['submitted']}/{checks['dossiers']} dossiers déposés, "
+        f"{checks['with_exactly_one_receipt']} avec exactement un accusé ; "
+        f"{checks['receipts']} accusés, numéros uniques {yes[checks['receipt_numbers_unique']]}, "
+        f"consécutifs {yes[checks['receipt_sequences_consecutive']]} ; "
+        f"empreintes SHA-256 conformes {checks['files_matching_sha256']}/"
+        f"{checks['files_expected']} (en base), {checks['files_on_disk_matching_sha256']}/"
+        f"{checks['files_expected']} (fichiers relus) ; "
+        f"{checks['manifests_matching_files']} accusés listant exactement ces fichiers ; "
+        f"{checks['receipt_emails_queued']} courriels d'accusé en file. "
+        f"Résultat : {'aucune erreur, aucun dossier perdu' if checks['ok'] else 'ÉCHEC'}.",
+    ]
+    lines += [f"  ! {failure}" for failure in rush["failures"] + checks["problems"]]
+    return "\n".join(lines)
+
+
+def memory_table(memory: dict) -> str:
+    rows = [
+        [
+            worker["pid"],
+            float(worker["baseline_mib"]),
+            float(worker["peak_mib"]),
+            float(worker["increase_mib"]),
+            float(worker["hwm_before_mib"]),
+            float(worker["hwm_after_mib"]),
+        ]
+        for worker in memory["workers"]
+    ]
+    headers = [
+        "worker",
+        "RSS avant Mio",
+        "pic Mio",
+        "hausse Mio",
+        "VmHWM avant Mio",
+        "VmHWM après Mio",
+    ]
+    return table(headers, rows, ">>>>>>")
 
 
 def write_json(figures: dict) -> Path:

@@ -6,10 +6,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.env import BASE_DIR, OUTPUT_DIR
+from bench.load import percentile_ms
 
 HOST = "127.0.0.1"
 
@@ -21,6 +24,7 @@ class Server:
     pid: int
     workers: int
     log: str
+    access_log: str = ""
 
 
 def free_port() -> int:
@@ -41,7 +45,11 @@ def _answers(port: int) -> bool:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], *, workers: int = 2, timeout: float = 30):
+def gunicorn(
+    env: dict[str, str], *, workers: int = 2, timeout: float = 30, access_log: Path | None = None
+):
+    """Serve on a free port; with ``access_log``, each request's step (the X-Bench-Step
+    header), status and time spent in the worker, in microseconds, go to that file."""
     port = free_port()
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     log_path = OUTPUT_DIR / "gunicorn.log"
@@ -50,6 +58,10 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, timeout: float = 30):
         *("--workers", str(workers), "--bind", f"{HOST}:{port}"),
         *("--log-level", "warning", "--error-logfile", "-"),
     ]
+    if access_log is not None:
+        access_log.unlink(missing_ok=True)
+        command += ["--access-logfile", str(access_log)]
+        command += ["--access-logformat", "%({x-bench-step}i)s %(s)s %(D)s"]
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             command, cwd=BASE_DIR, env={**os.environ, **env}, stdout=log, stderr=log
@@ -60,7 +72,7 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, timeout: float = 30):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn ne répond pas ; voir {log_path}")
                 time.sleep(0.2)
-            yield Server(HOST, port, process.pid, workers, str(log_path))
+            yield Server(HOST, port, process.pid, workers, str(log_path), str(access_log or ""))
         finally:
             # Only the master we started: it stops its own workers.
             process.terminate()
@@ -69,3 +81,27 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, timeout: float = 30):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def service_times(access_log: Path, *, skip: int = 0) -> dict[str, dict]:
+    """Per step of the access log (after its first ``skip`` lines): requests, p50/p90/p99
+    of the time in the worker (ms), and the worker time they took in all (s)."""
+    times = defaultdict(list)
+    for line in access_log.read_text().splitlines()[skip:]:
+        step, _status, micros = line.rsplit(" ", 2)
+        if step and step != "-":
+            times[step].append(int(micros) / 1e6)
+    return {
+        step: {
+            "requests": len(seconds),
+            "p50_ms": round(percentile_ms(seconds, 50), 1),
+            "p90_ms": round(percentile_ms(seconds, 90), 1),
+            "p99_ms": round(percentile_ms(seconds, 99), 1),
+            "total_s": round(sum(seconds), 2),
+        }
+        for step, seconds in times.items()
+    }
+
+
+def log_lines(access_log: Path) -> int:
+    return len(access_log.read_text().splitlines()) if access_log.is_file() else 0

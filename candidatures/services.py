@@ -179,8 +179,11 @@ def save_answers(candidature: Candidature, *, by: User, values: dict, lot_ids=No
     """Store the answers of the form (``values`` maps a question's id to its value)."""
     ensure_content_open(candidature, by=by)
     questions = {question.pk: question for question in candidature.call.form_questions.all()}
-    existing = {answer.question_id: answer for answer in candidature.answers.all()}
     with transaction.atomic():
+        # Locked and checked again: a submission may have happened meanwhile.
+        candidature = _locked(candidature)
+        ensure_content_open(candidature, by=by)
+        existing = {answer.question_id: answer for answer in candidature.answers.all()}
         for question_id, value in values.items():
             question = questions[question_id]
             if question.kind == QuestionKind.LOTS:
@@ -222,21 +225,26 @@ def add_document(
         )
     except ValidationError as error:
         raise DomainError(error.messages[0]) from None
-    replaced = None
-    if not required_document.multiple:
-        replaced = candidature.documents.filter(required_document=required_document).first()
-    current_total = dossier_size(candidature) - (replaced.size if replaced else 0)
-    limit = candidature.call.max_dossier_size_bytes
-    if current_total + uploaded.size > limit:
-        raise DomainError(
-            _(
-                "Le fichier « %(name)s » ferait dépasser la taille maximale du dossier "
-                "(%(limit)s Mo au total) : il n'a pas été enregistré."
-            )
-            % {"name": name, "limit": candidature.call.max_dossier_size_mb}
-        )
     sha256 = getattr(uploaded, "sha256", None) or sha256_of(uploaded)
     with transaction.atomic():
+        # The file took its time to arrive: meanwhile the dossier may have been submitted
+        # (its receipt would not list this file) or another file stored. Lock the row, as
+        # submit_candidature does, and check again on it.
+        candidature = _locked(candidature)
+        ensure_content_open(candidature, required_document.pk, by=by)
+        replaced = None
+        if not required_document.multiple:
+            replaced = candidature.documents.filter(required_document=required_document).first()
+        current_total = dossier_size(candidature) - (replaced.size if replaced else 0)
+        limit = candidature.call.max_dossier_size_bytes
+        if current_total + uploaded.size > limit:
+            raise DomainError(
+                _(
+                    "Le fichier « %(name)s » ferait dépasser la taille maximale du dossier "
+                    "(%(limit)s Mo au total) : il n'a pas été enregistré."
+                )
+                % {"name": name, "limit": candidature.call.max_dossier_size_mb}
+            )
         if replaced is not None:
             replaced.delete()
         document = Document(
@@ -261,7 +269,26 @@ def add_document(
 
 def delete_document(document: Document, *, by: User) -> None:
     ensure_content_open(document.candidature, document.required_document_id, by=by)
-    document.delete()
+    with transaction.atomic():
+        candidature = _locked(document.candidature)
+        ensure_content_open(candidature, document.required_document_id, by=by)
+        document.candidature = candidature
+        document.delete()
+
+
+def _locked(candidature: Candidature, *related: str) -> Candidature:
+    """The dossier's row, locked until the end of the transaction, read again.
+
+    Every change of a dossier's content and its submission take this lock, so a file
+    arriving while the dossier is submitted is refused instead of slipping in. ``of=self``:
+    the join must not lock the call's row too, or every submission to a call would wait
+    for the previous one (the call is locked briefly, only to number receipts).
+    """
+    return (
+        Candidature.objects.select_for_update(of=("self",))
+        .select_related("call", *related)
+        .get(pk=candidature.pk)
+    )
 
 
 @dataclass(frozen=True)
@@ -322,18 +349,16 @@ def submit_candidature(
     if not certified:
         raise DomainError(_("Cochez la case de certification pour déposer le dossier."))
     with transaction.atomic():
-        row = (
-            Candidature.objects.select_for_update()
-            .select_related("call", "organisation")
-            .get(pk=candidature.pk)
-        )
+        row = _locked(candidature, "organisation")
         if row.status == CandidatureStatus.SUBMITTED:
             raise AlreadySubmitted(
                 _("Ce dossier est déjà déposé."),
                 receipt=row.receipts.filter(superseded_at=None).first(),
             )
         call = row.call
-        if not is_on_time(call.deadline, received_at) or call.status != "published":
+        # A request received in time is accepted even if the automatic closing ran while
+        # it was being processed: the instant of reception decides.
+        if not is_on_time(call.deadline, received_at) or call.status not in ("published", "closed"):
             raise DomainError(
                 _(
                     "La date limite de réception des dossiers (%(deadline)s) est passée : le "

@@ -141,6 +141,12 @@ def decide_admissibility(candidature: Candidature, *, by: User, admissible: bool
                 "Ce dossier a déjà des évaluations déposées : rouvrez-les avant de le déclarer irrecevable."
             )
         )
+    if not admissible and candidature.decisions.exists():
+        raise DomainError(
+            _(
+                "Ce dossier a déjà une décision du comité : il ne peut plus être déclaré irrecevable."
+            )
+        )
     call = candidature.call
     if call.is_open():
         raise DomainError(_("La recevabilité s'examine une fois la date limite passée."))
@@ -415,6 +421,9 @@ def submit_evaluation(evaluation: Evaluation, *, by: User) -> Evaluation:
     assignment = evaluation.assignment
     if not rules.can_score(by, assignment):
         raise PermissionDenied
+    admissibility = getattr(assignment.candidature, "admissibility", None)
+    if admissibility is None or admissibility.outcome != AdmissibilityOutcome.ADMISSIBLE:
+        raise DomainError(_("Ce dossier n'est plus recevable : il ne s'évalue plus."))
     if gaps := evaluation_gaps(evaluation):
         raise DomainError(_("L'évaluation est incomplète."), problems=gaps)
     call = assignment.candidature.call
@@ -506,6 +515,12 @@ def record_decision(
         raise PermissionDenied
     if not candidature.lots.filter(pk=lot.pk).exists():
         raise DomainError(_("Ce dossier ne candidate pas sur ce lot."))
+    # An inadmissible dossier is notified as such: a decision would still count against the
+    # budget, lead to an agreement and appear among the selected on the public page.
+    if not Admissibility.objects.filter(
+        candidature=candidature, outcome=AdmissibilityOutcome.ADMISSIBLE
+    ).exists():
+        raise DomainError(_("Seul un dossier recevable reçoit une décision du comité."))
     if outcome == DecisionOutcome.SELECTED:
         if amount_granted is None or fte_granted is None:
             raise DomainError(_("Un dossier retenu a un montant et des ETP attribués."))

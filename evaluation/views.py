@@ -350,7 +350,8 @@ class RankingExportView(RankingView):
 
 
 class CommitteeRecordView(RankingView):
-    """Freeze the lot's ranking as the committee's record (POST), or download one (GET)."""
+    """Freeze the lot's ranking as the committee's record (POST); GET shows the ranking.
+    Records are downloaded through ``CommitteeRecordDownloadView``."""
 
     role = staticmethod(rules.can_run_evaluation)
     rule = staticmethod(rules.can_run_evaluation)

@@ -2,6 +2,7 @@
 requests for missing pieces, and the verification of receipts."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -28,6 +29,7 @@ class DossierListView(RuleMixin, TemplateView):
     role = staticmethod(can_read_all_dossiers)
     rule = staticmethod(can_read_all_dossiers)
     template_name = "candidatures/staff/dossier_list.html"
+    per_page = 50
 
     def get_context_data(self, **kwargs):
         call = get_object_or_404(Call.objects.public(), pk=self.kwargs["pk"])
@@ -37,7 +39,18 @@ class DossierListView(RuleMixin, TemplateView):
         dossiers = (
             filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
         )
-        return super().get_context_data(call=call, filter=filterset, dossiers=dossiers, **kwargs)
+        page = Paginator(dossiers, self.per_page).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(
+            call=call,
+            filter=filterset,
+            dossiers=page.object_list,
+            page=page,
+            total=page.paginator.count,
+            query=query.urlencode(),
+            **kwargs,
+        )
 
 
 class StaffDossierMixin(ObjectRuleMixin):

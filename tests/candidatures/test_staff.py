@@ -24,7 +24,7 @@ from aap.roles import Role
 from candidatures import followup, services
 from candidatures.models import Candidature, Message, PaperCopy, PieceRequest
 from tests.candidatures.conftest import PDF, fill, pdf_file
-from tests.factories import OrganisationFactory, UserFactory, ready_call
+from tests.factories import OrganisationFactory, UserFactory, _siret, ready_call
 
 XLSX = modeles.budget_xlsx()
 
@@ -1248,3 +1248,29 @@ def test_candidates_and_visitors_cannot_verify_a_receipt(
 def test_an_unknown_receipt_token_is_not_found(client_for, instructeur, deposited):
     response = client_for(instructeur).get(reverse("candidatures:verify_receipt", args=["inconnu"]))
     assert response.status_code == 404
+
+
+def test_the_list_is_paginated_and_keeps_its_filters(client_for, instructeur, call):
+    from candidatures.models import Organisation
+
+    for index in range(53):
+        organisation = Organisation.objects.create(
+            name=f"Structure {index:02d}",
+            kind="epci",
+            siret=_siret(5000 + index),
+            address="1 rue",
+            postal_code="38000",
+            city="Grenoble",
+            legal_representative_name="X",
+            legal_representative_role="Président",
+            legal_representative_email="x@exemple.test",
+        )
+        Candidature.objects.create(call=call, organisation=organisation)
+    client = client_for(instructeur)
+    url = reverse("candidatures:staff_dossiers", args=[call.pk])
+    first = client.get(url, {"status": "draft"})
+    assert len(first.context["dossiers"]) == 50
+    assert "53 dossiers – page 1 sur 2" in text(first)
+    assert "?status=draft&amp;page=2" in first.content.decode()
+    second = client.get(url, {"status": "draft", "page": 2})
+    assert len(second.context["dossiers"]) == 3

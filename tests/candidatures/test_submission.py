@@ -326,3 +326,21 @@ def test_the_organisation_name_never_makes_the_pdf_read_a_file(complete_dossier,
     content = receipt_pdf(receipt.pk)
     assert b"root:x:0:0" not in content
     assert '<img src="file:///etc/passwd">' in pdf_text(content)
+
+
+def test_a_request_received_in_time_is_accepted_even_if_the_closing_ran_meanwhile(
+    complete_dossier, candidate
+):
+    from aap.services import close_calls_past_deadline
+
+    deadline = complete_dossier.call.deadline.replace(microsecond=0)
+    complete_dossier.call.deadline = deadline
+    complete_dossier.call.save()
+    received = deadline - dt.timedelta(seconds=1)
+    with time_machine.travel(deadline + dt.timedelta(seconds=5), tick=False):
+        assert close_calls_past_deadline() == 1  # the sweep ran while the request was handled
+        services.submit_candidature(
+            complete_dossier, by=candidate, received_at=received, certified=True
+        )
+    complete_dossier.refresh_from_db()
+    assert complete_dossier.submitted_at == received

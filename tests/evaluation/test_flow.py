@@ -443,3 +443,21 @@ def test_evaluations_count_only_when_submitted(graded_call, lot, instructeur, ev
     (dossier,) = admitted(graded_call, ["EPCI Alpha"], by_instructeur=instructeur, lot=lot)
     score(dossier, evaluators[0], by_instructeur=instructeur, points=E1, submit=False)
     assert Evaluation.objects.get().total is None
+
+
+def test_a_dossier_with_a_decision_cannot_become_inadmissible(graded_call, lot, instructeur):
+    (dossier,) = admitted(graded_call, ["EPCI Alpha"], by_instructeur=instructeur, lot=lot)
+    services.record_decision(dossier, lot, by=instructeur, outcome="waiting_list")
+    with pytest.raises(DomainError, match="décision du comité"):
+        services.decide_admissibility(dossier, by=instructeur, admissible=False, reason="Erreur")
+
+
+def test_a_draft_evaluation_of_a_dossier_made_inadmissible_cannot_be_submitted(
+    graded_call, lot, instructeur, evaluators
+):
+    (dossier,) = admitted(graded_call, ["EPCI Alpha"], by_instructeur=instructeur, lot=lot)
+    evaluation = score(dossier, evaluators[0], by_instructeur=instructeur, points=E1, submit=False)
+    services.decide_admissibility(dossier, by=instructeur, admissible=False, reason="Pièce fausse")
+    evaluation.assignment.candidature.refresh_from_db()
+    with pytest.raises(DomainError, match="plus recevable"):
+        services.submit_evaluation(Evaluation.objects.get(pk=evaluation.pk), by=evaluators[0])
