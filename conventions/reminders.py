@@ -166,7 +166,7 @@ class ReviewComing(ReminderKind):
                     user_id,
                     email,
                     "reminder_review",
-                    {**context, "url": absolute_url("conventions:mine_detail", pk=convention.pk)},
+                    {**context, "url": absolute_url("conventions:my_convention", pk=convention.pk)},
                     convention.call_id,
                 )
             for user_id, email in staff:
@@ -226,7 +226,7 @@ class ReportDue(ReminderKind):
                         "report": report.get_kind_display(),
                         "due_on": report.due_on,
                         "late": late,
-                        "url": absolute_url("conventions:mine_detail", pk=convention.pk),
+                        "url": absolute_url("conventions:my_convention", pk=convention.pk),
                     },
                     convention.call_id,
                 )
