@@ -7,11 +7,13 @@ class ConventionsConfig(AppConfig):
     verbose_name = _("Conventions")
 
     def ready(self):
+        from aap.calendars import register_source
         from aap.reminders import register
-        from conventions import reminders
+        from conventions import calendars, reminders
 
         register(reminders.UnsignedAgreement())
         register(reminders.InstalmentDue())
         register(reminders.ReviewComing())
         register(reminders.ReportDue())
         register(reminders.DailyDigest())
+        register_source(calendars.agreement_dates)

@@ -237,6 +237,9 @@ def record_signature(convention: Convention, *, by: User, signed_on: dt.date, up
     """The signed agreement comes back as a PDF, checked like every upload."""
     if signed_on > timezone.localdate():
         raise DomainError(_("La date de signature ne peut pas être dans le futur."))
+    if convention.status != ConventionStatus.SENT:
+        # Checked before the file is stored, so that a refusal leaves nothing behind.
+        raise DomainError(_("La convention doit d'abord être envoyée pour signature."))
     try:
         check_upload(uploaded, allowed_formats=["pdf"], max_bytes=SCAN_MAX_BYTES)
     except ValidationError as error:

@@ -86,6 +86,11 @@ def _add_structure(call):
             document.template_size = len(content)
             document.template.save(name, ContentFile(content), save=False)
         document.save()
+    # The agreements' indicators belong downstream (conventions): imported here only, as
+    # the demo builds every part of a call.
+    from conventions.demo import add_seed_indicators
+
+    add_seed_indicators(call)
 
 
 def _load_seed_call(programme, report):

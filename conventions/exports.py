@@ -1,0 +1,116 @@
+"""Agreements and their payments as XLSX workbooks.
+
+Cells that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a
+carriage return) are neutralised with a leading apostrophe.
+"""
+
+import io
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from aap.spreadsheets import neutralise
+from conventions.models import Payment
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _workbook(title: str, columns: list[str], rows) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append([neutralise(str(column)) for column in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        sheet.append([neutralise(value) if isinstance(value, str) else value for value in row])
+    sheet.freeze_panes = "B2"
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def conventions_xlsx(conventions) -> bytes:
+    """``conventions`` annotated by ``queries.with_money_and_flags``."""
+    columns = [
+        _("Numéro"),
+        _("Année"),
+        _("Appel à projets"),
+        _("Lot"),
+        _("Bénéficiaire"),
+        _("SIRET"),
+        _("Statut"),
+        _("Signée le"),
+        _("Début"),
+        _("Fin"),
+        _("Montant (€)"),
+        _("ETP"),
+        _("Échéancier (€)"),
+        _("Versé (€)"),
+        _("Reste à verser (€)"),
+        _("Objet"),
+    ]
+    rows = (
+        [
+            c.number,
+            c.year,
+            c.call.reference,
+            c.lot.name,
+            c.beneficiary_name,
+            c.beneficiary_siret,
+            c.get_status_display(),
+            c.signed_on,
+            c.period_start,
+            c.period_end,
+            c.amount,
+            c.fte,
+            c.scheduled,
+            c.paid,
+            c.remaining,
+            c.object,
+        ]
+        for c in conventions
+    )
+    return _workbook(_("Conventions"), columns, rows)
+
+
+def payments_xlsx(conventions) -> bytes:
+    columns = [
+        _("Convention"),
+        _("Année"),
+        _("Bénéficiaire"),
+        _("Versement"),
+        _("Échéance"),
+        _("Montant (€)"),
+        _("Condition"),
+        _("Statut"),
+        _("Demandé le"),
+        _("Mandaté le"),
+        _("Référence comptable"),
+        _("Versé le"),
+    ]
+    payments = (
+        Payment.objects.filter(convention__in=conventions)
+        .select_related("convention")
+        .order_by("convention__year", "convention__number", "due_on", "position")
+    )
+    rows = (
+        [
+            p.convention.number,
+            p.convention.year,
+            p.convention.beneficiary_name,
+            p.label,
+            p.due_on,
+            p.amount,
+            p.condition,
+            p.get_status_display(),
+            p.requested_on,
+            p.ordered_on,
+            p.accounting_reference,
+            p.paid_on,
+        ]
+        for p in payments
+    )
+    return _workbook(_("Versements"), columns, rows)

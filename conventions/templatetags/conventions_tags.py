@@ -1,0 +1,17 @@
+"""Template helpers of agreements: amounts in euros as the Département writes them."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def euros(value):
+    """Decimal("24500") → "24 500,00 €" (no-break spaces)."""
+    if value is None or value == "":
+        return ""
+    text = number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
+    return f"{text}\xa0€"

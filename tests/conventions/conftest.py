@@ -1,0 +1,142 @@
+"""A selected dossier, as the evaluation leaves it, and agreements made from it."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from aap.roles import Role
+from candidatures import services as dossier_services
+from candidatures.models import Candidature
+from conventions import services
+from conventions.models import Indicator
+from evaluation import services as evaluation_services
+from evaluation.models import Decision
+from evaluation.states import DecisionOutcome
+from tests.candidatures.conftest import PDF, fill
+from tests.evaluation.conftest import close
+from tests.factories import OrganisationFactory, dossier_ready_call
+
+AMOUNT = Decimal("24500.00")
+FTE = Decimal("0.50")
+ORGANISATION = "Communauté de communes du Trièves"
+
+
+@pytest.fixture(autouse=True)
+def private_root(settings, tmp_path):
+    """Each test stores its files in its own private folder (others run tests too)."""
+    root = tmp_path / "private"
+    root.mkdir()
+    settings.PRIVATE_MEDIA_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def role_groups(db):
+    """The groups of the data migration, gone after a transactional test's flush when the
+    test database is reused."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
+@pytest.fixture(autouse=True)
+def authority_siret(settings):
+    settings.AUTHORITY_SIRET = "22380001800014"
+
+
+def pdf_upload(name="convention-signee.pdf", content=PDF):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def select(call, organisation, member, *, by, amount=AMOUNT, fte=FTE) -> Decision:
+    """A dossier of ``organisation`` submitted on time, the deadline passed, admitted and
+    selected on the call's first lot, as the evaluation does it."""
+    lot = call.lots.first()
+    dossier = Candidature.objects.create(call=call, organisation=organisation, created_by=member)
+    fill(dossier, member)
+    dossier.lots.set([lot])
+    dossier_services.submit_candidature(
+        dossier, by=member, received_at=timezone.now() - dt.timedelta(minutes=5), certified=True
+    )
+    close(call)
+    dossier.refresh_from_db()
+    evaluation_services.decide_admissibility(dossier, by=by, admissible=True)
+    return evaluation_services.record_decision(
+        dossier,
+        lot,
+        by=by,
+        outcome=DecisionOutcome.SELECTED,
+        amount_granted=amount,
+        fte_granted=fte,
+    )
+
+
+@pytest.fixture
+def organisation(candidate):
+    return OrganisationFactory(name=ORGANISATION, siret="73282932000074", members=[candidate])
+
+
+@pytest.fixture
+def selected_decision(db, organisation, candidate, instructeur):
+    return select(dossier_ready_call(), organisation, candidate, by=instructeur)
+
+
+@pytest.fixture
+def call(selected_decision):
+    return selected_decision.candidature.call
+
+
+@pytest.fixture
+def indicators(call):
+    return [
+        Indicator.objects.create(
+            call=call, position=1, label="Réunions du réseau co-animées", target=Decimal("8")
+        ),
+        Indicator.objects.create(
+            call=call,
+            position=2,
+            label="Actions avec le secteur du handicap",
+            unit="actions",
+            target=Decimal("4"),
+        ),
+    ]
+
+
+@pytest.fixture
+def convention(selected_decision, instructeur):
+    return services.create_convention(
+        selected_decision, by=instructeur, year=timezone.localdate().year
+    )
+
+
+def sign(convention, by, *, start=False):
+    """Sent, signed today with a real PDF and, if asked, started."""
+    services.send_for_signature(convention, by=by)
+    services.record_signature(
+        convention, by=by, signed_on=timezone.localdate(), uploaded=pdf_upload()
+    )
+    if start:
+        services.start_convention(convention, by=by)
+    return convention
+
+
+@pytest.fixture
+def signed(convention, instructeur):
+    return sign(convention, instructeur, start=True)
+
+
+def pay(payment, by, *, reference="MANDAT-2025-0001"):
+    today = timezone.localdate()
+    services.move_payment(payment, "request", by=by, on=today)
+    services.move_payment(payment, "order", by=by, on=today, reference=reference)
+    services.move_payment(payment, "pay", by=by, on=today)
+    return payment

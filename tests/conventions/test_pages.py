@@ -1,0 +1,415 @@
+"""Agreements through their pages: what the Service IVE, the DDETS and the organisation
+see and do, the PDF with every particular, and the XLSX exports."""
+
+import datetime as dt
+import html
+import io
+import re
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from conventions import services
+from conventions.models import Convention, IndicatorValue, ProgressReview, Report, ReviewRemark
+from conventions.states import ConventionStatus, PaymentStatus, ReportKind
+from tests.candidatures.conftest import PDF
+from tests.conventions.conftest import ORGANISATION, pay, pdf_upload
+
+
+def pdf_text(content: bytes) -> str:
+    out = subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True)
+    return " ".join(out.stdout.decode().split())
+
+
+def text_of(response) -> str:
+    """The page's text as read, tags removed and spaces collapsed (no-break ones too)."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+# --- Creation and moves -----------------------------------------------------------------------
+
+
+def test_the_evaluation_page_leads_to_the_creation_of_the_agreement(
+    selected_decision, instructeur, client_for
+):
+    client = client_for(instructeur)
+    dossier_page = client.get(
+        reverse("evaluation:dossier", args=[selected_decision.candidature_id])
+    ).content.decode()
+    create_url = reverse("conventions:create", args=[selected_decision.pk])
+    assert create_url in dossier_page
+    page = client.get(create_url)
+    assert page.status_code == 200
+    assert "24 500,00 €" in text_of(page)
+    response = client.post(create_url, {"year": "2025"})
+    convention = Convention.objects.get()
+    assert response["Location"] == reverse("conventions:detail", args=[convention.pk])
+    assert (convention.year, convention.status) == (2025, ConventionStatus.DRAFT)
+    again = client.post(create_url, {"year": "2025"})
+    assert again.status_code == 400
+    assert "existe déjà" in again.content.decode()
+    assert Convention.objects.count() == 1
+
+
+def test_the_instructeur_moves_the_agreement_from_its_page(convention, instructeur, client_for):
+    client = client_for(instructeur)
+    detail = reverse("conventions:detail", args=[convention.pk])
+    page = client.get(detail).content.decode()
+    assert reverse("conventions:transition", args=[convention.pk, "send"]) in page
+    client.post(
+        reverse("conventions:transition", args=[convention.pk, "send"]), {"send-note": "Envoi"}
+    )
+    convention.refresh_from_db()
+    assert convention.status == ConventionStatus.SENT
+    # A Word file renamed .pdf is refused, and nothing moves.
+    response = client.post(
+        reverse("conventions:sign", args=[convention.pk]),
+        {
+            "sign-signed_on": timezone.localdate().isoformat(),
+            "sign-file": SimpleUploadedFile("signee.pdf", b"PK\x03\x04 not a pdf" * 100),
+        },
+        follow=True,
+    )
+    assert any("ne correspond pas" in m for m in messages_of(response))
+    convention.refresh_from_db()
+    assert convention.status == ConventionStatus.SENT
+    future = client.post(
+        reverse("conventions:sign", args=[convention.pk]),
+        {
+            "sign-signed_on": (timezone.localdate() + dt.timedelta(days=1)).isoformat(),
+            "sign-file": pdf_upload(),
+        },
+        follow=True,
+    )
+    assert any("futur" in m for m in messages_of(future))
+    client.post(
+        reverse("conventions:sign", args=[convention.pk]),
+        {"sign-signed_on": timezone.localdate().isoformat(), "sign-file": pdf_upload()},
+    )
+    convention.refresh_from_db()
+    assert convention.status == ConventionStatus.SIGNED
+    scan = client.get(reverse("conventions:scan", args=[convention.pk]))
+    assert b"".join(scan.streaming_content) == PDF
+    assert scan["X-Content-Type-Options"] == "nosniff"
+    assert scan["Content-Disposition"] == 'attachment; filename="convention-signee.pdf"'
+    client.post(reverse("conventions:transition", args=[convention.pk, "start"]))
+    refused = client.post(
+        reverse("conventions:transition", args=[convention.pk, "terminate"]),
+        {"terminate-reason": ""},
+        follow=True,
+    )
+    assert any("motif" in m for m in messages_of(refused))
+    client.post(
+        reverse("conventions:transition", args=[convention.pk, "terminate"]),
+        {"terminate-reason": "Dissolution de la structure"},
+    )
+    convention.refresh_from_db()
+    assert convention.status == ConventionStatus.TERMINATED
+    assert convention.termination_reason == "Dissolution de la structure"
+    assert (
+        client.post(reverse("conventions:transition", args=[convention.pk, "sign"])).status_code
+        == 404
+    )
+    page = text_of(client.get(detail))
+    assert "Dissolution de la structure" in page
+    assert list(convention.status_changes.values_list("action", flat=True)) == [
+        "send",
+        "sign",
+        "start",
+        "terminate",
+    ]
+
+
+def test_payments_through_the_page(signed, instructeur, client_for):
+    client = client_for(instructeur)
+    advance, balance = signed.payments.order_by("position")
+    # The ceiling, from the add form.
+    response = client.post(
+        reverse("conventions:payment_add", args=[signed.pk]),
+        {"payment-label": "Complément", "payment-due_on": "2025-09-30", "payment-amount": "0,01"},
+        follow=True,
+    )
+    assert any("dépasseraient le montant" in m for m in messages_of(response))
+    edit = reverse("conventions:payment_edit", args=[balance.pk])
+    assert client.get(edit).status_code == 200
+    lowered = client.post(
+        edit,
+        {"label": "Solde", "due_on": "2026-03-31", "amount": "9 000,00", "condition": "Bilan"},
+    )
+    assert lowered.status_code == 302
+    client.post(
+        reverse("conventions:payment_add", args=[signed.pk]),
+        {"payment-label": "Complément", "payment-due_on": "2025-09-30", "payment-amount": "800 €"},
+    )
+    extra = signed.payments.get(label="Complément")
+    client.post(reverse("conventions:payment_delete", args=[extra.pk]))
+    assert not signed.payments.filter(label="Complément").exists()
+    today = timezone.localdate().isoformat()
+    move = lambda action, data: client.post(  # noqa: E731
+        reverse("conventions:payment_move", args=[advance.pk, action]), data, follow=True
+    )
+    move("request", {f"p{advance.pk}-on": today})
+    no_reference = move("order", {f"p{advance.pk}-on": today})
+    assert any("Référence comptable" in m for m in messages_of(no_reference))
+    move("order", {f"p{advance.pk}-on": today, f"p{advance.pk}-reference": "MANDAT-42"})
+    page = move("pay", {f"p{advance.pk}-on": today})
+    advance.refresh_from_db()
+    assert advance.status == PaymentStatus.PAID
+    assert advance.accounting_reference == "MANDAT-42"
+    assert "12 250,00 €" in text_of(page)  # paid
+    deleted = client.post(reverse("conventions:payment_delete", args=[advance.pk]), follow=True)
+    assert any("ne se supprime plus" in m for m in messages_of(deleted))
+
+
+def test_reports_and_reviews_through_the_pages(
+    signed, instructeur, ddets_reader, candidate, client_for
+):
+    report = signed.reports.get(kind=ReportKind.INTERMEDIATE)
+    member = client_for(candidate)
+    member.post(
+        reverse("conventions:report_upload", args=[signed.pk, report.pk]),
+        {"file": pdf_upload("bilan-intermediaire.pdf")},
+    )
+    report.refresh_from_db()
+    assert report.file_name == "bilan-intermediaire.pdf"
+    staff = client_for(instructeur)
+    download = staff.get(reverse("conventions:report_download", args=[report.pk]))
+    assert b"".join(download.streaming_content) == PDF
+    staff.post(reverse("conventions:report_accept", args=[report.pk]))
+    report.refresh_from_db()
+    assert report.accepted_at is not None
+    staff.post(
+        reverse("conventions:review_add", args=[signed.pk]),
+        {
+            "review-date": (timezone.localdate() + dt.timedelta(days=5)).isoformat(),
+            "review-time": "14:00",
+            "review-place": "Maison du Département, Villard-de-Lans",
+            "review-participants": "Département, DDETS, structure",
+        },
+    )
+    review = ProgressReview.objects.get()
+    assert timezone.localtime(review.scheduled_at).hour == 14
+    staff.post(
+        reverse("conventions:review_record", args=[review.pk]),
+        {f"record{review.pk}-minutes": "Réseau actif.", f"record{review.pk}-adjustments": ""},
+    )
+    ddets = client_for(ddets_reader)
+    ddets.post(
+        reverse("conventions:review_remark", args=[review.pk]),
+        {f"remark{review.pk}-text": "Point de vigilance sur le Vercors."},
+    )
+    assert ReviewRemark.objects.get().author == ddets_reader
+    page = ddets.get(reverse("conventions:detail", args=[signed.pk]))
+    content = page.content.decode()
+    assert "Point de vigilance sur le Vercors." in content
+    assert "Réseau actif." in content
+    # The DDETS reads, with its remark form only.
+    assert reverse("conventions:review_remark", args=[review.pk]) in content
+    for name in ("payment_add", "review_add", "amendment", "renew"):
+        assert reverse(f"conventions:{name}", args=[signed.pk]) not in content, name
+    member = client_for(candidate)
+    member_page = text_of(member.get(reverse("conventions:my_convention", args=[signed.pk])))
+    assert "Réseau actif." in member_page
+    assert "Point de vigilance" not in member_page  # the DDETS's remarks stay between staff
+
+
+def test_the_member_enters_indicator_values_and_sees_the_chart(
+    signed, indicators, candidate, client_for
+):
+    client = client_for(candidate)
+    url = reverse("conventions:indicators", args=[signed.pk])
+    page = client.get(f"{url}?trimestre=2")
+    assert page.status_code == 200
+    meetings, disability = indicators
+    response = client.post(
+        url,
+        {
+            "period": "2",
+            f"value_{meetings.pk}": "3",
+            f"comment_{meetings.pk}": "Dont une à Villard-de-Lans",
+            f"value_{disability.pk}": "",
+        },
+    )
+    assert response["Location"] == f"{url}?trimestre=2"
+    assert list(IndicatorValue.objects.values_list("indicator", "period", "value")) == [
+        (meetings.pk, 2, Decimal("3.00"))
+    ]
+    refused = client.post(url, {"period": "2", f"value_{meetings.pk}": "-1"})
+    assert refused.status_code == 400
+    page = client.get(reverse("conventions:my_convention", args=[signed.pk])).content.decode()
+    assert 'data-kind="indicator"' in page
+    assert "Réunions du réseau co-animées : valeurs par trimestre" in page
+    assert "3 / 8 (38 %)" in " ".join(page.split())
+
+
+def test_renewal_from_the_page(signed, instructeur, client_for):
+    client = client_for(instructeur)
+    response = client.post(reverse("conventions:renew", args=[signed.pk]))
+    renewal = Convention.objects.get(renews=signed)
+    assert response["Location"] == reverse("conventions:detail", args=[renewal.pk])
+    again = client.post(reverse("conventions:renew", args=[signed.pk]), follow=True)
+    assert any("déjà été reconduite" in m for m in messages_of(again))
+    page = client.get(reverse("conventions:detail", args=[signed.pk])).content.decode()
+    assert renewal.number in page
+
+
+def test_the_call_indicators_page_saves_a_formset_and_the_terms(call, instructeur, client_for):
+    client = client_for(instructeur)
+    url = reverse("conventions:call_indicators", args=[call.pk])
+    assert client.get(url).status_code == 200
+    assert url in client.get(reverse("aap:backoffice_call", args=[call.pk])).content.decode()
+    data = {
+        "terms-advance_percent": "40",
+        "terms-advance_days": "20",
+        "terms-balance_condition": "Après le bilan final",
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
+        "items-0-position": "1",
+        "items-0-label": "Événements avec des bailleurs sociaux",
+        "items-0-unit": "événements",
+        "items-0-target": "2,5",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    indicator = call.indicators.get()
+    assert (indicator.label, indicator.target) == (
+        "Événements avec des bailleurs sociaux",
+        Decimal("2.5"),
+    )
+    assert services.funding_terms(call).advance_percent == Decimal("40")
+
+
+# --- The PDF ---------------------------------------------------------------------------------------
+
+
+def test_the_pdf_carries_every_particular(signed, indicators, instructeur, candidate, client_for):
+    response = client_for(instructeur).get(reverse("conventions:pdf", args=[signed.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{signed.number}.pdf"'
+    text = pdf_text(response.content)
+    for expected in [
+        "Département de l'Isère, Direction des solidarités, Service Insertion Vers l'Emploi, "
+        "représenté par le Président du Département",
+        ORGANISATION,
+        "SIRET 73282932000074",
+        "représenté(e) par Claire Présidente, Présidente",
+        signed.number,
+        f"l'année civile {signed.year}",
+        f"du 1 janvier {signed.year} au 31 décembre {signed.year}",
+        "24 500,00 €",
+        "0,5 équivalent(s) temps plein",
+        "Avance à la signature",
+        "12 250,00 €",
+        "Solde",
+        "Bilan intermédiaire, avant le 15 juillet",
+        "Réunions du réseau co-animées",
+        "points d'étape",
+        "Pour le bénéficiaire",
+        "Pour le Département de l'Isère",
+        f"le {signed.signed_on.day}",
+    ]:
+        assert expected in text, expected
+    assert "PROJET" not in text
+    member_pdf = client_for(candidate).get(reverse("conventions:my_pdf", args=[signed.pk]))
+    assert member_pdf.status_code == 200
+
+
+def test_a_draft_pdf_is_marked_and_user_text_reads_no_file(convention, instructeur, client_for):
+    Convention.objects.filter(pk=convention.pk).update(
+        object='<link rel="attachment" href="file:///etc/passwd"> Objet'
+    )
+    response = client_for(instructeur).get(reverse("conventions:pdf", args=[convention.pk]))
+    text = pdf_text(response.content)
+    assert "PROJET" in text
+    assert '<link rel="attachment"' in text  # shown as text, never followed
+    out = subprocess.run(
+        ["pdfdetach", "-list", "-"], input=response.content, capture_output=True, check=False
+    )
+    assert b"passwd" not in out.stdout
+
+
+# --- Dashboard and exports -----------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_money_flags_and_filters(signed, instructeur, client_for):
+    pay(signed.payments.get(label="Avance à la signature"), instructeur)
+    Report.objects.filter(convention=signed, kind=ReportKind.INTERMEDIATE).update(
+        due_on=timezone.localdate() - dt.timedelta(days=1)
+    )
+    client = client_for(instructeur)
+    response = client.get(reverse("conventions:dashboard"))
+    page = text_of(response)
+    assert signed.number in page
+    assert "Engagé (conventions signées) 24 500,00 €" in page
+    assert "Versé 12 250,00 €" in page
+    assert "Reste à verser 12 250,00 €" in page
+    assert "Bilan en retard" in page
+    assert response.content.decode().count('data-kind="money"') == 3
+    renewal = services.renew_convention(signed, by=instructeur)
+    next_year = client.get(reverse("conventions:dashboard"), {"year": str(renewal.year)})
+    assert next_year.context["conventions"] == [renewal]
+    assert next_year.context["totals"]["committed"] == 0  # a draft commits nothing
+    by_lot = client.get(reverse("conventions:dashboard"), {"lot": str(signed.lot_id)})
+    assert set(by_lot.context["conventions"]) == {signed, renewal}
+
+
+def test_xlsx_exports_neutralise_formulas(signed, instructeur, client_for):
+    Convention.objects.filter(pk=signed.pk).update(beneficiary_name="=cmd|' /C calc'!A0")
+    payment = signed.payments.first()
+    payment.label = "=cmd"
+    payment.save()
+    client = client_for(instructeur)
+    for what, column in (("conventions", 5), ("versements", 4)):
+        response = client.get(reverse("conventions:export", args=[what]))
+        assert response["Content-Disposition"] == f'attachment; filename="{what}.xlsx"'
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        values = [row[column - 1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+        assert all(not str(value).startswith("=") for value in values), values
+        assert any(str(value).startswith("'=cmd") for value in values), values
+    conventions = load_workbook(
+        io.BytesIO(client.get(reverse("conventions:export", args=["conventions"])).content)
+    ).active
+    header = [cell.value for cell in conventions[1]]
+    row = dict(zip(header, next(conventions.iter_rows(min_row=2, values_only=True)), strict=True))
+    assert row["Montant (€)"] == 24500
+    assert row["Reste à verser (€)"] == 24500
+    assert client.get(reverse("conventions:export", args=["autre"])).status_code == 404
+
+
+# --- The organisation's pages ---------------------------------------------------------------------
+
+
+def test_the_member_sees_payments_received_and_expected(signed, instructeur, candidate, client_for):
+    pay(signed.payments.get(label="Avance à la signature"), instructeur)
+    client = client_for(candidate)
+    listing = text_of(client.get(reverse("conventions:my_conventions")))
+    assert signed.number in listing
+    page = text_of(client.get(reverse("conventions:my_convention", args=[signed.pk])))
+    assert "Reçu : 12 250,00 € ; reste à recevoir : 12 250,00 €." in page
+    assert f"31 mars {signed.year + 1}" in page  # the balance's due date, written in full
+    dossier = client.get(reverse("candidatures:dossier", args=[signed.candidature_id]))
+    assert reverse("conventions:my_convention", args=[signed.pk]) in dossier.content.decode()
+    scan = client.get(reverse("conventions:my_scan", args=[signed.pk]))
+    assert b"".join(scan.streaming_content) == PDF
+
+
+@pytest.mark.parametrize("siret", ["", "1234"])
+def test_no_valid_siret_no_open_data(settings, client, siret):
+    settings.AUTHORITY_SIRET = siret
+    response = client.get(reverse("conventions:opendata"))
+    assert response.status_code == 503
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "AUTHORITY_SIRET" in response.content.decode()
+    assert "SIRET de la collectivité" in response.content.decode()
