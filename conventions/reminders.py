@@ -194,7 +194,8 @@ class ReportDue(ReminderKind):
                 due_on__gte=today - dt.timedelta(days=90),
                 due_on__lte=today + dt.timedelta(days=60),
             )
-            .exclude(convention__status__in=[ConventionStatus.TERMINATED, ConventionStatus.SETTLED])
+            # Reports are due under a signed agreement only.
+            .filter(convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS])
             .select_related("convention__call__reminder_settings")
         )
         if not reports:
@@ -272,9 +273,11 @@ def digest_items(now) -> list[str]:
             _("versement(s) à échéance sous dix jours"),
         ),
         (
-            Report.objects.filter(submitted_at__isnull=True, due_on__lt=today)
-            .exclude(convention__status__in=[ConventionStatus.TERMINATED, ConventionStatus.SETTLED])
-            .count(),
+            Report.objects.filter(
+                submitted_at__isnull=True,
+                due_on__lt=today,
+                convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS],
+            ).count(),
             _("bilan(s) en retard"),
         ),
     ]
