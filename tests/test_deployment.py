@@ -477,3 +477,34 @@ def test_start_up_refuses_a_missing_secret_key_when_debug_is_off(tmp_path):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY doit être défini quand DEBUG est désactivé." in result.stderr
+
+
+def test_uploads_switch_to_s3_compatible_storage_by_configuration():
+    """With S3_BUCKET set, uploads go to private object storage (django-storages)."""
+    code = (
+        "from django.conf import settings; s = settings.STORAGES['default']; "
+        "print(s['BACKEND'], s['OPTIONS']['bucket_name'], s['OPTIONS']['endpoint_url'], "
+        "s['OPTIONS']['default_acl'], s['OPTIONS']['querystring_auth'])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "true",
+        "S3_BUCKET": "aap-isere-pieces",
+        "S3_ENDPOINT_URL": "https://s3.fr-par.scw.cloud",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == [
+        "storages.backends.s3.S3Storage",
+        "aap-isere-pieces",
+        "https://s3.fr-par.scw.cloud",
+        "private",
+        "True",
+    ]

@@ -334,3 +334,25 @@ def test_instructeurs_switch_the_digest_off_in_their_profile(client, instructeur
     assert instructeur.wants_daily_digest is False
     client.force_login(candidate)
     assert "récapitulatif" not in client.get(reverse("accounts:profile")).content.decode()
+
+
+def test_a_sweep_across_the_spring_daylight_saving_change(db, capture):
+    """Clocks go forward on 30 March 2025: 8:00 in Paris is 7:00 UTC on the 29th, and
+    6:00 UTC on the 31st."""
+    utc = dt.UTC
+    with time_machine.travel(dt.datetime(2025, 3, 1, 9, 0, tzinfo=utc), tick=False):
+        call = add_structure(
+            CallFactory(
+                opens_at=dt.datetime(2025, 3, 1, tzinfo=utc),
+                deadline=local_datetime(dt.date(2025, 3, 31), dt.time(17, 0)),
+            )
+        )
+        member = UserFactory(roles=["candidat"])
+        Candidature.objects.create(call=call, organisation=OrganisationFactory(members=[member]))
+    ReminderSettings.objects.create(call=call, draft_days="2, 0")
+    assert sweep_at(dt.datetime(2025, 3, 29, 6, 59, 59, tzinfo=utc), capture=capture) == []
+    assert len(sweep_at(dt.datetime(2025, 3, 29, 7, 0, tzinfo=utc), capture=capture)) == 1
+    assert sweep_at(dt.datetime(2025, 3, 31, 5, 59, 59, tzinfo=utc), capture=capture) == []
+    last = sweep_at(dt.datetime(2025, 3, 31, 6, 0, tzinfo=utc), capture=capture)
+    assert [m.subject.endswith("Dernier jour pour déposer votre dossier") for m in last] == [True]
+    assert "31 mars 2025 à 17h00" in last[0].body
