@@ -20,7 +20,13 @@ from aap.workflow import Workflow
 
 WEIGHTS_TOTAL = Decimal("100")
 
-call_workflow = Workflow(transitions=CALL_TRANSITIONS, statuses=CallStatus, actions=CallAction)
+call_workflow = Workflow(
+    transitions=CALL_TRANSITIONS,
+    statuses=CallStatus,
+    actions=CallAction,
+    history_model=CallStatusChange,
+    history_field="call",
+)
 
 
 class CallNotReady(DomainError):
@@ -74,12 +80,7 @@ def transition_call(
     if by is not None and not rules.can_manage_call(by, call):
         raise PermissionDenied
 
-    def record(row, action, from_status, to_status):
-        CallStatusChange.objects.create(
-            call=row, action=action, from_status=from_status, to_status=to_status, by=by, note=note
-        )
-
-    return call_workflow.apply(call, action, record=record, updates=updates, check=check)
+    return call_workflow.apply(call, action, by=by, note=note, updates=updates, check=check)
 
 
 def publish_call(call: Call, *, by: User, note: str = "") -> Call:

@@ -15,9 +15,17 @@ from aap.exceptions import TransitionNotAllowed
 
 @dataclass(frozen=True)
 class Workflow:
+    """A table of moves, and the model that keeps their history.
+
+    ``history_model`` has the fields ``action``, ``from_status``, ``to_status``, ``by``,
+    ``note`` and a foreign key named ``history_field`` to the moved object.
+    """
+
     transitions: Mapping[tuple[str, str], str]
     statuses: type[models.TextChoices]
     actions: type[models.TextChoices]
+    history_model: type[models.Model]
+    history_field: str
     status_field: str = "status"
 
     def allowed_actions(self, status: str) -> list[str]:
@@ -40,14 +48,15 @@ class Workflow:
         obj: models.Model,
         action: str,
         *,
-        record: Callable[[models.Model, str, str, str], object],
+        by=None,
+        note: str = "",
         updates: Mapping[str, object] | None = None,
         check: Callable[[models.Model], None] | None = None,
     ) -> models.Model:
         """Move ``obj`` by ``action`` inside a transaction and return the locked, saved row.
 
-        ``check`` runs on the locked row before the move (it raises to refuse);
-        ``record(row, action, from_status, to_status)`` writes the history row.
+        ``check`` runs on the locked row before the move (it raises to refuse); the history
+        row records ``by`` (None when the platform acts by itself) and ``note``.
         ``obj`` itself is refreshed so that callers holding it see the new status.
         """
         with transaction.atomic():
@@ -64,7 +73,14 @@ class Workflow:
             if any(field.name == "updated_at" for field in row._meta.fields):
                 fields.append("updated_at")
             row.save(update_fields=fields)
-            record(row, action, from_status, to_status)
+            self.history_model.objects.create(
+                **{self.history_field: row},
+                action=action,
+                from_status=from_status,
+                to_status=to_status,
+                by=by,
+                note=note,
+            )
         for name in fields:
             setattr(obj, name, getattr(row, name))
         return row

@@ -37,7 +37,11 @@ from candidatures.models import (
 from candidatures.states import CANDIDATURE_TRANSITIONS, CandidatureAction, CandidatureStatus
 
 candidature_workflow = Workflow(
-    transitions=CANDIDATURE_TRANSITIONS, statuses=CandidatureStatus, actions=CandidatureAction
+    transitions=CANDIDATURE_TRANSITIONS,
+    statuses=CandidatureStatus,
+    actions=CandidatureAction,
+    history_model=CandidatureStatusChange,
+    history_field="candidature",
 )
 
 INVITATION_DAYS = 14
@@ -372,16 +376,8 @@ def submit_candidature(
                 problems=[item.message for item in missing],
             )
 
-        def record(obj, action, from_status, to_status):
-            CandidatureStatusChange.objects.create(
-                candidature=obj, action=action, from_status=from_status, to_status=to_status, by=by
-            )
-
         candidature_workflow.apply(
-            row,
-            CandidatureAction.SUBMIT,
-            record=record,
-            updates={"submitted_at": received_at},
+            row, CandidatureAction.SUBMIT, by=by, updates={"submitted_at": received_at}
         )
         # The call row is the lock that numbers receipts one after the other.
         Call.objects.select_for_update().only("pk").get(pk=call.pk)
@@ -413,21 +409,12 @@ def withdraw_candidature(
                 _("La date limite est passée : le dossier déposé ne peut plus être retiré.")
             )
 
-    def record(obj, action, from_status, to_status):
-        CandidatureStatusChange.objects.create(
-            candidature=obj,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            by=by,
-            note=note,
-        )
-
     with transaction.atomic():
         row = candidature_workflow.apply(
             candidature,
             CandidatureAction.WITHDRAW,
-            record=record,
+            by=by,
+            note=note,
             updates={"submitted_at": None},
             check=check,
         )

@@ -43,10 +43,18 @@ from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
 
 convention_workflow = Workflow(
-    transitions=CONVENTION_TRANSITIONS, statuses=ConventionStatus, actions=ConventionAction
+    transitions=CONVENTION_TRANSITIONS,
+    statuses=ConventionStatus,
+    actions=ConventionAction,
+    history_model=ConventionStatusChange,
+    history_field="convention",
 )
 payment_workflow = Workflow(
-    transitions=PAYMENT_TRANSITIONS, statuses=PaymentStatus, actions=PaymentAction
+    transitions=PAYMENT_TRANSITIONS,
+    statuses=PaymentStatus,
+    actions=PaymentAction,
+    history_model=PaymentStatusChange,
+    history_field="payment",
 )
 
 SCAN_MAX_BYTES = 20 * 1024 * 1024
@@ -210,18 +218,8 @@ def transition_convention(convention, action, *, by, note="", updates=None, chec
     if not can_manage(by):
         raise PermissionDenied
 
-    def record(row, action, from_status, to_status):
-        ConventionStatusChange.objects.create(
-            convention=row,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            by=by,
-            note=note,
-        )
-
     return convention_workflow.apply(
-        convention, action, record=record, updates=updates, check=check
+        convention, action, by=by, note=note, updates=updates, check=check
     )
 
 
@@ -422,15 +420,10 @@ def move_payment(
         if row.convention.status not in (ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS):
             raise DomainError(_("Les versements suivent la signature de la convention."))
 
-    def record(row, action_, from_status, to_status):
-        PaymentStatusChange.objects.create(
-            payment=row, action=action_, from_status=from_status, to_status=to_status, by=by
-        )
-
     updates = {DATE_FIELD[action]: on}
     if action == PaymentAction.ORDER:
         updates["accounting_reference"] = reference.strip()
-    return payment_workflow.apply(payment, action, record=record, updates=updates, check=check)
+    return payment_workflow.apply(payment, action, by=by, updates=updates, check=check)
 
 
 # --- Reviews, reports and indicators ------------------------------------------------------------

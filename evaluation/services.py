@@ -52,7 +52,11 @@ from evaluation.states import (
 )
 
 evaluation_workflow = Workflow(
-    transitions=EVALUATION_TRANSITIONS, statuses=EvaluationStatus, actions=EvaluationAction
+    transitions=EVALUATION_TRANSITIONS,
+    statuses=EvaluationStatus,
+    actions=EvaluationAction,
+    history_model=EvaluationStatusChange,
+    history_field="evaluation",
 )
 
 
@@ -428,18 +432,10 @@ def submit_evaluation(evaluation: Evaluation, *, by: User) -> Evaluation:
         raise DomainError(_("L'évaluation est incomplète."), problems=gaps)
     call = assignment.candidature.call
 
-    def record(row, action, from_status, to_status):
-        EvaluationStatusChange.objects.create(
-            evaluation=row, action=action, from_status=from_status, to_status=to_status, by=by
-        )
-
     with transaction.atomic():
         lock_grid(call)
         row = evaluation_workflow.apply(
-            evaluation,
-            EvaluationAction.SUBMIT,
-            record=record,
-            updates={"submitted_at": timezone.now()},
+            evaluation, EvaluationAction.SUBMIT, by=by, updates={"submitted_at": timezone.now()}
         )
         Evaluation.objects.filter(pk=row.pk).update(total=evaluation_total_subquery())
     evaluation.refresh_from_db()
@@ -452,20 +448,11 @@ def reopen_evaluation(evaluation: Evaluation, *, by: User, note: str) -> Evaluat
     if not note.strip():
         raise DomainError(_("Indiquez pourquoi l'évaluation est rouverte."))
 
-    def record(row, action, from_status, to_status):
-        EvaluationStatusChange.objects.create(
-            evaluation=row,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            by=by,
-            note=note.strip(),
-        )
-
     evaluation_workflow.apply(
         evaluation,
         EvaluationAction.REOPEN,
-        record=record,
+        by=by,
+        note=note.strip(),
         updates={"submitted_at": None, "total": None},
     )
     return evaluation
