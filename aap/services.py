@@ -186,7 +186,7 @@ def ask_question(call: Call, *, by: User, text: str) -> CallQuestion:
         raise DomainError(_("Écrivez votre question."))
     with transaction.atomic():
         question = CallQuestion.objects.create(call=call, asked_by=by, question=text)
-        staff = User.objects.filter(groups__name=Role.INSTRUCTEUR, is_active=True)
+        staff = User.objects.with_role(Role.INSTRUCTEUR)
         queue_email(
             to=[user.email for user in staff],
             template="question_asked",

@@ -13,6 +13,7 @@ from aap.models import User
 from aap.roles import Role
 from candidatures import rules
 from candidatures.models import Candidature, Message, PaperCopy, PieceRequest, Reading
+from candidatures.queries import member_emails
 from candidatures.receipts import format_datetime
 from candidatures.states import CandidatureStatus
 
@@ -47,16 +48,8 @@ def record_paper_copy(candidature: Candidature, *, by: User, **fields) -> PaperC
     return paper_copy
 
 
-def _members_emails(candidature: Candidature) -> list[str]:
-    return [m.user.email for m in candidature.organisation.memberships.select_related("user")]
-
-
 def _instructeurs_emails() -> list[str]:
-    return list(
-        User.objects.filter(groups__name=Role.INSTRUCTEUR, is_active=True).values_list(
-            "email", flat=True
-        )
-    )
+    return list(User.objects.with_role(Role.INSTRUCTEUR).values_list("email", flat=True))
 
 
 def post_message(candidature: Candidature, *, by: User, body: str) -> Message:
@@ -73,7 +66,7 @@ def post_message(candidature: Candidature, *, by: User, body: str) -> Message:
         )
         if from_staff:
             to, url = (
-                _members_emails(candidature),
+                member_emails(candidature.organisation),
                 absolute_url("candidatures:dossier", pk=candidature.pk),
             )
         else:
@@ -108,7 +101,7 @@ def request_pieces(
         )
         piece_request.required_documents.set(documents)
         queue_email(
-            to=_members_emails(candidature),
+            to=member_emails(candidature.organisation),
             template="pieces_requested",
             context={
                 "candidature": candidature,

@@ -28,6 +28,13 @@ from candidatures.models import (
 from candidatures.states import CandidatureStatus
 
 
+def member_emails(organisation) -> list[str]:
+    """The addresses of the organisation's active members: who hears about its dossiers."""
+    return list(
+        organisation.memberships.filter(user__is_active=True).values_list("user__email", flat=True)
+    )
+
+
 def candidatures_visible_to(user):
     """Members see their organisations' dossiers; instructeurs and the DDETS see all."""
     if aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user):

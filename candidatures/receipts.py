@@ -12,6 +12,7 @@ from aap.links import absolute_url
 from aap.mail import queue_email
 from aap.pdf import render_pdf
 from candidatures.models import Candidature, Receipt
+from candidatures.queries import member_emails
 
 
 def format_datetime(value: dt.datetime, *, seconds: bool = False) -> str:
@@ -92,9 +93,8 @@ def receipt_filename(receipt: Receipt) -> str:
 def send_receipt(receipt: Receipt):
     """E-mail the receipt to the members of the organisation, PDF attached, after commit."""
     candidature = receipt.candidature
-    members = candidature.organisation.memberships.select_related("user")
     return queue_email(
-        to=[membership.user.email for membership in members],
+        to=member_emails(candidature.organisation),
         template="candidature_submitted",
         context={
             "receipt": receipt,

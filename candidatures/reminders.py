@@ -75,11 +75,7 @@ class PaperCopyMissing(ReminderKind):
             deadline__gte=now - dt.timedelta(days=90),
             status__in=[CallStatus.PUBLISHED, CallStatus.CLOSED, CallStatus.UNDER_REVIEW],
         ).select_related("reminder_settings")
-        instructeurs = list(
-            User.objects.filter(groups__name=Role.INSTRUCTEUR, is_active=True).values_list(
-                "pk", "email"
-            )
-        )
+        instructeurs = list(User.objects.with_role(Role.INSTRUCTEUR).values_list("pk", "email"))
         for call in calls:
             milestone = after(local_date(call.deadline), [settings_for(call).paper_copy_days], now)
             if milestone is None:

@@ -31,11 +31,7 @@ END_OF_DAY = dt.time(23, 59)
 
 
 def _instructeurs():
-    return list(
-        User.objects.filter(groups__name=Role.INSTRUCTEUR, is_active=True).values_list(
-            "pk", "email"
-        )
-    )
+    return list(User.objects.with_role(Role.INSTRUCTEUR).values_list("pk", "email"))
 
 
 def _members_by_organisation(organisation_ids) -> dict[int, list[tuple[int, str]]]:

@@ -8,18 +8,20 @@ import csv
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from aap.models import Lot
+from aap.models import Lot, OrganisationKind
 from aap.spreadsheets import neutralise
 from candidatures.models import Candidature
 from evaluation import queries
 from evaluation.models import Decision, Opinion
 from evaluation.services import granted_in_lot, grid_for
+from evaluation.states import DecisionOutcome, OpinionKind
 
 
 def _round(value, places="0.01"):
@@ -31,17 +33,31 @@ class RankingTable:
     lot: Lot
     criteria: list
     columns: list[str]
-    rows: list[list]
     dossiers: list = field(default_factory=list)
     money: dict = field(default_factory=dict)
+
+    @cached_property
+    def rows(self) -> list[list]:
+        """One list of cells per dossier, for the exports and the committee record; built
+        on first use, so that the page, which reads ``dossiers``, does not pay for it."""
+        return [_row(dossier) for dossier in self.dossiers]
+
+
+def _labels(choices) -> dict[str, str]:
+    """Value → label, translated once: ``get_FOO_display()`` rebuilds the field's choices
+    and translates them again on every call, a cost a thousand rows multiply."""
+    return {value: str(label) for value, label in choices}
 
 
 def ranking_rows(lot: Lot):
     """The grid, the criteria and the ranked dossiers of ``lot`` with their decision and
     the DDETS's opinions, in a fixed number of queries whatever the number of dossiers,
-    evaluations and criteria."""
+    evaluations and criteria. Each dossier gets ``criterion_scores``, ``decision``, and
+    the labels of its organisation's kind, its decision and its opinions."""
     grid = grid_for(lot.call)
     criteria = list(lot.call.criteria.all())
+    kinds, outcomes = _labels(OrganisationKind.choices), _labels(DecisionOutcome.choices)
+    opinion_kinds = _labels(OpinionKind.choices)
     dossiers = list(
         queries.ranking(
             lot, criteria=criteria, threshold=grid.disagreement_threshold
@@ -49,13 +65,42 @@ def ranking_rows(lot: Lot):
             Prefetch(
                 "decisions", queryset=Decision.objects.filter(lot=lot), to_attr="lot_decisions"
             ),
-            Prefetch("opinions", queryset=Opinion.objects.order_by("updated_at")),
+            Prefetch(
+                "opinions", queryset=Opinion.objects.order_by("updated_at"), to_attr="opinion_list"
+            ),
         )
     )
     for dossier in dossiers:
         dossier.criterion_scores = [getattr(dossier, f"criterion_{c.pk}") for c in criteria]
         dossier.decision = dossier.lot_decisions[0] if dossier.lot_decisions else None
+        dossier.kind_label = kinds.get(dossier.organisation.kind, dossier.organisation.kind)
+        dossier.decision_label = outcomes[dossier.decision.outcome] if dossier.decision else ""
+        dossier.opinion_labels = [opinion_kinds[o.kind] for o in dossier.opinion_list]
     return grid, criteria, dossiers
+
+
+def _row(dossier) -> list:
+    decision = dossier.decision
+    return [
+        dossier.rank if dossier.final_total is not None else "",
+        dossier.organisation.name,
+        dossier.organisation.siret,
+        dossier.kind_label,
+        *[_round(value) for value in dossier.criterion_scores],
+        _round(dossier.mean_total),
+        _round(dossier.consensus_total),
+        _round(dossier.final_total),
+        _round(dossier.final_on_20),
+        dossier.evaluations,
+        _round(dossier.min_total),
+        _round(dossier.max_total),
+        _("oui") if dossier.disagreement else _("non"),
+        dossier.requested_amount,
+        ", ".join(dossier.opinion_labels),
+        dossier.decision_label,
+        decision.amount_granted if decision else None,
+        decision.fte_granted if decision else None,
+    ]
 
 
 def ranking_table(lot: Lot) -> RankingTable:
@@ -80,38 +125,11 @@ def ranking_table(lot: Lot) -> RankingTable:
         _("Montant attribué (€)"),
         _("ETP attribués"),
     ]
-    rows = []
-    for dossier in dossiers:
-        decision = dossier.decision
-        rows.append(
-            [
-                dossier.rank if dossier.final_total is not None else "",
-                dossier.organisation.name,
-                dossier.organisation.siret,
-                dossier.organisation.get_kind_display(),
-                *[_round(value) for value in dossier.criterion_scores],
-                _round(dossier.mean_total),
-                _round(dossier.consensus_total),
-                _round(dossier.final_total),
-                _round(dossier.final_on_20),
-                dossier.evaluations,
-                _round(dossier.min_total),
-                _round(dossier.max_total),
-                _("oui") if dossier.disagreement else _("non"),
-                dossier.requested_amount,
-                ", ".join(o.get_kind_display() for o in dossier.opinions.all()),
-                decision.get_outcome_display() if decision else "",
-                decision.amount_granted if decision else None,
-                decision.fte_granted if decision else None,
-            ]
-        )
     money = {
         **queries.lot_money(lot),
         **{f"granted_{k}": v for k, v in granted_in_lot(lot).items()},
     }
-    return RankingTable(
-        lot=lot, criteria=criteria, columns=columns, rows=rows, dossiers=dossiers, money=money
-    )
+    return RankingTable(lot=lot, criteria=criteria, columns=columns, dossiers=dossiers, money=money)
 
 
 def dossier_results(candidature: Candidature) -> dict:

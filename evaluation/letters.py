@@ -14,6 +14,7 @@ from aap.pdf import render_pdf
 from aap.services import record_call_decided
 from aap.states import CallStatus
 from candidatures.models import Candidature
+from candidatures.queries import member_emails
 from candidatures.receipts import format_datetime
 from evaluation import exports, rules
 from evaluation.models import CommitteeRecord, Decision, NotificationLetter
@@ -117,7 +118,7 @@ def notify_decisions(call: Call, *, by: User) -> int:
             letter.sent_at, letter.sent_by = timezone.now(), by
             letter.save()
             queue_email(
-                to=[m.user.email for m in dossier.organisation.memberships.select_related("user")],
+                to=member_emails(dossier.organisation),
                 template="decision_notified",
                 context={
                     "candidature": dossier,

@@ -24,6 +24,7 @@ from aap.states import CallStatus
 from aap.workflow import Workflow
 from candidatures.followup import is_paper_copy_on_time
 from candidatures.models import Candidature, Identical
+from candidatures.queries import member_emails
 from candidatures.services import completeness
 from candidatures.states import CandidatureStatus
 from evaluation import rules
@@ -176,10 +177,7 @@ def decide_admissibility(candidature: Candidature, *, by: User, admissible: bool
             previous is None or previous.outcome != outcome or previous.reason != reason
         ):
             queue_email(
-                to=[
-                    m.user.email
-                    for m in candidature.organisation.memberships.select_related("user")
-                ],
+                to=member_emails(candidature.organisation),
                 template="dossier_inadmissible",
                 context={
                     "candidature": candidature,

@@ -34,6 +34,10 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)
 
+    def with_role(self, role):
+        """Active users holding ``role`` (a ``Role`` or its group name)."""
+        return self.filter(groups__name=role, is_active=True)
+
 
 class User(AbstractUser):
     username = None
