@@ -3,11 +3,21 @@ pieces requested before their due date."""
 
 import datetime as dt
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from aap.links import absolute_url
-from aap.models import Call, User
-from aap.reminders import Due, ReminderKind, after, before, days_of, local_date, settings_for
+from aap.models import Call, RequiredDocument, User
+from aap.reminders import (
+    Due,
+    ReminderKind,
+    after,
+    before,
+    days_of,
+    local_date,
+    settings_by_call,
+    settings_for,
+)
 from aap.roles import Role
 from aap.states import CallStatus
 from candidatures.models import Membership, PieceRequest
@@ -138,14 +148,31 @@ class PiecesBeforeDue(ReminderKind):
             PieceRequest.objects.filter(
                 closed_at__isnull=True, due_at__gt=now, due_at__lte=now + dt.timedelta(days=31)
             )
-            .select_related("candidature__call__reminder_settings", "candidature__organisation")
-            .prefetch_related("required_documents", "candidature__organisation__memberships__user")
+            # What the e-mail names, not the call's texts once per request.
+            .select_related("candidature__call", "candidature__organisation")
+            .only(
+                "due_at",
+                "candidature__call__title",
+                "candidature__call__reference",
+                "candidature__call__deadline",
+                "candidature__organisation__name",
+            )
+            .prefetch_related(
+                Prefetch("required_documents", queryset=RequiredDocument.objects.only("label")),
+                Prefetch(
+                    "candidature__organisation__memberships",
+                    queryset=Membership.objects.filter(user__is_active=True)
+                    .select_related("user")
+                    .only("organisation_id", "user__email"),
+                ),
+            )
         )
+        settings = settings_by_call(requests.values("candidature__call_id"))
         for piece_request in requests.iterator(chunk_size=500):
             candidature = piece_request.candidature
             call = candidature.call
             milestone = before(
-                piece_request.due_at, days_of(settings_for(call).piece_request_days), now
+                piece_request.due_at, days_of(settings[call.pk].piece_request_days), now
             )
             if milestone is None:
                 continue
@@ -157,9 +184,7 @@ class PiecesBeforeDue(ReminderKind):
                 "url": absolute_url("candidatures:documents", pk=candidature.pk),
             }
             members = [
-                (m.user_id, m.user.email)
-                for m in candidature.organisation.memberships.all()
-                if m.user.is_active
+                (m.user_id, m.user.email) for m in candidature.organisation.memberships.all()
             ]
             for user_id, email in members:
                 yield Due(

@@ -14,10 +14,11 @@ from aap.reminders import (
     ReminderKind,
     after,
     before,
+    chunks,
     days_of,
     local_date,
     milestone_at,
-    settings_for,
+    settings_by_call,
 )
 from aap.roles import Role
 from candidatures.models import Candidature, Membership, PieceRequest
@@ -28,6 +29,11 @@ from evaluation.models import Assignment
 from evaluation.states import ConflictStatus, EvaluationStatus
 
 END_OF_DAY = dt.time(23, 59)
+# Rows read at a time; the members of their organisations are fetched per chunk.
+CHUNK = 1000
+# The agreement's fields the e-mails name: rows are joined to their agreement, never to
+# its call (whose texts would come once per row; its settings come from settings_by_call).
+CONVENTION_FIELDS = ("number", "beneficiary_name", "organisation_id", "call_id")
 
 
 def _instructeurs():
@@ -52,12 +58,13 @@ class UnsignedAgreement(ReminderKind):
         conventions = Convention.objects.filter(
             status__in=[ConventionStatus.DRAFT, ConventionStatus.SENT],
             created_at__gte=now - dt.timedelta(days=365),
-        ).select_related("call__reminder_settings")
+        ).only(*CONVENTION_FIELDS, "status", "created_at")
+        settings = settings_by_call(conventions.values("call_id"))
         staff = _instructeurs()
-        for convention in conventions.iterator(chunk_size=1000):
+        for convention in conventions.iterator(chunk_size=CHUNK):
             milestone = after(
                 local_date(convention.created_at),
-                [settings_for(convention.call).unsigned_days],
+                [settings[convention.call_id].unsigned_days],
                 now,
             )
             if milestone is None:
@@ -93,12 +100,14 @@ class InstalmentDue(ReminderKind):
                 due_on__lte=today + dt.timedelta(days=60),
                 convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS],
             )
-            .select_related("convention__call__reminder_settings")
+            .select_related("convention")
+            .only("label", "amount", "due_on", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
+        settings = settings_by_call(payments.values("convention__call_id"))
         staff = _instructeurs()
-        for payment in payments.iterator(chunk_size=1000):
+        for payment in payments.iterator(chunk_size=CHUNK):
             convention = payment.convention
-            days = [settings_for(convention.call).instalment_days]
+            days = [settings[convention.call_id].instalment_days]
             milestone = before(local_datetime(payment.due_on, END_OF_DAY), days, now)
             if milestone is None:
                 continue
@@ -127,13 +136,14 @@ class ReviewComing(ReminderKind):
     label = _("Point d'étape à venir")
 
     def due(self, now):
-        reviews = ProgressReview.objects.filter(
-            held=False, scheduled_at__gt=now, scheduled_at__lte=now + dt.timedelta(days=60)
-        ).select_related("convention__call__reminder_settings")
-        reviews = list(reviews)
-        if not reviews:
-            return
-        members = _members_by_organisation({r.convention.organisation_id for r in reviews})
+        reviews = (
+            ProgressReview.objects.filter(
+                held=False, scheduled_at__gt=now, scheduled_at__lte=now + dt.timedelta(days=60)
+            )
+            .select_related("convention")
+            .only("scheduled_at", "place", *(f"convention__{f}" for f in CONVENTION_FIELDS))
+        )
+        settings = settings_by_call(reviews.values("convention__call_id"))
         staff = list(
             User.objects.filter(
                 groups__name__in=[Role.INSTRUCTEUR, Role.LECTEUR_DDETS], is_active=True
@@ -141,10 +151,15 @@ class ReviewComing(ReminderKind):
             .values_list("pk", "email")
             .distinct()
         )
+        for chunk in chunks(reviews.iterator(chunk_size=CHUNK), CHUNK):
+            yield from self._chunk_due(chunk, now, settings, staff)
+
+    def _chunk_due(self, reviews, now, settings, staff):
+        members = _members_by_organisation({r.convention.organisation_id for r in reviews})
         for review in reviews:
             convention = review.convention
             milestone = before(
-                review.scheduled_at, days_of(settings_for(convention.call).review_days), now
+                review.scheduled_at, days_of(settings[convention.call_id].review_days), now
             )
             if milestone is None:
                 continue
@@ -183,23 +198,27 @@ class ReportDue(ReminderKind):
     label = _("Bilan à remettre")
 
     def due(self, now):
-        today = local_date(now)
-        reports = list(
+        reports = (
             Report.objects.filter(
                 submitted_at__isnull=True,
-                due_on__gte=today - dt.timedelta(days=90),
-                due_on__lte=today + dt.timedelta(days=60),
+                due_on__gte=local_date(now) - dt.timedelta(days=90),
+                due_on__lte=local_date(now) + dt.timedelta(days=60),
             )
             # Reports are due under a signed agreement only.
             .filter(convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS])
-            .select_related("convention__call__reminder_settings")
+            .select_related("convention")
+            .only("kind", "due_on", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
-        if not reports:
-            return
+        settings = settings_by_call(reports.values("convention__call_id"))
+        for chunk in chunks(reports.iterator(chunk_size=CHUNK), CHUNK):
+            yield from self._chunk_due(chunk, now, settings)
+
+    def _chunk_due(self, reports, now, settings_of_call):
+        today = local_date(now)
         members = _members_by_organisation({r.convention.organisation_id for r in reports})
         for report in reports:
             convention = report.convention
-            settings = settings_for(convention.call)
+            settings = settings_of_call[convention.call_id]
             if report.due_on >= today:
                 milestone = before(
                     local_datetime(report.due_on, END_OF_DAY), days_of(settings.report_days), now
