@@ -1,5 +1,6 @@
-"""``python -m bench``: data set, query counts, load on gunicorn, deadline rush and the
-memory of a large upload; prints the figures."""
+"""``python -m bench``: data set, query counts, load on gunicorn, deadline rush, the
+memory of a large upload, the ranking of a lot of 1,000 dossiers and (on demand) one
+reminder sweep over 100,000 dossiers; prints the figures."""
 
 import argparse
 import os
@@ -9,7 +10,10 @@ from dataclasses import asdict
 from datetime import datetime
 
 ENDPOINTS = ("bare", "home", "call_list", "call_detail", "staff_dossiers", "staff_dossier")
-SCENARIOS = ("rush", "big_upload")
+SCENARIOS = ("rush", "big_upload", "ranking", "sweep")
+# Run only when named in --only: the sweep builds two databases and sweeps each three times
+# (about ten minutes the first time, seven once the data sets exist).
+OPT_IN = ("sweep",)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,12 +27,22 @@ def parse_args(argv=None) -> argparse.Namespace:
             "remplissent le formulaire, envoient leurs fichiers et déposent tous en même temps "
             "(débit, latences par étape, erreurs, puis vérification en base des dépôts, "
             "accusés et empreintes SHA-256) ; « big_upload », la mémoire des workers pendant "
-            "l'envoi d'un fichier de 50 Mo. Aucun courriel ne part : les tâches attendent dans "
-            "la base Redis 14, vidée ensuite. Résultats : stdout et var/bench/."
+            "l'envoi d'un fichier de 50 Mo ; « ranking », le classement d'un lot de 1 000 "
+            "dossiers recevables × 3 évaluations × 7 sous-critères (appel préparé puis retiré), "
+            "page et exports CSV et XLSX face à la vue nue, et leurs requêtes SQL pour 3 et pour "
+            "1 000 dossiers ; « sweep » (seulement s'il est nommé dans --only : une dizaine de "
+            "minutes), un balayage des rappels sur 10 000 dossiers et 1 000 conventions puis "
+            "100 000 et 10 000, chacun dans sa base (aap_bench_sweep_*, gardée entre deux "
+            "lancements) : durée, requêtes, pic mémoire (tracemalloc et RSS), rappels créés, puis "
+            "un second balayage au même instant qui ne doit rien créer. Aucun courriel ne part : "
+            "les tâches attendent dans la base Redis 14, vidée ensuite. Résultats : stdout et "
+            "var/bench/."
         ),
         epilog=(
             "Exemples : python -m bench --only rush ; python -m bench --only "
-            "rush,big_upload --rush-candidates 100 ; python -m bench --only staff_dossiers"
+            "rush,big_upload --rush-candidates 100 ; python -m bench --only staff_dossiers ; "
+            "python -m bench --only ranking ; python -m bench --only sweep --sweep-sizes "
+            "10000:1000,100000:10000"
         ),
     )
     parser.add_argument("--calls", type=int, default=500, help="appels à projets générés (500)")
@@ -59,17 +73,33 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--big-upload-mb", type=int, default=50, help="taille du fichier de big_upload, en Mio (50)"
     )
     parser.add_argument(
-        "--regenerate", action="store_true", help="régénérer les données même si elles existent"
+        "--ranking-dossiers",
+        type=int,
+        default=1000,
+        help="dossiers du grand lot de « ranking » (1000 ; le petit lot en a 3)",
+    )
+    parser.add_argument(
+        "--sweep-sizes",
+        default="10000:1000,100000:10000",
+        metavar="D:C,…",
+        help="tailles de « sweep » : dossiers:conventions, séparées par des virgules "
+        "(10000:1000,100000:10000)",
+    )
+    parser.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="régénérer les données (et celles de « sweep ») même si elles existent",
     )
     parser.add_argument(
         "--only",
         type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
-        default=[*ENDPOINTS, *SCENARIOS],
+        default=[*ENDPOINTS, *(name for name in SCENARIOS if name not in OPT_IN)],
         metavar="NOMS",
         help=(
             f"pages à charger parmi {', '.join(ENDPOINTS)} (bare, la référence des rapports, "
             "est mesurée avec toute page), et scénarios parmi "
-            f"{', '.join(SCENARIOS)}, séparés par des virgules (par défaut : tout)"
+            f"{', '.join(SCENARIOS)}, séparés par des virgules (par défaut : tout, sauf "
+            f"{', '.join(OPT_IN)}, qu'il faut nommer)"
         ),
     )
     args = parser.parse_args(argv)
@@ -82,6 +112,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--rush-candidates doit être positif, --dossiers au moins 0")
     if not 1 <= args.big_upload_mb < 60:
         parser.error("--big-upload-mb : entre 1 et 59 (la pièce accepte 60 Mo)")
+    if args.ranking_dossiers < 1:
+        parser.error("--ranking-dossiers doit être positif")
+    from bench import sweep
+
+    try:
+        args.sweep_sizes = sweep.parse_sizes(args.sweep_sizes)
+    except ValueError:
+        parser.error("--sweep-sizes : par exemple 10000:1000,100000:10000 (au moins 100 dossiers)")
     return args
 
 
@@ -98,7 +136,7 @@ def _load_pages(args, environment, pages: list[str]) -> list[dict]:
     from django.db import connections
 
     from aap.models import Call
-    from bench import counts, data, load, server
+    from bench import counts, data, load
     from candidatures.models import Candidature
 
     slugs = list(Call.objects.public().values_list("slug", flat=True))
@@ -126,6 +164,14 @@ def _load_pages(args, environment, pages: list[str]) -> list[dict]:
             staff,
         ),
     }
+    return _hammer(args, environment, [endpoints[name] for name in pages])
+
+
+def _hammer(args, environment, endpoints) -> list[dict]:
+    """Each endpoint in turn on a fresh gunicorn: one checked request, a warm-up, then
+    ``args.seconds`` of load by ``args.concurrency`` clients."""
+    from bench import load, server
+
     results = []
     with server.gunicorn(environment, workers=args.workers) as srv:
         step(
@@ -133,8 +179,7 @@ def _load_pages(args, environment, pages: list[str]) -> list[dict]:
             f"{args.concurrency} clients, {args.warmup:g} s d'échauffement et "
             f"{args.seconds:g} s de mesure par page"
         )
-        for name in pages:
-            endpoint = endpoints[name]
+        for endpoint in endpoints:
             load.check(srv.host, srv.port, endpoint)
             if args.warmup > 0:
                 load.hammer(
@@ -143,12 +188,58 @@ def _load_pages(args, environment, pages: list[str]) -> list[dict]:
             result = load.hammer(
                 srv.host, srv.port, endpoint, seconds=args.seconds, concurrency=args.concurrency
             )
-            print(f"  {name:<14} {result.rps:8.1f} req/s, {result.errors} erreur(s)", flush=True)
+            print(
+                f"  {endpoint.name:<14} {result.rps:8.1f} req/s, {result.errors} erreur(s)",
+                flush=True,
+            )
             results.append(result.as_dict())
     return results
 
 
+def _ranking(args, environment) -> dict:
+    """The ranking of a lot of ``args.ranking_dossiers`` dossiers: query counts on a lot
+    of 3 and on the large one, then the page and its exports under load, against the
+    bare view. The call is removed afterwards, whatever happens."""
+    from django.db import connections
+
+    from bench import data, load, ranking
+
+    began = step(
+        f"Classement : appel {ranking.REFERENCE}, {args.ranking_dossiers} dossiers × "
+        f"{ranking.EVALUATORS} évaluations × 7 sous-critères (et un lot de "
+        f"{ranking.SMALL_DOSSIERS} dossiers)"
+    )
+    try:
+        setup = ranking.prepare(dossiers=args.ranking_dossiers)
+        print(f"  prêt en {time.perf_counter() - began:.1f} s")
+        print("  " + ", ".join(f"{key} {value}" for key, value in setup.counts.items()))
+        step("Requêtes SQL du classement et de ses exports (client de test, dans ce processus)")
+        query_counts = ranking.query_counts(setup)
+        cookie = data.session_cookie(data.instructeur())
+        connections.close_all()
+        bare = load.Endpoint("bare", "/bench/bare/", lambda rng: "/bench/bare/")
+        results = _hammer(args, environment, [bare, *ranking.endpoints(setup, cookie).values()])
+    finally:
+        ranking.cleanup()
+    return {
+        "call": ranking.REFERENCE,
+        "prepare_seconds": setup.seconds,
+        "counts": setup.counts,
+        "query_counts": query_counts,
+        "load": results,
+    }
+
+
+def _sweep(args) -> dict:
+    from bench import sweep
+
+    sizes = " puis ".join(f"{d} dossiers et {a} conventions" for d, a in args.sweep_sizes)
+    step(f"Balayage des rappels à {sweep.NOW:%d/%m/%Y %H:%M} (heure de Paris) : {sizes}")
+    return sweep.scenario(args.sweep_sizes, regenerate=args.regenerate)
+
+
 def _scenarios(args, environment, scenarios: list[str]) -> dict:
+    """The rush and the big upload, on the rush's call and gunicorn."""
     from django.db import connections
 
     from bench import env as bench_env
@@ -233,7 +324,13 @@ def main(argv=None) -> int:
         step("Requêtes SQL par page (client de test, dans ce processus)")
         query_counts = counts.query_counts()
         results = _load_pages(args, environment, pages)
-    scenario_figures = _scenarios(args, environment, scenarios) if scenarios else {}
+    scenario_figures = {}
+    if {"rush", "big_upload"} & set(scenarios):
+        scenario_figures.update(_scenarios(args, environment, scenarios))
+    if "ranking" in scenarios:
+        scenario_figures["ranking"] = _ranking(args, environment)
+    if "sweep" in scenarios:
+        scenario_figures["sweep"] = _sweep(args)
 
     load_after = os.getloadavg()
     figures = {
@@ -255,6 +352,8 @@ def main(argv=None) -> int:
             "rush_candidates": args.rush_candidates,
             "rush_gunicorn_workers": args.rush_workers,
             "big_upload_mb": args.big_upload_mb,
+            "ranking_dossiers": args.ranking_dossiers,
+            "sweep_sizes": args.sweep_sizes,
             "load_generator": "threads and http.client, on the same machine as the server",
         },
         "data_set": {**dataset, "shape": asdict(shape)},
@@ -321,7 +420,11 @@ def main(argv=None) -> int:
             f"Mio pour un fichier de {big['file_megabytes']:.0f} Mio ; fichier enregistré "
             f"intact : {'oui' if big['stored'] else 'NON'}."
         )
-    if scenario_figures:
+    if "ranking" in scenario_figures:
+        _print_ranking(args, scenario_figures["ranking"])
+    if "sweep" in scenario_figures:
+        _print_sweep(scenario_figures["sweep"])
+    if "broker_tasks_flushed" in scenario_figures:
         print(
             f"Tâches Celery laissées dans Redis 14 puis effacées : "
             f"{scenario_figures['broker_tasks_flushed']}"
@@ -333,6 +436,49 @@ def main(argv=None) -> int:
     return 1 if failed(figures) else 0
 
 
+def _print_ranking(args, ranking_figures: dict) -> None:
+    from bench import ranking, report
+
+    print()
+    print(
+        f"Classement d'un lot ({ranking.EVALUATORS} évaluations × 7 sous-critères par dossier), "
+        f"préparé en {ranking_figures['prepare_seconds']:.0f} s. Requêtes SQL, puis durée et "
+        "taille d'une réponse du grand lot (client de test, dans ce processus) :"
+    )
+    print(
+        report.ranking_counts_table(
+            ranking_figures["query_counts"], ranking.SMALL_DOSSIERS, args.ranking_dossiers
+        )
+    )
+    print()
+    print(
+        f"Sous charge ({args.concurrency} clients pendant {args.seconds:g} s, "
+        f"{args.workers} workers sync ; un instructeur connecté) :"
+    )
+    print(report.load_table(ranking_figures["load"]))
+
+
+def _print_sweep(sweep_figures: dict) -> None:
+    from bench import report, sweep
+
+    print()
+    print(
+        f"Balayage des rappels à {sweep_figures['now']} : premier balayage (rappels vidés "
+        "avant), pic Python mesuré sur un balayage refait sous tracemalloc, hausse de la "
+        "mémoire résidente (VmHWM après − VmRSS avant), puis second balayage au même instant :"
+    )
+    print(report.sweep_table(sweep_figures))
+    largest = sweep_figures["sizes"][-1]
+    print()
+    print(
+        f"Par sorte de rappel, pour {largest['dossiers']} dossiers et "
+        f"{largest['agreements']} conventions (premier balayage) :"
+    )
+    print(report.sweep_kinds_table(largest))
+    problems = sweep.failures(sweep_figures)
+    print("Vérifications : " + ("toutes tenues" if not problems else "; ".join(problems)))
+
+
 # A worker whose memory grows by more than this share of the file does not stream it.
 MEMORY_SHARE_LIMIT = 0.25
 
@@ -341,6 +487,18 @@ def failed(figures: dict) -> bool:
     query_counts = figures["query_counts"]
     if any(r["errors"] for r in figures["load"]):
         return True
+    ranking = figures.get("ranking")
+    if ranking and (
+        any(r["errors"] for r in ranking["load"])
+        or any(row["small"] != row["large"] for row in ranking["query_counts"].values())
+    ):
+        return True
+    sweep = figures.get("sweep")
+    if sweep:
+        from bench import sweep as sweep_module
+
+        if sweep_module.failures(sweep):
+            return True
     if query_counts and any(
         query_counts["small"]["pages"][name]["queries"]
         != query_counts["large"]["pages"][name]["queries"]

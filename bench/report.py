@@ -209,3 +209,88 @@ def write_json(figures: dict) -> Path:
     path = OUTPUT_DIR / f"bench-{stamp}.json"
     path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def ranking_counts_table(counts: dict, small: int, large: int) -> str:
+    rows = [
+        [
+            name,
+            row["small"],
+            row["large"],
+            "oui" if row["small"] == row["large"] else "NON",
+            float(row["large_ms"]),
+            float(row["large_kib"]),
+        ]
+        for name, row in counts.items()
+    ]
+    headers = [
+        "page",
+        f"lot de {small}",
+        f"lot de {large}",
+        "constant",
+        f"ms ({large})",
+        f"Kio ({large})",
+    ]
+    return table(headers, rows, "<>><>>")
+
+
+def sweep_table(sweep: dict) -> str:
+    rows = []
+    for size in sweep["sizes"]:
+        first, second, traced = size["first"], size["second"], size["traced"]
+        rows.append(
+            [
+                size["dossiers"],
+                size["agreements"],
+                first["created"],
+                float(first["seconds"]),
+                first["queries"],
+                float(traced["tracemalloc_peak_mib"]),
+                float(first["rss_increase_mib"]),
+                second["created"],
+                float(second["seconds"]),
+                second["queries"],
+            ]
+        )
+    headers = [
+        "dossiers",
+        "conventions",
+        "rappels",
+        "durée s",
+        "requêtes",
+        "pic Python Mio",
+        "hausse RSS Mio",
+        "2e : rappels",
+        "2e : durée s",
+        "2e : requêtes",
+    ]
+    return table(headers, rows, ">>>>>>>>>>")
+
+
+def sweep_kinds_table(size: dict) -> str:
+    rows = [
+        [
+            name,
+            kind["due"],
+            kind["created"],
+            kind["queries_finding"],
+            kind["queries_storing"],
+            float(kind["find_s"]),
+            float(kind["render_s"]),
+            float(kind["store_s"]),
+            float(kind["dispatch_s"]),
+        ]
+        for name, kind in size["first"]["kinds"].items()
+    ]
+    headers = [
+        "sorte",
+        "échéances",
+        "rappels",
+        "req. recherche",
+        "req. écriture",
+        "recherche s",
+        "rendu s",
+        "écriture s",
+        "envoi s",
+    ]
+    return table(headers, rows, "<>>>>>>>>")
