@@ -84,9 +84,15 @@ class OrganisationCreateView(CandidateMixin, FormView):
             form.add_error("siret", error.message)
             return self.form_invalid(form)
         messages.success(self.request, _("La structure est créée. Vous en êtes membre."))
-        next_url = self.request.GET.get("appel")
-        if next_url:
-            return redirect("candidatures:start", slug=next_url)
+        call = Call.objects.public().filter(slug=self.request.GET.get("appel", "")).first()
+        if call is not None:
+            # Created on the way to a call: the dossier the candidate came for is opened.
+            try:
+                candidature = services.start_candidature(call, organisation, by=self.request.user)
+            except DomainError as error:
+                messages.error(self.request, error.message)
+                return redirect(call.get_absolute_url())
+            return redirect("candidatures:dossier", pk=candidature.pk)
         return redirect("candidatures:organisation", pk=organisation.pk)
 
 
@@ -192,15 +198,32 @@ class StartView(CandidateMixin, TemplateView):
         return get_object_or_404(Call.objects.public(), slug=self.kwargs["slug"])
 
     def get(self, request, slug):
+        """Reads only: a dossier is created by the POST of this page's button, never by a
+        link followed (or prefetched) by a browser."""
         call = self.get_call()
         organisations = list(Organisation.objects.of_member(request.user))
         if not organisations:
             messages.info(request, _("Pour candidater, créez d'abord la fiche de votre structure."))
             return redirect(f"{reverse('candidatures:organisation_create')}?appel={call.slug}")
-        if len(organisations) == 1:
-            return self._start(call, organisations[0])
+        existing = {
+            dossier.organisation_id: dossier
+            for dossier in Candidature.objects.filter(call=call, organisation__in=organisations)
+        }
+        if len(organisations) == 1 and organisations[0].pk in existing:
+            return redirect("candidatures:dossier", pk=existing[organisations[0].pk].pk)
+        if not existing and not call.is_open():
+            messages.error(
+                request, _("Cet appel à projets ne reçoit pas de dossiers en ce moment.")
+            )
+            return redirect(call.get_absolute_url())
+        choices = [(organisation, existing.get(organisation.pk)) for organisation in organisations]
         return self.render_to_response(
-            self.get_context_data(call=call, organisations=organisations)
+            self.get_context_data(
+                call=call,
+                organisations=organisations,
+                choices=choices,
+                can_start=call.is_open() and len(existing) < len(organisations),
+            )
         )
 
     def post(self, request, slug):

@@ -138,6 +138,8 @@ def test_candidate_signs_up_fills_uploads_submits_and_keeps_the_receipt(page, tm
     open_calls.get_by_role("link", name=re.compile(r"^Co-animation.*\(démonstration\)$")).click()
     expect(page.get_by_text(DEMO_REFERENCE).first).to_be_visible()
     page.get_by_role("link", name="Candidater : ouvrir mon dossier").click()
+    expect(page.locator("main")).to_contain_text(f"Le dossier sera ouvert au nom de {ORGANISATION}")
+    page.get_by_role("button", name="Créer le dossier").click()
 
     expect(page).to_have_url(re.compile(r"/candidatures/dossiers/\d+/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("(démonstration)")

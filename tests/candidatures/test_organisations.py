@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from aap.models import User
 from aap.roles import Role
@@ -64,6 +65,18 @@ def test_creating_an_organisation_from_a_call_goes_on_to_the_dossier(candidate, 
     dossier = Candidature.objects.get()
     assert dossier.call == call
     assert response.redirect_chain[-1][0] == reverse("candidatures:dossier", args=[dossier.pk])
+
+
+def test_creating_an_organisation_from_a_closed_call_keeps_it_and_says_why(candidate, client, call):
+    client.force_login(candidate)
+    url = f"{reverse('candidatures:organisation_create')}?appel={call.slug}"
+    with time_machine.travel(call.deadline + dt.timedelta(seconds=1)):
+        client.force_login(candidate)
+        response = client.post(url, organisation_data(), follow=True)
+    assert response.redirect_chain[-1][0] == call.get_absolute_url()
+    assert "Cet appel à projets ne reçoit pas de dossiers en ce moment." in page_text(response)
+    assert Organisation.objects.filter(memberships__user=candidate).count() == 1
+    assert not Candidature.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -396,11 +409,21 @@ def test_without_an_organisation_the_start_view_asks_to_create_one(candidate, cl
     assert "Pour candidater, créez d'abord la fiche de votre structure." in page_text(response)
 
 
-def test_starting_twice_returns_the_same_dossier(candidate, client, call, organisation):
+def test_following_the_link_creates_nothing_the_button_creates_the_dossier_once(
+    candidate, client, call, organisation
+):
     client.force_login(candidate)
     url = reverse("candidatures:start", args=[call.slug])
-    first = client.get(url)
-    second = client.get(url)
+    response = client.get(url)
+    assert response.status_code == 200
+    page = page_text(response)
+    assert f"Le dossier sera ouvert au nom de <strong>{organisation.name}</strong>" in page
+    deadline = date_format(timezone.localtime(call.deadline), "DATETIME_FORMAT")
+    assert f"le déposer jusqu'au {deadline}." in page
+    assert not Candidature.objects.exists()
+    # A double click on "Créer le dossier": one dossier, both answers lead to it.
+    first = client.post(url, {"organisation": organisation.pk})
+    second = client.post(url, {"organisation": organisation.pk})
     dossier = Candidature.objects.get()
     assert first["Location"] == second["Location"]
     assert first["Location"] == reverse("candidatures:dossier", args=[dossier.pk])
@@ -409,6 +432,23 @@ def test_starting_twice_returns_the_same_dossier(candidate, client, call, organi
         call,
         candidate,
     )
+    # Once it exists, the link leads straight to it.
+    assert client.get(url)["Location"] == first["Location"]
+
+
+def test_with_several_organisations_the_ones_with_a_dossier_link_to_it(candidate, client, call):
+    started = OrganisationFactory(name="Association Alpha", members=[candidate])
+    OrganisationFactory(name="GIP Bêta", members=[candidate])
+    client.force_login(candidate)
+    url = reverse("candidatures:start", args=[call.slug])
+    client.post(url, {"organisation": started.pk})
+    dossier = Candidature.objects.get()
+    response = client.get(url)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert reverse("candidatures:dossier", args=[dossier.pk]) in content
+    assert f'value="{started.pk}"' not in content
+    assert Candidature.objects.count() == 1
 
 
 def test_a_closed_call_refuses_to_start_a_dossier(candidate, client, call, organisation):
