@@ -7,15 +7,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the tests need: a browser, PDF tools, WeasyPrint's libraries, libmagic,
-# and ClamAV: clamav-daemon ships clamd, clamav ships sigtool (the tests start their own
-# clamd on a locally made signature database; no freshclam download is needed).
+# ClamAV: clamav-daemon ships clamd, clamav ships sigtool (the tests start their own
+# clamd on a locally made signature database; no freshclam download is needed), and gettext
+# (the test that the French catalog is up to date runs makemessages and compilemessages).
 DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
-	libharfbuzz-subset0 libmagic1 clamav-daemon clamav
+	libharfbuzz-subset0 libmagic1 clamav-daemon clamav gettext
 # The embedded default: SQLite and a file-system Celery transport under var/.
 RUN_ENV := DEBUG=true
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
 
-.PHONY: help run test lint fmt bench vendor lock system-deps services clean
+.PHONY: help run test lint fmt bench vendor lock messages system-deps services clean
 
 help:
 	@echo "make run    - install, migrate, load the demo data and serve http://127.0.0.1:8000"
@@ -24,6 +25,7 @@ help:
 	@echo "make fmt    - format the code with ruff"
 	@echo "make lock   - recompute requirements/*.txt from pyproject.toml"
 	@echo "make vendor - refresh static/vendor from the npm registry (package.json)"
+	@echo "make messages - recollect the strings and recompile the French catalog (plurals)"
 
 $(STAMP): requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +73,9 @@ system-deps:
 # PostgreSQL and Redis on 127.0.0.1: started if they are not answering.
 services: $(STAMP)
 	@$(BIN)/python tests/ensure_services.py
+
+messages: $(STAMP)
+	$(TEST_ENV) $(BIN)/python manage.py messages_fr
 
 vendor:
 	npm install --no-audit --no-fund
