@@ -1,6 +1,7 @@
 """Loads the seed call (closed, as in 2024), a demonstration copy open for 30 days,
-and one account per role. Running it again changes nothing, except that a demo copy
-whose deadline has passed is reopened for another 30 days."""
+one account per role and, with the accounts, a demonstration copy in instruction whose
+fictional dossiers the demo accounts review. Running it again changes nothing, except
+that a demo copy whose deadline has passed is reopened for another 30 days."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -23,9 +24,12 @@ from aap.models import (
     RequiredDocument,
     User,
 )
+from aap.roles import Role
 from aap.states import CallAction, CallStatus
 
 DEMO_DAYS = 30
+# The copy in instruction: its deadline passed this many days before the loading.
+REVIEW_DAYS_AGO = 10
 
 
 @dataclass
@@ -47,6 +51,8 @@ def load_demo(*, with_accounts: bool = True, now: dt.datetime | None = None) -> 
         _load_demo_call(programme, report, now)
         if with_accounts:
             _load_accounts(report)
+            # Its dossiers belong to the demo candidate and are reviewed by the demo staff.
+            _load_review_call(programme, report, now)
     return report
 
 
@@ -194,3 +200,64 @@ def _load_accounts(report):
             report.created.append(user.email)
         role = ", ".join(spec["roles"]) or "administrateur"
         report.accounts.append((spec["email"], role))
+
+
+def _load_review_call(programme, report, now):
+    """A copy under review: fictional dossiers submitted before a deadline passed
+    ``REVIEW_DAYS_AGO`` days ago, admissibility decided, the instructeur's evaluations
+    submitted and the evaluator's to do."""
+    if Call.objects.filter(reference=seed.REVIEW_REFERENCE).exists():
+        return
+    # Downstream apps, imported here only, as for the indicators.
+    from aap.services import close_call
+    from candidatures.demo import submit_demo_dossiers
+    from evaluation.demo import instruct_demo_dossiers
+
+    accounts = {user.email: user for user in User.objects.filter(email__endswith="@demo.example")}
+    instructeur = accounts["instructeur@demo.example"]
+    instructeur.groups.add(Group.objects.get(name=Role.EVALUATEUR))  # accounts of older loads
+    day = timezone.localtime(now).date() - dt.timedelta(days=REVIEW_DAYS_AGO)
+    deadline = local_datetime(day, seed.DEADLINE_TIME)
+    opens_at = local_datetime(day - dt.timedelta(days=DEMO_DAYS), dt.time())
+    # The services take a dossier's content only while its call is open: the call takes
+    # the dossiers with a deadline ahead of the clock, then gets its real one back.
+    call = _create_call(
+        programme,
+        reference=seed.REVIEW_REFERENCE,
+        slug=seed.REVIEW_SLUG,
+        title=f"{seed.CALL['title']} (démonstration, en instruction)",
+        opens_at=opens_at,
+        deadline=max(now, timezone.now()) + dt.timedelta(days=1),
+        is_demo=True,
+    )
+    _add_structure(call)
+    Call.objects.filter(pk=call.pk).update(status=CallStatus.PUBLISHED, published_at=opens_at)
+    CallStatusChange.objects.create(
+        call=call,
+        action=CallAction.PUBLISH,
+        from_status=CallStatus.DRAFT,
+        to_status=CallStatus.PUBLISHED,
+        at=opens_at,
+        note="Copie de démonstration de l'appel 2024, dont les dossiers sont en instruction.",
+    )
+    report.created.append(str(call))
+    call.refresh_from_db()
+
+    dossiers = submit_demo_dossiers(
+        call, deadline=deadline, candidate=accounts["candidat@demo.example"]
+    )
+    call.refresh_from_db()
+    close_call(call, by=None, note="Clôture automatique à la date limite de réception.")
+    # The automatic close runs at the deadline.
+    call.status_changes.filter(action=CallAction.CLOSE).update(at=deadline)
+    for dossier in dossiers:
+        receipt = dossier.receipts.get()
+        report.created.append(f"{receipt.number} : dossier déposé de {dossier.organisation}")
+    done = instruct_demo_dossiers(
+        dossiers, instructeur=instructeur, evaluator=accounts["evaluateur@demo.example"]
+    )
+    report.created.append(
+        f"{seed.REVIEW_REFERENCE} : {done['admissible']} dossiers recevables, "
+        f"{done['inadmissible']} irrecevable, évaluations de {instructeur.email} déposées, "
+        f"celles de evaluateur@demo.example à faire"
+    )

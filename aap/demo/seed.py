@@ -25,6 +25,8 @@ REFERENCE = "AAP-2024-FCS"
 SLUG = "aap-2024-co-animation-facilitateurs-clauses-sociales"
 DEMO_REFERENCE = "AAP-DEMO-FCS"
 DEMO_SLUG = "demonstration-co-animation-facilitateurs-clauses-sociales"
+REVIEW_REFERENCE = "AAP-DEMO-FCS-INSTR"
+REVIEW_SLUG = "demonstration-en-instruction-co-animation-facilitateurs-clauses-sociales"
 
 OPENS_ON = dt.date(2024, 7, 31)
 DEADLINE_DAY = dt.date(2024, 9, 17)
@@ -376,7 +378,8 @@ ACCOUNTS = [
         "email": "instructeur@demo.example",
         "first_name": "Inès",
         "last_name": "Instructrice",
-        "roles": ["instructeur"],
+        # Also an evaluator: in the Service IVE, instructeurs score dossiers too.
+        "roles": ["instructeur", "evaluateur"],
         "job_title": "Chargée de mission, Service IVE",
     },
     {

@@ -12,8 +12,38 @@ from django.utils import timezone
 
 from aap.demo import seed
 from aap.demo.loader import load_demo
-from aap.models import Call, CallStatusChange, Criterion, Lot, RequiredDocument, SubCriterion, User
+from aap.models import (
+    Call,
+    CallStatusChange,
+    Criterion,
+    Lot,
+    OutgoingEmail,
+    RequiredDocument,
+    SubCriterion,
+    User,
+)
 from aap.states import CallStatus
+from candidatures.models import (
+    Answer,
+    Candidature,
+    CandidatureStatusChange,
+    Document,
+    Organisation,
+    PaperCopy,
+    Receipt,
+)
+from candidatures.services import completeness
+from evaluation.models import (
+    Admissibility,
+    Assignment,
+    Decision,
+    Evaluation,
+    EvaluationStatusChange,
+    Opinion,
+    Score,
+)
+from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
+from evaluation.templatetags.evaluation_tags import score
 
 SEED_FILE = Path(settings.BASE_DIR).parent / "shared" / "seed" / "000_100a8835a1135cc9.txt"
 
@@ -122,22 +152,51 @@ def test_the_demo_copy_is_open_for_thirty_days(loaded):
 def test_one_account_per_role(loaded):
     roles = {
         user.email: (sorted(user.role_names), user.is_superuser)
-        for user in User.objects.prefetch_related("groups")
+        for user in User.objects.filter(email__in=[spec["email"] for spec in seed.ACCOUNTS])
     }
     assert roles == {
         "admin@demo.example": ([], True),
-        "instructeur@demo.example": (["instructeur"], False),
+        "instructeur@demo.example": (["evaluateur", "instructeur"], False),
         "evaluateur@demo.example": (["evaluateur"], False),
         "ddets@demo.example": (["lecteur DDETS"], False),
         "candidat@demo.example": (["candidat"], False),
     }
     assert User.objects.get(email="candidat@demo.example").check_password(seed.DEMO_PASSWORD)
+    # The members of the other fictional organisations cannot log in.
+    others = User.objects.exclude(email__in=roles)
+    assert sorted(others.values_list("email", flat=True)) == [
+        "porteur.clauses-territoires@demo.example",
+        "porteur.gip-nord-dauphine@demo.example",
+        "porteur.hauts-plateaux@demo.example",
+    ]
+    assert not any(user.has_usable_password() for user in others)
 
 
 def _counts():
     return [
         model.objects.count()
-        for model in (Call, Lot, Criterion, SubCriterion, RequiredDocument, CallStatusChange, User)
+        for model in (
+            Call,
+            Lot,
+            Criterion,
+            SubCriterion,
+            RequiredDocument,
+            CallStatusChange,
+            User,
+            Organisation,
+            Candidature,
+            CandidatureStatusChange,
+            Document,
+            Answer,
+            Receipt,
+            PaperCopy,
+            Admissibility,
+            Assignment,
+            Evaluation,
+            EvaluationStatusChange,
+            Score,
+            OutgoingEmail,
+        )
     ]
 
 
@@ -147,6 +206,7 @@ def test_running_it_twice_changes_nothing(loaded):
     report = load_demo(with_accounts=True)
     assert report.created == []
     assert _counts() == before
+    assert Candidature.objects.count() == 4
     assert Call.objects.get(reference=seed.DEMO_REFERENCE).deadline == deadline
 
 
@@ -172,3 +232,174 @@ def test_demo_accounts_need_debug(db, settings):
         call_command("load_demo")
     call_command("load_demo", no_accounts=True)
     assert not User.objects.exists()
+
+
+# --- The copy in instruction ----------------------------------------------------------------
+
+
+def _review_call():
+    return Call.objects.get(reference=seed.REVIEW_REFERENCE)
+
+
+def test_the_copy_in_instruction_is_under_review_since_a_deadline_ten_days_ago(loaded):
+    call = _review_call()
+    assert call.is_demo
+    assert call.status == CallStatus.UNDER_REVIEW
+    assert call.title.endswith(" (démonstration, en instruction)")
+    local = timezone.localtime(call.deadline)
+    assert (local.date(), local.hour, local.minute) == (
+        timezone.localdate() - dt.timedelta(days=10),
+        17,
+        0,
+    )
+    history = list(call.status_changes.values_list("action", "to_status", "at"))
+    assert [(action, to) for action, to, _at in history] == [
+        ("publish", "published"),
+        ("close", "closed"),
+        ("start_review", "under_review"),
+    ]
+    assert history[1][2] == call.deadline
+    # Built as the demo copy is.
+    demo = Call.objects.get(reference=seed.DEMO_REFERENCE)
+    for related in ("lots", "criteria", "required_documents", "form_questions", "indicators"):
+        assert list(getattr(call, related).values_list("pk", flat=True)) != []
+        assert getattr(call, related).count() == getattr(demo, related).count(), related
+    assert list(SubCriterion.objects.filter(criterion__call=call).values_list("title")) == list(
+        SubCriterion.objects.filter(criterion__call=demo).values_list("title")
+    )
+
+
+def test_its_fictional_dossiers_were_submitted_on_time_with_consecutive_receipts(loaded):
+    from stdnum.fr import siret
+
+    call = _review_call()
+    dossiers = list(
+        Candidature.objects.filter(call=call).select_related("organisation").order_by("pk")
+    )
+    assert len(dossiers) == 4
+    assert all(dossier.status == "submitted" for dossier in dossiers)
+    names = [dossier.organisation.name for dossier in dossiers]
+    assert all(re.search(r"\bfictif|\bfictive", name) for name in names), names
+    assert all(name.endswith(" (démonstration)") for name in names), names
+    assert all(siret.is_valid(dossier.organisation.siret) for dossier in dossiers)
+    assert sorted(Lot.objects.filter(candidatures__in=dossiers).values_list("name", flat=True)) == [
+        "Nord Isère",
+        "Nord Isère",
+        "Sud Isère",
+        "Sud Isère",
+    ]
+    candidate = User.objects.get(email="candidat@demo.example")
+    assert Candidature.objects.of_member(candidate).filter(call=call).count() == 1
+
+    receipts = list(Receipt.objects.filter(call=call).order_by("sequence"))
+    assert [r.number for r in receipts] == [
+        f"{seed.REVIEW_REFERENCE}-{n:04d}" for n in (1, 2, 3, 4)
+    ]
+    times = [r.submitted_at for r in receipts]
+    assert times == sorted(times) and times[-1] < call.deadline
+    for receipt in receipts:
+        dossier = receipt.candidature
+        assert receipt.superseded_at is None
+        assert dossier.submitted_at == receipt.submitted_at
+        assert completeness(dossier) == []
+        assert receipt.manifest["call"]["deadline"] == call.deadline.isoformat()
+        assert sorted(d["sha256"] for d in receipt.manifest["documents"]) == sorted(
+            dossier.documents.values_list("sha256", flat=True)
+        )
+        assert all(d.uploaded_at < dossier.submitted_at for d in dossier.documents.all())
+        assert list(dossier.status_changes.values_list("action", "at")) == [
+            ("submit", dossier.submitted_at)
+        ]
+
+
+def test_three_dossiers_are_admissible_and_one_inadmissible_with_its_reason(loaded):
+    admissibility = {
+        a.candidature.organisation.name: a
+        for a in Admissibility.objects.filter(candidature__call=_review_call()).select_related(
+            "candidature__organisation", "decided_by"
+        )
+    }
+    outcomes = sorted(a.outcome for a in admissibility.values())
+    assert outcomes == ["admissible", "admissible", "admissible", "inadmissible"]
+    (refused,) = [a for a in admissibility.values() if a.outcome == "inadmissible"]
+    assert "exemplaire papier" in refused.reason
+    assert {c["code"]: c["ok"] for c in refused.checks}["paper_received"] is False
+    assert {a.decided_by.email for a in admissibility.values()} == {"instructeur@demo.example"}
+    for admitted in admissibility.values():
+        if admitted.outcome == AdmissibilityOutcome.ADMISSIBLE:
+            assert all(check["ok"] for check in admitted.checks), admitted.checks
+
+
+def test_the_instructeur_has_scored_and_the_evaluator_has_work_to_do(loaded):
+    call = _review_call()
+    assert call.scoring_locked_at is not None
+    assignments = Assignment.objects.filter(candidature__call=call).select_related("evaluator")
+    by_evaluator = {}
+    for assignment in assignments:
+        by_evaluator.setdefault(assignment.evaluator.email, []).append(assignment)
+        assert assignment.conflict == ConflictStatus.NONE
+        assert assignment.candidature.admissibility.outcome == AdmissibilityOutcome.ADMISSIBLE
+    assert sorted((email, len(rows)) for email, rows in by_evaluator.items()) == [
+        ("evaluateur@demo.example", 3),
+        ("instructeur@demo.example", 3),
+    ]
+    for assignment in by_evaluator["instructeur@demo.example"]:
+        evaluation = assignment.evaluation
+        assert evaluation.status == EvaluationStatus.SUBMITTED
+        assert 0 < evaluation.total <= 100
+        assert evaluation.scores.count() == 7
+        assert evaluation.justifications.exclude(text="").count() == 3
+    assert not Evaluation.objects.filter(
+        assignment__evaluator__email="evaluateur@demo.example"
+    ).exists()
+    assert not Opinion.objects.exists() and not Decision.objects.exists()
+
+
+def test_the_demo_evaluator_finds_its_evaluations_to_do(loaded, client):
+    client.force_login(User.objects.get(email="evaluateur@demo.example"))
+    response = client.get("/evaluations/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    admitted = Candidature.objects.filter(
+        call=_review_call(), admissibility__outcome=AdmissibilityOutcome.ADMISSIBLE
+    )
+    for dossier in admitted:
+        assert dossier.organisation.name in page
+    assert page.count("À évaluer") == 3
+    assert "Association fictive Clauses et Territoires" not in page
+    assignment = Assignment.objects.filter(evaluator__email="evaluateur@demo.example").first()
+    assert client.get(f"/evaluations/{assignment.pk}/").status_code == 200
+
+
+def test_the_ddets_reads_each_lot_ranking_with_the_instructeur_totals(loaded, client):
+    call = _review_call()
+    client.force_login(User.objects.get(email="ddets@demo.example"))
+    for lot in call.lots.all():
+        response = client.get(f"/gestion/appels/{call.pk}/classement/{lot.pk}/")
+        assert response.status_code == 200
+        page = response.content.decode()
+        evaluations = Evaluation.objects.filter(
+            assignment__candidature__lots=lot,
+            assignment__evaluator__email="instructeur@demo.example",
+        ).select_related("assignment__candidature__organisation")
+        assert evaluations.count() == 2 if lot.name == "Nord Isère" else 1
+        for evaluation in evaluations:
+            assert evaluation.assignment.candidature.organisation.name in page
+            assert score(evaluation.total) in page
+
+
+def test_without_accounts_there_is_no_demo_dossier(db):
+    call_command("load_demo", no_accounts=True)
+    assert not Candidature.objects.exists()
+    assert not Call.objects.filter(reference=seed.REVIEW_REFERENCE).exists()
+    assert Call.objects.filter(reference=seed.DEMO_REFERENCE).exists()
+
+
+def test_the_command_reports_the_dossiers_once(db, capsys):
+    call_command("load_demo", allow_without_debug=True)
+    first = capsys.readouterr().out
+    assert f"Créé : {seed.REVIEW_REFERENCE}-0004 : dossier déposé de " in first
+    assert "3 dossiers recevables, 1 irrecevable" in first
+    call_command("load_demo", allow_without_debug=True)
+    assert "rien à faire" in capsys.readouterr().out
+    assert Receipt.objects.count() == 4

@@ -36,4 +36,4 @@ class Command(BaseCommand):
         if report.accounts:
             self.stdout.write(self.style.SUCCESS("\nComptes de démonstration :"))
             for email, role in report.accounts:
-                self.stdout.write(f"  {email:<28} {role:<16} mot de passe : {seed.DEMO_PASSWORD}")
+                self.stdout.write(f"  {email:<28} {role:<24} mot de passe : {seed.DEMO_PASSWORD}")
