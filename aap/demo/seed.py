@@ -347,6 +347,8 @@ QUESTIONS = [
         "section": _MONEY,
         "label": "Montant sollicité auprès du Département (en euros)",
         "kind": "amount",
+        # Read by the platform: the ranking sets it against the lot's budget.
+        "meaning": "requested_amount",
     },
     {
         "section": _MONEY,

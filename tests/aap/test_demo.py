@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -290,6 +291,13 @@ def test_its_fictional_dossiers_were_submitted_on_time_with_consecutive_receipts
     ]
     candidate = User.objects.get(email="candidat@demo.example")
     assert Candidature.objects.of_member(candidate).filter(call=call).count() == 1
+    # The answer to "Montant sollicité" is the amount the ranking sets against the lot.
+    assert sorted(dossier.requested_amount for dossier in dossiers) == [
+        Decimal("19500"),
+        Decimal("22000"),
+        Decimal("23800"),
+        Decimal("24500"),
+    ]
 
     receipts = list(Receipt.objects.filter(call=call).order_by("sequence"))
     assert [r.number for r in receipts] == [
