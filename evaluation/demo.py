@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from aap.deadlines import local_datetime
 from aap.models import User
 from candidatures.demo import ORGANISATIONS
 from candidatures.followup import record_paper_copy
@@ -66,7 +67,8 @@ def instruct_demo_dossiers(dossiers, *, instructeur: User, evaluator: User) -> d
         by=instructeur,
         scale_max=4,
         levels=list(DEFAULT_LEVELS),
-        due_at=timezone.now() + dt.timedelta(days=14),
+        # Two weeks ahead, at 17:00 on a Paris clock, like the call's deadline.
+        due_at=local_datetime(timezone.localdate() + dt.timedelta(days=14), dt.time(17, 0)),
         evaluators_per_dossier=2,
         disagreement_threshold=Decimal("15"),
         weights={criterion.pk: criterion.weight for criterion in call.criteria.all()},

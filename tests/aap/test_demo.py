@@ -341,6 +341,9 @@ def test_three_dossiers_are_admissible_and_one_inadmissible_with_its_reason(load
 def test_the_instructeur_has_scored_and_the_evaluator_has_work_to_do(loaded):
     call = _review_call()
     assert call.scoring_locked_at is not None
+    due = timezone.localtime(call.scoring_grid.due_at)
+    assert (due.hour, due.minute) == (17, 0)
+    assert 13 <= (due.date() - timezone.localdate()).days <= 14
     assignments = Assignment.objects.filter(candidature__call=call).select_related("evaluator")
     by_evaluator = {}
     for assignment in assignments:
