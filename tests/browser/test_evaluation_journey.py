@@ -258,8 +258,11 @@ def test_a_call_is_evaluated_ranked_decided_and_notified(
         return row.locator("th, td").nth(index)
 
     expect(column("Rang")).to_have_text("1")
-    for criterion, value in zip("ABC", CRITERIA_MEAN, strict=True):
-        expect(column(f"{criterion} (/")).to_have_text(value)
+    # Short headers C1, C2, C3, named in full above the table.
+    for number, (criterion, value) in enumerate(zip("ABC", CRITERIA_MEAN, strict=True), 1):
+        expect(column(f"C{number} (/")).to_have_text(value)
+        expect(ranking.get_by_role("columnheader", name=f"C{number} (/")).to_have_count(1)
+        expect(page.get_by_label("Critères")).to_contain_text(f"C{number} : {criterion} (sur")
     expect(column("Moyenne /100")).to_have_text(MEAN)
     expect(column("Retenue /100")).to_have_text(MEAN)
     expect(column("/20")).to_have_text(ON_20)
