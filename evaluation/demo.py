@@ -78,11 +78,13 @@ def instruct_demo_dossiers(dossiers, *, instructeur: User, evaluator: User) -> d
         for criterion in call.criteria.prefetch_related("subcriteria")
         for sub in criterion.subcriteria.all()
     ]
-    for dossier in admissible:
+    for index, dossier in enumerate(admissible):
         own = services.assign(dossier, instructeur, by=instructeur)
         services.declare_conflict(own, by=instructeur, has_conflict=False)
         theirs = services.assign(dossier, evaluator, by=instructeur)
-        services.declare_conflict(theirs, by=evaluator, has_conflict=False)
+        # The demo evaluator declares its interests on the first dossier itself.
+        if index:
+            services.declare_conflict(theirs, by=evaluator, has_conflict=False)
         evaluation = services.save_evaluation(
             own,
             by=instructeur,

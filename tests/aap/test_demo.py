@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from aap.demo import seed
@@ -348,11 +349,17 @@ def test_the_instructeur_has_scored_and_the_evaluator_has_work_to_do(loaded):
     by_evaluator = {}
     for assignment in assignments:
         by_evaluator.setdefault(assignment.evaluator.email, []).append(assignment)
-        assert assignment.conflict == ConflictStatus.NONE
         assert assignment.candidature.admissibility.outcome == AdmissibilityOutcome.ADMISSIBLE
     assert sorted((email, len(rows)) for email, rows in by_evaluator.items()) == [
         ("evaluateur@demo.example", 3),
         ("instructeur@demo.example", 3),
+    ]
+    assert {a.conflict for a in by_evaluator["instructeur@demo.example"]} == {ConflictStatus.NONE}
+    # The demo evaluator has one declaration of interests to make, then scores to give.
+    assert sorted(a.conflict for a in by_evaluator["evaluateur@demo.example"]) == [
+        ConflictStatus.NONE,
+        ConflictStatus.NONE,
+        ConflictStatus.UNDECLARED,
     ]
     for assignment in by_evaluator["instructeur@demo.example"]:
         evaluation = assignment.evaluation
@@ -376,10 +383,17 @@ def test_the_demo_evaluator_finds_its_evaluations_to_do(loaded, client):
     )
     for dossier in admitted:
         assert dossier.organisation.name in page
-    assert page.count("À évaluer") == 3
+    assert page.count("À évaluer") == 2
+    assert page.count("Déclaration d'intérêts à faire") == 1
     assert "Association fictive Clauses et Territoires" not in page
-    assignment = Assignment.objects.filter(evaluator__email="evaluateur@demo.example").first()
-    assert client.get(f"/evaluations/{assignment.pk}/").status_code == 200
+    mine = Assignment.objects.filter(evaluator__email="evaluateur@demo.example")
+    declared = mine.filter(conflict=ConflictStatus.NONE).first()
+    assert client.get(f"/evaluations/{declared.pk}/").status_code == 200
+    # Before its declaration, the dossier is not shown: the declaration page asks for it.
+    pending = mine.get(conflict=ConflictStatus.UNDECLARED)
+    response = client.get(f"/evaluations/{pending.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("evaluation:declare", args=[pending.pk])
 
 
 def test_the_ddets_reads_each_lot_ranking_with_the_instructeur_totals(loaded, client):
