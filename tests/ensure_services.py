@@ -83,6 +83,7 @@ def ensure(name: str, url: str, default_port: int, start) -> str | None:
 def check_createdb() -> str | None:
     """pytest-django creates the test database: the role needs CREATEDB."""
     import psycopg
+    from psycopg import sql
 
     parsed = urlparse(DATABASE_URL)
     try:
@@ -93,10 +94,18 @@ def check_createdb() -> str | None:
             password=parsed.password,
             dbname="postgres",
             connect_timeout=5,
+            autocommit=True,
         ) as conn:
             row = conn.execute(
                 "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
             ).fetchone()
+            if row and row[0]:
+                # The database itself: `makemigrations --check` reads its migration history.
+                name = parsed.path.lstrip("/")
+                if name and not conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+                ).fetchone():
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.Error as error:
         return f"Cannot connect to PostgreSQL with {DATABASE_URL}: {error}"
     if not row or not row[0]:
