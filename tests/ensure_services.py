@@ -102,9 +102,12 @@ def check_createdb() -> str | None:
             if row and row[0]:
                 # The database itself: `makemigrations --check` reads its migration history.
                 name = parsed.path.lstrip("/")
-                if name and not conn.execute(
-                    "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-                ).fetchone():
+                if (
+                    name
+                    and not conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+                    ).fetchone()
+                ):
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.Error as error:
         return f"Cannot connect to PostgreSQL with {DATABASE_URL}: {error}"
