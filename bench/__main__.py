@@ -12,7 +12,7 @@ from datetime import datetime
 ENDPOINTS = ("bare", "home", "call_list", "call_detail", "staff_dossiers", "staff_dossier")
 SCENARIOS = ("rush", "big_upload", "ranking", "sweep")
 # Run only when named in --only: the sweep builds two databases and sweeps each three times
-# (about ten minutes the first time, seven once the data sets exist).
+# (about four minutes on two cores, half of it in the sweep repeated under tracemalloc).
 OPT_IN = ("sweep",)
 
 
@@ -30,7 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             "l'envoi d'un fichier de 50 Mo ; « ranking », le classement d'un lot de 1 000 "
             "dossiers recevables × 3 évaluations × 7 sous-critères (appel préparé puis retiré), "
             "page et exports CSV et XLSX face à la vue nue, et leurs requêtes SQL pour 3 et pour "
-            "1 000 dossiers ; « sweep » (seulement s'il est nommé dans --only : une dizaine de "
+            "1 000 dossiers ; « sweep » (seulement s'il est nommé dans --only : environ quatre "
             "minutes), un balayage des rappels sur 10 000 dossiers et 1 000 conventions puis "
             "100 000 et 10 000, chacun dans sa base (aap_bench_sweep_*, gardée entre deux "
             "lancements) : durée, requêtes, pic mémoire (tracemalloc et RSS), rappels créés, puis "
