@@ -1,0 +1,180 @@
+"""axe-core on the main screens of each persona, against the WCAG 2.0 and 2.1 rules of
+levels A and AA (those the RGAA 4.1 follows): the footer claims partial conformity, and
+these screens at least must not regress.
+
+One browser context per persona: every screen is visited and checked, then the test fails
+once with every violation found, screen by screen."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from aap.demo import seed
+from aap.demo.loader import load_demo
+from aap.models import Call, User
+from candidatures.models import Candidature, Organisation
+from candidatures.services import start_candidature
+from evaluation.models import Assignment
+from tests.browser.helpers import log_in
+
+pytestmark = pytest.mark.browser
+
+# Injected through page.evaluate (the DevTools protocol), which the page's CSP does not
+# govern: no bypass_csp is needed, and the CSP check of the ``page`` fixture stays on.
+AXE = Axe()
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+# (rule id, target selector) → why it cannot be fixed here. Keep it empty if possible.
+EXCLUDED = {}
+
+
+def _public(data):
+    return [
+        ("accueil", "/"),
+        ("liste des appels", "/appels/"),
+        ("appel 2024", f"/appels/{seed.SLUG}/"),
+        ("appel ouvert", f"/appels/{seed.DEMO_SLUG}/"),
+        ("question sur l'appel", f"/appels/{seed.DEMO_SLUG}/question/"),
+        ("connexion", "/compte/connexion/"),
+        ("inscription", "/compte/inscription/"),
+    ]
+
+
+def _candidat(data):
+    # The start page shows its button only while the organisation has no dossier there: the
+    # draft is started after it is checked, as the candidate does with that button.
+    return [
+        ("mes dossiers", "/candidatures/"),
+        ("mon compte", "/compte/"),
+        ("ma structure", f"/candidatures/structures/{data['submitted'].organisation_id}/"),
+        ("mes conventions", "/candidatures/conventions/"),
+        ("candidater à l'appel ouvert", f"/candidatures/appels/{seed.DEMO_SLUG}/"),
+        ("dossier en brouillon", lambda: f"/candidatures/dossiers/{_draft(data).pk}/"),
+        ("formulaire du dossier", lambda: f"/candidatures/dossiers/{_draft(data).pk}/formulaire/"),
+        ("pièces du dossier", lambda: f"/candidatures/dossiers/{_draft(data).pk}/pieces/"),
+        ("aperçu du dossier", lambda: f"/candidatures/dossiers/{_draft(data).pk}/apercu/"),
+        ("dossier déposé", f"/candidatures/dossiers/{data['submitted'].pk}/"),
+    ]
+
+
+def _draft(data):
+    if "draft" not in data:
+        candidate = User.objects.get(email="candidat@demo.example")
+        organisation = Organisation.objects.of_member(candidate).order_by("pk").first()
+        demo_call = Call.objects.get(reference=seed.DEMO_REFERENCE)
+        data["draft"] = start_candidature(demo_call, organisation, by=candidate)
+    return data["draft"]
+
+
+def _instructeur(data):
+    call, dossier = data["review_call"], data["submitted"]
+    return [
+        ("gestion des appels", "/gestion/appels/"),
+        ("nouvel appel", "/gestion/appels/nouveau/"),
+        ("appel en gestion", f"/gestion/appels/{call.pk}/"),
+        # Only a call not yet closed has texts that may change.
+        ("modifier l'appel", f"/gestion/appels/{data['demo_call'].pk}/modifier/"),
+        ("lots de l'appel", f"/gestion/appels/{call.pk}/lots/"),
+        ("critères de l'appel", f"/gestion/appels/{call.pk}/criteres/"),
+        ("formulaire de l'appel", f"/gestion/appels/{call.pk}/formulaire/"),
+        ("pièces de l'appel", f"/gestion/appels/{call.pk}/pieces/"),
+        ("questions reçues", f"/gestion/appels/{call.pk}/questions/"),
+        ("rappels", f"/gestion/appels/{call.pk}/rappels/"),
+        ("grille d'évaluation", f"/gestion/appels/{call.pk}/grille/"),
+        ("dossiers de l'appel", f"/gestion/appels/{call.pk}/dossiers/"),
+        ("dossier (gestion)", f"/gestion/dossiers/{dossier.pk}/"),
+        ("évaluations du dossier", f"/gestion/dossiers/{dossier.pk}/evaluations/"),
+        ("recevabilité", f"/gestion/appels/{call.pk}/recevabilite/"),
+        ("décision de recevabilité", f"/gestion/dossiers/{dossier.pk}/recevabilite/"),
+        ("affectations", f"/gestion/appels/{call.pk}/affectations/"),
+        ("classement", f"/gestion/appels/{call.pk}/classement/{data['lot'].pk}/"),
+        ("conventions", "/gestion/conventions/"),
+        ("indicateurs", f"/gestion/appels/{call.pk}/indicateurs/"),
+    ]
+
+
+def _evaluateur(data):
+    return [
+        ("mes évaluations", "/evaluations/"),
+        ("déclaration d'intérêts", f"/evaluations/{data['to_declare'].pk}/declaration/"),
+        ("grille de notation", f"/evaluations/{data['to_score'].pk}/"),
+    ]
+
+
+def _ddets(data):
+    call, dossier = data["review_call"], data["submitted"]
+    return [
+        ("classements", "/gestion/classements/"),
+        ("classement", f"/gestion/appels/{call.pk}/classement/{data['lot'].pk}/"),
+        ("dossier (gestion)", f"/gestion/dossiers/{dossier.pk}/"),
+        ("évaluations du dossier", f"/gestion/dossiers/{dossier.pk}/evaluations/"),
+        ("conventions", "/gestion/conventions/"),
+    ]
+
+
+PERSONAS = {
+    "visiteur": (None, _public),
+    "candidat": ("candidat@demo.example", _candidat),
+    "instructeur": ("instructeur@demo.example", _instructeur),
+    "evaluateur": ("evaluateur@demo.example", _evaluateur),
+    "ddets": ("ddets@demo.example", _ddets),
+}
+
+
+def _demo_data():
+    load_demo(with_accounts=True)
+    evaluator = User.objects.get(email="evaluateur@demo.example")
+    review_call = Call.objects.get(reference=seed.REVIEW_REFERENCE)
+    submitted = (
+        Candidature.objects.filter(call=review_call, assignments__evaluator=evaluator)
+        .order_by("pk")
+        .first()
+    )
+    assignments = Assignment.objects.filter(evaluator=evaluator).order_by("pk")
+    return {
+        "review_call": review_call,
+        "demo_call": Call.objects.get(reference=seed.DEMO_REFERENCE),
+        "lot": review_call.lots.order_by("position").first(),
+        "submitted": submitted,
+        "to_declare": assignments.filter(declared_at__isnull=True).first(),
+        "to_score": assignments.filter(declared_at__isnull=False).first(),
+    }
+
+
+def _violations(page):
+    """Each violation of the page as readable lines, less the documented exclusions."""
+    # axe skips what is hidden: the folded <details> (history, reopening forms) are opened.
+    page.evaluate("document.querySelectorAll('details').forEach((el) => { el.open = true; })")
+    lines = []
+    for violation in AXE.run(page, options=AXE_OPTIONS).response["violations"]:
+        targets = [
+            " ".join(map(str, node["target"]))
+            for node in violation["nodes"]
+            if (violation["id"], " ".join(map(str, node["target"]))) not in EXCLUDED
+        ]
+        if targets:
+            lines.append(
+                f"  [{violation['id']}] ({violation['impact']}) {violation['help']}\n"
+                + "".join(f"      {target}\n" for target in targets)
+            )
+    return lines
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_main_screens_pass_axe_wcag_a_and_aa(page, persona):
+    email, screens = PERSONAS[persona]
+    data = _demo_data()
+    if email:
+        log_in(page, email, seed.DEMO_PASSWORD)
+        page.wait_for_url(lambda url: "/compte/connexion/" not in url)
+    report = []
+    for name, path in screens(data):
+        path = path() if callable(path) else path
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{name} : {path}"
+        assert page.url.endswith(path), f"{name} : {path} redirige vers {page.url}"
+        found = _violations(page)
+        if found:
+            report.append(f"{name} ({path}) :\n" + "".join(found))
+    assert not report, f"Violations WCAG A/AA ({persona}) :\n" + "\n".join(report)
