@@ -66,6 +66,17 @@ class MyDossiersView(CandidateMixin, TemplateView):
         )
 
 
+def start_and_open(request, call, organisation):
+    """The organisation's dossier for ``call``, created if needed, opened; or back to the
+    call with the reason it cannot be."""
+    try:
+        candidature = services.start_candidature(call, organisation, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(call.get_absolute_url())
+    return redirect("candidatures:dossier", pk=candidature.pk)
+
+
 # --- Organisations --------------------------------------------------------------------------
 
 
@@ -87,12 +98,7 @@ class OrganisationCreateView(CandidateMixin, FormView):
         call = Call.objects.public().filter(slug=self.request.GET.get("appel", "")).first()
         if call is not None:
             # Created on the way to a call: the dossier the candidate came for is opened.
-            try:
-                candidature = services.start_candidature(call, organisation, by=self.request.user)
-            except DomainError as error:
-                messages.error(self.request, error.message)
-                return redirect(call.get_absolute_url())
-            return redirect("candidatures:dossier", pk=candidature.pk)
+            return start_and_open(self.request, call, organisation)
         return redirect("candidatures:organisation", pk=organisation.pk)
 
 
@@ -231,15 +237,7 @@ class StartView(CandidateMixin, TemplateView):
         organisation = get_object_or_404(
             Organisation.objects.of_member(request.user), pk=request.POST.get("organisation")
         )
-        return self._start(call, organisation)
-
-    def _start(self, call, organisation):
-        try:
-            candidature = services.start_candidature(call, organisation, by=self.request.user)
-        except DomainError as error:
-            messages.error(self.request, error.message)
-            return redirect(call.get_absolute_url())
-        return redirect("candidatures:dossier", pk=candidature.pk)
+        return start_and_open(request, call, organisation)
 
 
 class DossierMixin(ObjectRuleMixin):
