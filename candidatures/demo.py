@@ -1,4 +1,4 @@
-"""Fictional dossiers of the demonstration call in instruction (``aap.demo.loader``).
+"""Fictional dossiers of the demonstration calls past their deadline (``aap.demo.loader``).
 
 Every organisation, dossier, answer and file goes through the services a candidate
 uses, so that receipts, hashes and history are the platform's own. Those services take
@@ -118,6 +118,42 @@ ORGANISATIONS = [
     ),
 ]
 
+# The call whose agreements are running: the demo candidate's organisation applies again,
+# with two organisations of its own (one organisation may apply to several calls).
+CONVENTION_ORGANISATIONS = [
+    ORGANISATIONS[0],
+    DemoOrganisation(
+        name="Communauté de communes fictive du Trièves-Sud (démonstration)",
+        kind="epci",
+        siret=fictional_siret(5),
+        city="Mens-Fictif",
+        lot="Sud Isère",
+        representative="Hélène Présidente-Fictive",
+        member="porteur.trieves-sud@demo.example",
+        before_deadline=dt.timedelta(days=3, hours=2, minutes=10),
+        amount="23000.00",
+        summary=(
+            "Animer le réseau des facilitateurs du Sud Isère avec les territoires du Trièves "
+            "et du Vercors, et outiller les communes rurales pour leurs premiers marchés clausés."
+        ),
+    ),
+    DemoOrganisation(
+        name="Association fictive Insertion Bièvre-Valloire (démonstration)",
+        kind="association",
+        siret=fictional_siret(6),
+        city="Bièvre-Fictive",
+        lot="Nord Isère",
+        representative="Louis Président-Fictif",
+        member="porteur.bievre-valloire@demo.example",
+        before_deadline=dt.timedelta(days=1, hours=3, minutes=5),
+        amount="18000.00",
+        summary=(
+            "Accompagner les entreprises attributaires du Nord Isère dans l'accueil des "
+            "personnes en insertion recrutées au titre des clauses sociales."
+        ),
+    ),
+]
+
 
 def _member(spec: DemoOrganisation, candidate: User) -> User:
     if spec.member is None:
@@ -190,15 +226,21 @@ def _files(required, spec: DemoOrganisation) -> list[tuple[str, bytes]]:
     return [(f"{required.label[:60]}.pdf", modeles.sample_pdf(required.label, lines))]
 
 
-def submit_demo_dossiers(call: Call, *, deadline: dt.datetime, candidate: User) -> list:
-    """One submitted dossier per fictional organisation, the earliest first, so that the
-    receipts are numbered in the order the dossiers came in; then the call's deadline
-    becomes ``deadline`` and each dossier's story is dated before it."""
+def submit_demo_dossiers(
+    call: Call,
+    *,
+    deadline: dt.datetime,
+    candidate: User,
+    organisations: list[DemoOrganisation] = ORGANISATIONS,
+) -> list:
+    """One submitted dossier per fictional organisation of ``organisations``, the earliest
+    first, so that the receipts are numbered in the order the dossiers came in; then the
+    call's deadline becomes ``deadline`` and each dossier's story is dated before it."""
     lots = {lot.name: lot for lot in call.lots.all()}
     questions = list(call.form_questions.all())
     start = (deadline + dt.timedelta(days=45)).date()
     dossiers = []
-    for spec in sorted(ORGANISATIONS, key=lambda spec: spec.before_deadline, reverse=True):
+    for spec in sorted(organisations, key=lambda spec: spec.before_deadline, reverse=True):
         member = _member(spec, candidate)
         organisation = _organisation(spec, member)
         dossier = services.start_candidature(call, organisation, by=member)

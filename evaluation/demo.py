@@ -1,24 +1,28 @@
-"""The instruction of the demonstration call's fictional dossiers (``aap.demo.loader``).
+"""The instruction of the demonstration calls' fictional dossiers (``aap.demo.loader``).
 
 Through the services an instructeur uses: paper copies, admissibility (which moves the
 call under review), the grid, assignments, declarations of interest and the
-instructeur's evaluations, submitted (the first one freezes the grid). The evaluator's
-evaluations are left to do, so that the demo evaluator has work; no opinion and no
-decision, which the demo accounts give themselves.
+instructeur's evaluations, submitted (the first one freezes the grid). In the call in
+instruction the evaluator's evaluations are left to do, so that the demo evaluator has
+work, with no opinion and no decision, which the demo accounts give themselves. In the
+call whose agreements are running, ``decide_demo_dossiers`` goes on to the DDETS's
+opinions, the committee's decisions and records and the notification letters.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 
 from aap.deadlines import local_datetime
 from aap.models import User
-from candidatures.demo import ORGANISATIONS
+from candidatures.demo import CONVENTION_ORGANISATIONS, ORGANISATIONS
 from candidatures.followup import record_paper_copy
 from candidatures.models import Identical, PaperMethod
-from evaluation import services
+from evaluation import letters, services
 from evaluation.models import DEFAULT_LEVELS
+from evaluation.states import DecisionOutcome, OpinionKind
 
 # The one fictional dossier declared inadmissible: its paper copy never came.
 INADMISSIBLE = "Association fictive Clauses et Territoires (démonstration)"
@@ -32,6 +36,14 @@ SCORES = {
     ORGANISATIONS[0].name: [4, 3, 3, 4, 3, 3, 4],
     ORGANISATIONS[1].name: [3, 3, 2, 3, 3, 2, 3],
     ORGANISATIONS[2].name: [3, 4, 4, 3, 3, 4, 3],
+    CONVENTION_ORGANISATIONS[1].name: [4, 4, 3, 3, 4, 3, 4],
+    CONVENTION_ORGANISATIONS[2].name: [2, 3, 2, 3, 2, 2, 3],
+}
+# The demo evaluator's, where it has scored too (the call whose agreements are running).
+SECOND_SCORES = {
+    ORGANISATIONS[0].name: [4, 4, 3, 3, 3, 4, 4],
+    CONVENTION_ORGANISATIONS[1].name: [4, 3, 3, 4, 4, 3, 3],
+    CONVENTION_ORGANISATIONS[2].name: [3, 3, 2, 2, 3, 2, 2],
 }
 JUSTIFICATION = (
     "Appréciation de démonstration : le dossier répond au critère, avec des actions "
@@ -39,8 +51,17 @@ JUSTIFICATION = (
 )
 
 
-def instruct_demo_dossiers(dossiers, *, instructeur: User, evaluator: User) -> dict:
-    """Instruct the submitted ``dossiers``; return what was done, for the loader's report."""
+def instruct_demo_dossiers(
+    dossiers,
+    *,
+    instructeur: User,
+    evaluator: User,
+    evaluator_scores: bool = False,
+    due_at: dt.datetime | None = None,
+) -> dict:
+    """Instruct the submitted ``dossiers``; return what was done, for the loader's report.
+    With ``evaluator_scores`` the evaluator declares and submits its evaluations too
+    (``SECOND_SCORES``); ``due_at`` is the scoring due date (two weeks ahead by default)."""
     call = dossiers[0].call
     admissible = []
     for dossier in dossiers:
@@ -68,7 +89,8 @@ def instruct_demo_dossiers(dossiers, *, instructeur: User, evaluator: User) -> d
         scale_max=4,
         levels=list(DEFAULT_LEVELS),
         # Two weeks ahead, at 17:00 on a Paris clock, like the call's deadline.
-        due_at=local_datetime(timezone.localdate() + dt.timedelta(days=14), dt.time(17, 0)),
+        due_at=due_at
+        or local_datetime(timezone.localdate() + dt.timedelta(days=14), dt.time(17, 0)),
         evaluators_per_dossier=2,
         disagreement_threshold=Decimal("15"),
         weights={criterion.pk: criterion.weight for criterion in call.criteria.all()},
@@ -78,19 +100,81 @@ def instruct_demo_dossiers(dossiers, *, instructeur: User, evaluator: User) -> d
         for criterion in call.criteria.prefetch_related("subcriteria")
         for sub in criterion.subcriteria.all()
     ]
+    criteria = list(call.criteria.all())
     for index, dossier in enumerate(admissible):
         own = services.assign(dossier, instructeur, by=instructeur)
         services.declare_conflict(own, by=instructeur, has_conflict=False)
         theirs = services.assign(dossier, evaluator, by=instructeur)
-        # The demo evaluator declares its interests on the first dossier itself.
-        if index:
+        # The demo evaluator declares its interests on the first dossier itself, unless it
+        # has scored every dossier already.
+        if index or evaluator_scores:
             services.declare_conflict(theirs, by=evaluator, has_conflict=False)
-        evaluation = services.save_evaluation(
-            own,
-            by=instructeur,
-            scores=dict(zip(subcriteria, SCORES[dossier.organisation.name], strict=True)),
-            justifications={criterion.pk: JUSTIFICATION for criterion in call.criteria.all()},
-            comment="Évaluation de démonstration.",
-        )
-        services.submit_evaluation(evaluation, by=instructeur)
+        _score(own, instructeur, subcriteria, criteria, SCORES)
+        if evaluator_scores:
+            _score(theirs, evaluator, subcriteria, criteria, SECOND_SCORES)
     return {"admissible": len(admissible), "inadmissible": len(dossiers) - len(admissible)}
+
+
+def _score(assignment, evaluator: User, subcriteria, criteria, grid: dict) -> None:
+    evaluation = services.save_evaluation(
+        assignment,
+        by=evaluator,
+        scores=dict(zip(subcriteria, grid[assignment.candidature.organisation.name], strict=True)),
+        justifications={criterion.pk: JUSTIFICATION for criterion in criteria},
+        comment="Évaluation de démonstration.",
+    )
+    services.submit_evaluation(evaluation, by=evaluator)
+
+
+@dataclass(frozen=True)
+class DemoDecision:
+    outcome: str
+    opinion: str  # the DDETS's
+    comment: str
+    fte: Decimal | None = None
+
+
+# The committee of the call whose agreements are running, dossier by dossier: one selected
+# per lot, within its budget, and one on the waiting list.
+DECISIONS = {
+    CONVENTION_ORGANISATIONS[0].name: DemoDecision(
+        outcome=DecisionOutcome.SELECTED,
+        fte=Decimal("0.50"),
+        opinion=OpinionKind.FAVOURABLE,
+        comment="Avis favorable : un EPCI prioritaire, déjà engagé avec ses voisins du Nord Isère.",
+    ),
+    CONVENTION_ORGANISATIONS[1].name: DemoDecision(
+        outcome=DecisionOutcome.SELECTED,
+        fte=Decimal("0.50"),
+        opinion=OpinionKind.FAVOURABLE,
+        comment="Avis favorable : le projet couvre enfin le Trièves et le Vercors.",
+    ),
+    CONVENTION_ORGANISATIONS[2].name: DemoDecision(
+        outcome=DecisionOutcome.WAITING_LIST,
+        opinion=OpinionKind.RESERVED,
+        comment="Avis réservé : l'association n'anime pas encore de réseau d'acheteurs.",
+    ),
+}
+
+
+def decide_demo_dossiers(dossiers, *, instructeur: User, ddets: User) -> int:
+    """The DDETS's opinions, the committee's decisions on each dossier's lot (the amount
+    asked for, within the lot's budget), each lot's committee record, then the letters,
+    which mark the call decided. Returns the number of letters."""
+    call = dossiers[0].call
+    for dossier in dossiers:
+        dossier.refresh_from_db()  # the amount asked for, as the form's answer set it
+        spec = DECISIONS[dossier.organisation.name]
+        services.record_opinion(dossier, by=ddets, kind=spec.opinion, comment=spec.comment)
+        selected = spec.outcome == DecisionOutcome.SELECTED
+        services.record_decision(
+            dossier,
+            dossier.lots.get(),
+            by=instructeur,
+            outcome=spec.outcome,
+            amount_granted=dossier.requested_amount if selected else None,
+            fte_granted=spec.fte,
+        )
+    for lot in call.lots.all():
+        letters.freeze_committee(call, lot, by=instructeur)
+    return letters.notify_decisions(call, by=instructeur)

@@ -1,10 +1,12 @@
 """Loads the seed call (closed, as in 2024), a demonstration copy open for 30 days,
 one account per role and, with the accounts, a demonstration copy in instruction whose
-fictional dossiers the demo accounts review. Running it again changes nothing, except
-that a demo copy whose deadline has passed is reopened for another 30 days."""
+fictional dossiers the demo accounts review and a decided one whose agreements are
+running. Running it again changes nothing, except that a demo copy whose deadline has
+passed is reopened for another 30 days."""
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -30,6 +32,10 @@ from aap.states import CallAction, CallStatus
 DEMO_DAYS = 30
 # The copy in instruction: its deadline passed this many days before the loading.
 REVIEW_DAYS_AGO = 10
+# The copy whose agreements are running: its deadline passed about four months ago, and
+# each of its lots has this budget.
+CONVENTION_DAYS_AGO = 120
+CONVENTION_LOT_BUDGET = Decimal("25000")
 
 
 @dataclass
@@ -53,6 +59,7 @@ def load_demo(*, with_accounts: bool = True, now: dt.datetime | None = None) -> 
             _load_accounts(report)
             # Its dossiers belong to the demo candidate and are reviewed by the demo staff.
             _load_review_call(programme, report, now)
+            _load_convention_call(programme, report, now)
     return report
 
 
@@ -68,11 +75,11 @@ def _create_call(programme, *, reference, slug, title, opens_at, deadline, is_de
     )
 
 
-def _add_structure(call):
+def _add_structure(call, *, lot_budget=None):
     for position, label in enumerate(seed.EXPECTED_ACTIONS, start=1):
         ExpectedAction.objects.create(call=call, position=position, label=label)
     for position, lot in enumerate(seed.LOTS, start=1):
-        Lot.objects.create(call=call, position=position, **lot)
+        Lot.objects.create(call=call, position=position, budget=lot_budget, **lot)
     for position, spec in enumerate(seed.CRITERIA, start=1):
         criterion = Criterion.objects.create(
             call=call, position=position, title=spec["title"], weight=spec["weight"]
@@ -202,35 +209,63 @@ def _load_accounts(report):
         report.accounts.append((spec["email"], role))
 
 
-def _load_review_call(programme, report, now):
-    """A copy under review: fictional dossiers submitted before a deadline passed
-    ``REVIEW_DAYS_AGO`` days ago, admissibility decided, the instructeur's evaluations
-    submitted and the evaluator's to do."""
-    if Call.objects.filter(reference=seed.REVIEW_REFERENCE).exists():
-        return
+@dataclass(frozen=True)
+class PastCall:
+    """A demo copy whose deadline passed ``days_ago`` days before the loading."""
+
+    reference: str
+    slug: str
+    title: str
+    days_ago: int
+    note: str
+    lot_budget: Decimal | None = None
+
+
+REVIEW_CALL = PastCall(
+    seed.REVIEW_REFERENCE,
+    seed.REVIEW_SLUG,
+    "démonstration, en instruction",
+    REVIEW_DAYS_AGO,
+    "Copie de démonstration de l'appel 2024, dont les dossiers sont en instruction.",
+)
+CONVENTION_CALL = PastCall(
+    seed.CONVENTION_REFERENCE,
+    seed.CONVENTION_SLUG,
+    "démonstration, conventions en cours",
+    CONVENTION_DAYS_AGO,
+    "Copie de démonstration de l'appel 2024, dont les conventions sont en cours.",
+    lot_budget=CONVENTION_LOT_BUDGET,
+)
+
+
+def _load_past_call(programme, report, now, spec: PastCall, organisations):
+    """The copy of ``spec`` with one dossier per organisation of ``organisations``,
+    submitted before its deadline (17:00 Paris), then closed at that deadline; returns the
+    call, its dossiers and the demo accounts, or None if the copy is already loaded."""
+    if Call.objects.filter(reference=spec.reference).exists():
+        return None
     # Downstream apps, imported here only, as for the indicators.
     from aap.services import close_call
     from candidatures.demo import submit_demo_dossiers
-    from evaluation.demo import instruct_demo_dossiers
 
     accounts = {user.email: user for user in User.objects.filter(email__endswith="@demo.example")}
     instructeur = accounts["instructeur@demo.example"]
     instructeur.groups.add(Group.objects.get(name=Role.EVALUATEUR))  # accounts of older loads
-    day = timezone.localtime(now).date() - dt.timedelta(days=REVIEW_DAYS_AGO)
+    day = timezone.localtime(now).date() - dt.timedelta(days=spec.days_ago)
     deadline = local_datetime(day, seed.DEADLINE_TIME)
     opens_at = local_datetime(day - dt.timedelta(days=DEMO_DAYS), dt.time())
     # The services take a dossier's content only while its call is open: the call takes
     # the dossiers with a deadline ahead of the clock, then gets its real one back.
     call = _create_call(
         programme,
-        reference=seed.REVIEW_REFERENCE,
-        slug=seed.REVIEW_SLUG,
-        title=f"{seed.CALL['title']} (démonstration, en instruction)",
+        reference=spec.reference,
+        slug=spec.slug,
+        title=f"{seed.CALL['title']} ({spec.title})",
         opens_at=opens_at,
         deadline=max(now, timezone.now()) + dt.timedelta(days=1),
         is_demo=True,
     )
-    _add_structure(call)
+    _add_structure(call, lot_budget=spec.lot_budget)
     Call.objects.filter(pk=call.pk).update(status=CallStatus.PUBLISHED, published_at=opens_at)
     CallStatusChange.objects.create(
         call=call,
@@ -238,13 +273,16 @@ def _load_review_call(programme, report, now):
         from_status=CallStatus.DRAFT,
         to_status=CallStatus.PUBLISHED,
         at=opens_at,
-        note="Copie de démonstration de l'appel 2024, dont les dossiers sont en instruction.",
+        note=spec.note,
     )
     report.created.append(str(call))
     call.refresh_from_db()
 
     dossiers = submit_demo_dossiers(
-        call, deadline=deadline, candidate=accounts["candidat@demo.example"]
+        call,
+        deadline=deadline,
+        candidate=accounts["candidat@demo.example"],
+        organisations=organisations,
     )
     call.refresh_from_db()
     close_call(call, by=None, note="Clôture automatique à la date limite de réception.")
@@ -253,6 +291,20 @@ def _load_review_call(programme, report, now):
     for dossier in dossiers:
         receipt = dossier.receipts.get()
         report.created.append(f"{receipt.number} : dossier déposé de {dossier.organisation}")
+    return call, dossiers, accounts
+
+
+def _load_review_call(programme, report, now):
+    """A copy under review: fictional dossiers submitted before a deadline passed
+    ``REVIEW_DAYS_AGO`` days ago, admissibility decided, the instructeur's evaluations
+    submitted and the evaluator's to do."""
+    from candidatures.demo import ORGANISATIONS
+    from evaluation.demo import instruct_demo_dossiers
+
+    if not (loaded := _load_past_call(programme, report, now, REVIEW_CALL, ORGANISATIONS)):
+        return
+    _call, dossiers, accounts = loaded
+    instructeur = accounts["instructeur@demo.example"]
     done = instruct_demo_dossiers(
         dossiers, instructeur=instructeur, evaluator=accounts["evaluateur@demo.example"]
     )
@@ -260,4 +312,36 @@ def _load_review_call(programme, report, now):
         f"{seed.REVIEW_REFERENCE} : {done['admissible']} dossiers recevables, "
         f"{done['inadmissible']} irrecevable, évaluations de {instructeur.email} déposées, "
         f"celles de evaluateur@demo.example à faire"
+    )
+
+
+def _load_convention_call(programme, report, now):
+    """A copy decided about four months after its deadline: both demo evaluators have
+    scored, the DDETS has given its opinions, the committee has selected one dossier per
+    lot within the lot's budget, the letters are sent; the agreements are signed, running,
+    their advance paid, a progress review held, indicators and a report sent."""
+    from candidatures.demo import CONVENTION_ORGANISATIONS
+    from conventions.demo import run_demo_conventions
+    from evaluation.demo import decide_demo_dossiers, instruct_demo_dossiers
+
+    loaded = _load_past_call(programme, report, now, CONVENTION_CALL, CONVENTION_ORGANISATIONS)
+    if not loaded:
+        return
+    call, dossiers, accounts = loaded
+    instructeur, ddets = accounts["instructeur@demo.example"], accounts["ddets@demo.example"]
+    deadline = timezone.localtime(call.status_changes.get(action=CallAction.CLOSE).at)
+    instruct_demo_dossiers(
+        dossiers,
+        instructeur=instructeur,
+        evaluator=accounts["evaluateur@demo.example"],
+        evaluator_scores=True,
+        due_at=local_datetime(deadline.date() + dt.timedelta(days=28), seed.DEADLINE_TIME),
+    )
+    letters = decide_demo_dossiers(dossiers, instructeur=instructeur, ddets=ddets)
+    conventions = run_demo_conventions(
+        call, instructeur=instructeur, ddets=ddets, candidate=accounts["candidat@demo.example"]
+    )
+    report.created.append(
+        f"{seed.CONVENTION_REFERENCE} : {letters} décisions notifiées, conventions en cours "
+        + ", ".join(convention.number for convention in conventions)
     )

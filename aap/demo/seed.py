@@ -27,6 +27,8 @@ DEMO_REFERENCE = "AAP-DEMO-FCS"
 DEMO_SLUG = "demonstration-co-animation-facilitateurs-clauses-sociales"
 REVIEW_REFERENCE = "AAP-DEMO-FCS-INSTR"
 REVIEW_SLUG = "demonstration-en-instruction-co-animation-facilitateurs-clauses-sociales"
+CONVENTION_REFERENCE = "AAP-DEMO-FCS-CONV"
+CONVENTION_SLUG = "demonstration-conventions-co-animation-facilitateurs-clauses-sociales"
 
 OPENS_ON = dt.date(2024, 7, 31)
 DEADLINE_DAY = dt.date(2024, 9, 17)

@@ -167,9 +167,11 @@ def test_one_account_per_role(loaded):
     # The members of the other fictional organisations cannot log in.
     others = User.objects.exclude(email__in=roles)
     assert sorted(others.values_list("email", flat=True)) == [
+        "porteur.bievre-valloire@demo.example",
         "porteur.clauses-territoires@demo.example",
         "porteur.gip-nord-dauphine@demo.example",
         "porteur.hauts-plateaux@demo.example",
+        "porteur.trieves-sud@demo.example",
     ]
     assert not any(user.has_usable_password() for user in others)
 
@@ -208,7 +210,8 @@ def test_running_it_twice_changes_nothing(loaded):
     report = load_demo(with_accounts=True)
     assert report.created == []
     assert _counts() == before
-    assert Candidature.objects.count() == 4
+    # Four in the call in instruction, three in the one whose agreements are running.
+    assert Candidature.objects.count() == 7
     assert Call.objects.get(reference=seed.DEMO_REFERENCE).deadline == deadline
 
 
@@ -368,9 +371,10 @@ def test_the_instructeur_has_scored_and_the_evaluator_has_work_to_do(loaded):
         assert evaluation.scores.count() == 7
         assert evaluation.justifications.exclude(text="").count() == 3
     assert not Evaluation.objects.filter(
-        assignment__evaluator__email="evaluateur@demo.example"
+        assignment__evaluator__email="evaluateur@demo.example", assignment__candidature__call=call
     ).exists()
-    assert not Opinion.objects.exists() and not Decision.objects.exists()
+    assert not Opinion.objects.filter(candidature__call=call).exists()
+    assert not Decision.objects.filter(candidature__call=call).exists()
 
 
 def test_the_demo_evaluator_finds_its_evaluations_to_do(loaded, client):
@@ -427,4 +431,5 @@ def test_the_command_reports_the_dossiers_once(db, capsys):
     assert "3 dossiers recevables, 1 irrecevable" in first
     call_command("load_demo", allow_without_debug=True)
     assert "rien à faire" in capsys.readouterr().out
-    assert Receipt.objects.count() == 4
+    assert Receipt.objects.filter(call__reference=seed.REVIEW_REFERENCE).count() == 4
+    assert Receipt.objects.filter(call__reference=seed.CONVENTION_REFERENCE).count() == 3

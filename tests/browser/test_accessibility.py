@@ -13,6 +13,7 @@ from aap.demo.loader import load_demo
 from aap.models import Call, User
 from candidatures.models import Candidature, Organisation
 from candidatures.services import start_candidature
+from conventions.models import Convention
 from evaluation.models import Assignment
 from tests.browser.helpers import log_in
 
@@ -35,6 +36,7 @@ def _public(data):
         ("liste des appels", "/appels/"),
         ("appel 2024", f"/appels/{seed.SLUG}/"),
         ("appel ouvert", f"/appels/{seed.DEMO_SLUG}/"),
+        ("appel décidé", f"/appels/{seed.CONVENTION_SLUG}/"),
         ("question sur l'appel", f"/appels/{seed.DEMO_SLUG}/question/"),
         ("connexion", "/compte/connexion/"),
         ("inscription", "/compte/inscription/"),
@@ -49,6 +51,11 @@ def _candidat(data):
         ("mon compte", "/compte/"),
         ("ma structure", f"/candidatures/structures/{data['submitted'].organisation_id}/"),
         ("mes conventions", "/candidatures/conventions/"),
+        ("ma convention", f"/candidatures/conventions/{data['own_convention'].pk}/"),
+        (
+            "indicateurs de ma convention",
+            f"/candidatures/conventions/{data['own_convention'].pk}/indicateurs/",
+        ),
         ("candidater à l'appel ouvert", f"/candidatures/appels/{seed.DEMO_SLUG}/"),
         ("dossier en brouillon", lambda: f"/candidatures/dossiers/{_draft(data).pk}/"),
         ("formulaire du dossier", lambda: f"/candidatures/dossiers/{_draft(data).pk}/formulaire/"),
@@ -90,7 +97,9 @@ def _instructeur(data):
         ("affectations", f"/gestion/appels/{call.pk}/affectations/"),
         ("classement", f"/gestion/appels/{call.pk}/classement/{data['lot'].pk}/"),
         ("conventions", "/gestion/conventions/"),
+        ("convention (gestion)", f"/gestion/conventions/{data['own_convention'].pk}/"),
         ("indicateurs", f"/gestion/appels/{call.pk}/indicateurs/"),
+        ("indicateurs renseignés", f"/gestion/appels/{data['convention_call'].pk}/indicateurs/"),
     ]
 
 
@@ -110,6 +119,7 @@ def _ddets(data):
         ("dossier (gestion)", f"/gestion/dossiers/{dossier.pk}/"),
         ("évaluations du dossier", f"/gestion/dossiers/{dossier.pk}/evaluations/"),
         ("conventions", "/gestion/conventions/"),
+        ("convention (DDETS)", f"/gestion/conventions/{data['own_convention'].pk}/"),
     ]
 
 
@@ -131,8 +141,14 @@ def _demo_data():
         .order_by("pk")
         .first()
     )
-    assignments = Assignment.objects.filter(evaluator=evaluator).order_by("pk")
+    assignments = Assignment.objects.filter(
+        evaluator=evaluator, candidature__call=review_call
+    ).order_by("pk")
+    candidate = User.objects.get(email="candidat@demo.example")
     return {
+        "convention_call": Call.objects.get(reference=seed.CONVENTION_REFERENCE),
+        # The running agreement of the demo candidate's organisation.
+        "own_convention": Convention.objects.of_member(candidate).get(),
         "review_call": review_call,
         "demo_call": Call.objects.get(reference=seed.DEMO_REFERENCE),
         "lot": review_call.lots.order_by("position").first(),

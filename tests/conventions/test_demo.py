@@ -1,10 +1,35 @@
-"""The demo data gives the seed call the follow-up indicators its agreements report on."""
+"""The demo data gives the seed call the follow-up indicators its agreements report on,
+and a decided demonstration call whose agreements are running."""
+
+import html
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from stdnum.fr import siret
 
 from aap.demo import seed
-from aap.demo.loader import load_demo
-from aap.models import Call
-from conventions.demo import SEED_INDICATORS
-from conventions.models import Convention
+from aap.demo.loader import CONVENTION_LOT_BUDGET, load_demo
+from aap.models import Call, User
+from aap.states import CallStatus
+from candidatures.demo import ORGANISATIONS
+from candidatures.models import Candidature, Organisation
+from conventions.demo import DDETS_REMARK, QUARTER_VALUES, SEED_INDICATORS
+from conventions.models import (
+    Convention,
+    IndicatorValue,
+    Payment,
+    ProgressReview,
+    Report,
+    ReviewRemark,
+)
+from conventions.states import ConventionStatus, PaymentStatus, ReportKind
+from evaluation.models import CommitteeRecord, Decision, Evaluation, NotificationLetter, Opinion
+from evaluation.states import DecisionOutcome, EvaluationStatus
+
+VAL_NORD = ORGANISATIONS[0].name
 
 
 def test_the_seed_calls_have_their_indicators(db):
@@ -23,4 +48,202 @@ def test_the_copy_in_instruction_has_the_indicators_and_no_agreement_yet(db):
     assert [i.label for i in call.indicators.all()] == [row[0] for row in SEED_INDICATORS]
     # Its dossiers await the committee's decisions: nothing to agree on yet.
     assert call.candidatures.count() == 4
-    assert not Convention.objects.exists()
+    assert not Convention.objects.filter(call=call).exists()
+    assert not Decision.objects.filter(candidature__call=call).exists()
+
+
+# --- The copy whose agreements are running ----------------------------------------------------
+
+
+@pytest.fixture
+def loaded(db):
+    return load_demo(with_accounts=True)
+
+
+def _call():
+    return Call.objects.get(reference=seed.CONVENTION_REFERENCE)
+
+
+def _conventions():
+    return {
+        convention.organisation.name: convention
+        for convention in Convention.objects.filter(call=_call()).select_related("organisation")
+    }
+
+
+def _user(email):
+    return User.objects.get(email=email)
+
+
+def test_the_call_is_decided_four_months_after_its_deadline(loaded):
+    call = _call()
+    assert call.is_demo
+    assert call.title.endswith(" (démonstration, conventions en cours)")
+    assert call.status == CallStatus.DECIDED
+    local = timezone.localtime(call.deadline)
+    assert (local.hour, local.minute) == (17, 0)
+    assert 110 <= (timezone.localdate() - local.date()).days <= 130
+    assert [(lot.name, lot.budget) for lot in call.lots.all()] == [
+        ("Nord Isère", CONVENTION_LOT_BUDGET),
+        ("Sud Isère", CONVENTION_LOT_BUDGET),
+    ]
+    review = Call.objects.get(reference=seed.REVIEW_REFERENCE)
+    for related in ("criteria", "required_documents", "form_questions", "indicators"):
+        assert getattr(call, related).count() == getattr(review, related).count(), related
+    assert list(call.status_changes.values_list("to_status", flat=True)) == [
+        "published",
+        "closed",
+        "under_review",
+        "decided",
+    ]
+
+
+def test_its_dossiers_were_scored_by_both_evaluators_and_decided_within_the_budgets(loaded):
+    call = _call()
+    dossiers = Candidature.objects.filter(call=call).select_related("organisation")
+    assert dossiers.count() == 3
+    other_sirets = set(
+        Organisation.objects.filter(candidatures__call__reference=seed.REVIEW_REFERENCE)
+        .exclude(name=VAL_NORD)
+        .values_list("siret", flat=True)
+    )
+    for dossier in dossiers:
+        assert dossier.status == "submitted"
+        assert dossier.receipts.count() == 1
+        assert siret.is_valid(dossier.organisation.siret)
+        assert dossier.organisation.siret not in other_sirets
+    candidate = _user("candidat@demo.example")
+    assert Candidature.objects.of_member(candidate).filter(call=call).get().organisation.name == (
+        VAL_NORD
+    )
+    evaluations = Evaluation.objects.filter(assignment__candidature__call=call)
+    assert sorted(evaluations.values_list("assignment__evaluator__email", flat=True)) == sorted(
+        ["instructeur@demo.example", "evaluateur@demo.example"] * 3
+    )
+    assert set(evaluations.values_list("status", flat=True)) == {EvaluationStatus.SUBMITTED}
+    assert (
+        Opinion.objects.filter(candidature__call=call, author__email="ddets@demo.example").count()
+        == 3
+    )
+    decisions = Decision.objects.filter(candidature__call=call).select_related("lot")
+    assert sorted((d.lot.name, d.outcome) for d in decisions) == [
+        ("Nord Isère", DecisionOutcome.SELECTED),
+        ("Nord Isère", DecisionOutcome.WAITING_LIST),
+        ("Sud Isère", DecisionOutcome.SELECTED),
+    ]
+    for decision in decisions.filter(outcome=DecisionOutcome.SELECTED):
+        assert 0 < decision.amount_granted <= decision.lot.budget
+        assert decision.fte_granted <= decision.lot.fte
+    assert CommitteeRecord.objects.filter(call=call).count() == 2
+    assert (
+        NotificationLetter.objects.filter(candidature__call=call, sent_at__isnull=False).count()
+        == 3
+    )
+
+
+def test_its_public_page_lists_the_selected_organisations(loaded, client):
+    call = _call()
+    page = client.get(f"/appels/{call.slug}/").content.decode()
+    selected = Decision.objects.filter(candidature__call=call, outcome=DecisionOutcome.SELECTED)
+    assert selected.count() == 2
+    for decision in selected.select_related("candidature__organisation"):
+        assert html.escape(decision.candidature.organisation.name) in page
+    waiting = Decision.objects.get(candidature__call=call, outcome=DecisionOutcome.WAITING_LIST)
+    assert html.escape(waiting.candidature.organisation.name) not in page
+
+
+def test_each_agreement_runs_with_its_signed_scan_and_its_advance_paid(loaded):
+    conventions = _conventions()
+    assert len(conventions) == 2
+    for convention in conventions.values():
+        assert convention.status == ConventionStatus.IN_PROGRESS
+        assert convention.signed_scan and convention.signed_on <= timezone.localdate()
+        with convention.signed_scan.open("rb") as handle:
+            assert handle.read(5) == b"%PDF-"
+        payments = list(convention.payments.order_by("position"))
+        assert sum(p.amount for p in payments) <= convention.amount
+        advance = payments[0]
+        assert advance.status == PaymentStatus.PAID
+        assert advance.accounting_reference.startswith("MANDAT-")
+        assert advance.requested_on < advance.ordered_on < advance.paid_on
+        assert {p.status for p in payments[1:]} == {PaymentStatus.PLANNED}
+        assert list(convention.status_changes.values_list("to_status", flat=True)) == [
+            "sent",
+            "signed",
+            "in_progress",
+        ]
+    reports = Report.objects.filter(convention__call=_call(), kind=ReportKind.INTERMEDIATE)
+    sent = reports.get(submitted_at__isnull=False)
+    assert sent.convention.organisation.name != VAL_NORD and sent.file
+    due = reports.get(submitted_at__isnull=True)
+    assert due.convention.organisation.name == VAL_NORD
+    assert 0 < (due.due_on - timezone.localdate()).days <= 15
+
+
+def test_the_staff_dashboard_lists_both_agreements_and_what_needs_action(loaded, client):
+    client.force_login(_user("instructeur@demo.example"))
+    response = client.get("/gestion/conventions/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    rows = {row.number: row for row in response.context["conventions"]}
+    for convention in _conventions().values():
+        assert f'data-convention="{convention.number}"' in page
+        assert rows[convention.number].paid == convention.payments.get(position=1).amount
+    assert any(row.review_soon or row.report_late or row.instalment_due for row in rows.values())
+    assert "Point d&#x27;étape proche" in page or "Point d'étape proche" in page
+
+
+def test_the_ddets_reads_the_review_and_its_remark(loaded, client):
+    client.force_login(_user("ddets@demo.example"))
+    convention = _conventions()[VAL_NORD]
+    response = client.get(f"/gestion/conventions/{convention.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    held = ProgressReview.objects.get(convention=convention, held=True)
+    assert html.escape(held.minutes) in page
+    remark = ReviewRemark.objects.get(review=held)
+    assert remark.author.email == "ddets@demo.example" and remark.text == DDETS_REMARK
+    assert html.escape(DDETS_REMARK) in page
+
+
+def test_the_candidate_sees_its_own_agreement_only(loaded, client):
+    client.force_login(_user("candidat@demo.example"))
+    conventions = _conventions()
+    page = client.get("/candidatures/conventions/").content.decode()
+    assert conventions[VAL_NORD].number in page
+    (other,) = [c for name, c in conventions.items() if name != VAL_NORD]
+    assert other.number not in page
+    assert client.get(f"/candidatures/conventions/{other.pk}/").status_code == 404
+    response = client.get(f"/candidatures/conventions/{conventions[VAL_NORD].pk}/")
+    assert response.status_code == 200
+    # The chart of the first indicator holds the values entered, quarter by quarter.
+    charts = response.context["indicators"]
+    entered = IndicatorValue.objects.filter(convention=conventions[VAL_NORD])
+    assert entered.count() >= len(QUARTER_VALUES)
+    first = json.loads(charts[0]["json"])
+    periods = sorted(
+        entered.filter(indicator=charts[0]["indicator"]).values_list("period", flat=True)
+    )
+    assert periods == list(range(1, len(periods) + 1))
+    # Cumulated from the first quarter, then held after the last one entered.
+    assert first["values"][: len(periods)] == [
+        float(QUARTER_VALUES[0] * n) for n in range(1, len(periods) + 1)
+    ]
+    charted = re.findall(r'data-kind="indicator" data-chart="([^"]+)"', response.content.decode())
+    assert json.loads(html.unescape(charted[0])) == first
+    assert {e.entered_by.email for e in entered} == {"candidat@demo.example"}
+
+
+def test_loading_twice_changes_nothing(loaded):
+    models = (Convention, Payment, ProgressReview, ReviewRemark, Report, IndicatorValue, Decision)
+    before = [model.objects.count() for model in models]
+    assert load_demo(with_accounts=True).created == []
+    assert [model.objects.count() for model in models] == before
+    assert Convention.objects.count() == 2
+
+
+def test_without_accounts_there_is_no_call_with_agreements(db):
+    call_command("load_demo", no_accounts=True)
+    assert not Call.objects.filter(reference=seed.CONVENTION_REFERENCE).exists()
+    assert not Convention.objects.exists() and not Decision.objects.exists()
+    assert Payment.objects.count() == Report.objects.count() == 0
