@@ -78,7 +78,8 @@ def _member_of(convention, candidate: User) -> User:
 
 def run_demo_conventions(call, *, instructeur: User, ddets: User, candidate: User) -> list:
     """One agreement per selected decision of ``call``, signed with a scanned PDF and
-    running; its advance paid; a progress review held with a DDETS remark; indicator
+    running, all on the day of the decisions; its advance paid; a progress review held
+    with a DDETS remark; indicator
     values for the past quarters; the intermediate report sent by the organisation that is
     not the demo candidate's, and due in ten days for the demo candidate's, whose next
     progress review comes in ten days. Returns the agreements."""
@@ -99,27 +100,26 @@ def run_demo_conventions(call, *, instructeur: User, ddets: User, candidate: Use
         services.record_signature(
             convention,
             by=instructeur,
-            signed_on=today - dt.timedelta(days=60 - index),
+            # Everything after the decisions happens on the day they are recorded (the
+            # load): the services date decisions and letters "now".
+            signed_on=today,
             uploaded=_pdf("Convention signée.pdf", "Convention de partenariat signée", convention),
         )
         services.start_convention(convention, by=instructeur)
         advance = convention.payments.order_by("position").first()
-        for action, days_ago in (
-            (PaymentAction.REQUEST, 50),
-            (PaymentAction.ORDER, 45),
-            (PaymentAction.PAY, 40),
-        ):
+        for action in (PaymentAction.REQUEST, PaymentAction.ORDER, PaymentAction.PAY):
             services.move_payment(
                 advance,
                 action,
                 by=instructeur,
-                on=today - dt.timedelta(days=days_ago),
+                on=today,
                 reference=f"MANDAT-{convention.year}-DEMO-{index + 1:04d}",
             )
         review = services.schedule_review(
             convention,
             by=instructeur,
-            scheduled_at=local_datetime(today - dt.timedelta(days=20), dt.time(10, 0)),
+            # Held at the start of the current hour: today, and already past.
+            scheduled_at=timezone.now().replace(minute=0, second=0, microsecond=0),
             place="Visioconférence",
             participants="Service IVE, DDETS, porteur de projet",
         )

@@ -165,7 +165,11 @@ def test_each_agreement_runs_with_its_signed_scan_and_its_advance_paid(loaded):
         advance = payments[0]
         assert advance.status == PaymentStatus.PAID
         assert advance.accounting_reference.startswith("MANDAT-")
-        assert advance.requested_on < advance.ordered_on < advance.paid_on
+        # Signed, then the advance requested, ordered and paid, on the day of the decisions.
+        decision = Decision.objects.get(candidature=convention.candidature, lot=convention.lot)
+        decided_on = timezone.localdate(decision.decided_at)
+        assert convention.signed_on == decided_on
+        assert advance.requested_on == advance.ordered_on == advance.paid_on == decided_on
         assert {p.status for p in payments[1:]} == {PaymentStatus.PLANNED}
         assert list(convention.status_changes.values_list("to_status", flat=True)) == [
             "sent",
