@@ -26,17 +26,8 @@ REPORT_PDF = modeles.sample_pdf("Bilan intermédiaire", ["Réunions du réseau :
 
 
 @pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    root = tmp_path / "private"
-    root.mkdir()
-    settings.PRIVATE_MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": root, "base_url": None},
-        },
-    }
+def _private_storage(private_root):
+    """Every test of this module stores its files in its own private folder."""
 
 
 def log_out(page):

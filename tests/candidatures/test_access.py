@@ -37,14 +37,8 @@ STAFF_WRITE_URLS = ["paper_copy", "staff_message", "piece_request", "close_piece
 
 
 @pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
+def _private_storage(private_root):
+    """Every test of this module stores its files in its own private folder."""
 
 
 @pytest.fixture

@@ -139,21 +139,12 @@ def clamav(settings, clamd_socket):
 
 
 @pytest.fixture
-def folders(settings, tmp_path):
+def folders(settings, tmp_path, private_root):
     """Private storage and the temporary upload folder of this test only."""
-    private = tmp_path / "private"
     spool = tmp_path / "spool"
     spool.mkdir()
-    settings.PRIVATE_MEDIA_ROOT = private
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": private, "base_url": None},
-        },
-    }
     settings.FILE_UPLOAD_TEMP_DIR = str(spool)
-    return private, spool
+    return private_root, spool
 
 
 def files_in(folder: Path) -> list[Path]:

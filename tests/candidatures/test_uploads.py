@@ -26,19 +26,8 @@ EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 4000
 
 
 @pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    """Each test stores its files in its own private folder (others run tests too)."""
-    root = tmp_path / "private"
-    root.mkdir()
-    settings.PRIVATE_MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": root, "base_url": None},
-        },
-    }
-    return root
+def _private_storage(private_root):
+    """Every test of this module stores its files in its own private folder."""
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -26,18 +26,8 @@ ORGANISATION = "Communauté de communes du Trièves"
 
 
 @pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    """Each test stores its files in its own private folder (others run tests too)."""
-    root = tmp_path / "private"
-    root.mkdir()
-    settings.PRIVATE_MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": root, "base_url": None},
-        },
-    }
+def _private_storage(private_root):
+    """Every conventions test stores its files in its own private folder."""
 
 
 @pytest.fixture(autouse=True)
