@@ -124,6 +124,19 @@ def signed(convention, instructeur):
     return sign(convention, instructeur, start=True)
 
 
+def lower_balance(convention, by, less):
+    """The balance instalment ``less`` euros lower, through the schedule's service."""
+    balance = convention.payments.get(label="Solde")
+    return services.save_payment(
+        convention,
+        by=by,
+        payment=balance,
+        label="Solde",
+        due_on=balance.due_on,
+        amount=balance.amount - less,
+    )
+
+
 def pay(payment, by, *, reference="MANDAT-2025-0001"):
     today = timezone.localdate()
     services.move_payment(payment, "request", by=by, on=today)

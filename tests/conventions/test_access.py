@@ -31,7 +31,7 @@ from conventions.models import (
 from conventions.states import ReportKind
 from conventions.urls import urlpatterns as conventions_patterns
 from tests.aap.test_permissions import _patterns
-from tests.conventions.conftest import pdf_upload, select, sign
+from tests.conventions.conftest import lower_balance, pdf_upload, select, sign
 from tests.factories import OrganisationFactory, dossier_ready_call
 
 LOGIN = "login"
@@ -62,15 +62,7 @@ def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
         participants="Département, DDETS, structure",
     )
     services.add_remark(review, by=ddets_reader, text="Remarque confidentielle")
-    balance = convention.payments.get(label="Solde")
-    services.save_payment(
-        convention,
-        by=instructeur,
-        payment=balance,
-        label="Solde",
-        due_on=balance.due_on,
-        amount=balance.amount - Decimal("500"),
-    )
+    balance = lower_balance(convention, instructeur, Decimal("500"))
     services.add_amendment(
         convention,
         by=instructeur,

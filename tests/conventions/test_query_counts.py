@@ -15,7 +15,7 @@ from conventions import services
 from conventions.models import Indicator, IndicatorValue, ProgressReview, Report, ReviewRemark
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
-from tests.conventions.conftest import pay, sign
+from tests.conventions.conftest import lower_balance, pay, sign
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,15 +49,7 @@ def enrich(convention, *, by, ddets, member, rows=1):
     remarks, indicator values and amendments; the reports received."""
     sign(convention, by, start=True)
     pay(convention.payments.get(label="Avance à la signature"), by)
-    balance = convention.payments.get(label="Solde")
-    services.save_payment(
-        convention,
-        by=by,
-        payment=balance,
-        label="Solde",
-        due_on=balance.due_on,
-        amount=balance.amount - 100 * rows,
-    )
+    lower_balance(convention, by, 100 * rows)
     for n in range(rows):
         services.save_payment(
             convention,

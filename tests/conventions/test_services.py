@@ -18,7 +18,16 @@ from conventions import services
 from conventions.models import Convention, FundingTerms, IndicatorValue, Payment, Report
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
 from evaluation.models import Decision
-from tests.conventions.conftest import AMOUNT, FTE, ORGANISATION, pay, pdf_upload, select, sign
+from tests.conventions.conftest import (
+    AMOUNT,
+    FTE,
+    ORGANISATION,
+    lower_balance,
+    pay,
+    pdf_upload,
+    select,
+    sign,
+)
 from tests.factories import OrganisationFactory, UserFactory, dossier_ready_call
 
 DOCX = modeles.funding_request_docx()
@@ -140,15 +149,7 @@ def test_an_amendment_cannot_lower_the_amount_below_the_schedule(signed, instruc
             amount_after=AMOUNT - Decimal("1000"),
             period_end_after=signed.period_end,
         )
-    balance = signed.payments.get(label="Solde")
-    services.save_payment(
-        signed,
-        by=instructeur,
-        payment=balance,
-        label="Solde",
-        due_on=balance.due_on,
-        amount=balance.amount - Decimal("1000"),
-    )
+    lower_balance(signed, instructeur, Decimal("1000"))
     amendment = services.add_amendment(
         signed,
         by=instructeur,
