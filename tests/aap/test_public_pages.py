@@ -1,7 +1,6 @@
 """What a visitor reads: the lists of calls, the call page, its PDF and its templates."""
 
 import datetime as dt
-import subprocess
 
 import pytest
 from django.core.files.base import ContentFile
@@ -10,6 +9,7 @@ from django.utils import timezone
 
 from aap.states import CallStatus
 from tests.factories import CallFactory, add_structure
+from tests.pdf import pdf_text
 
 
 def test_calls_are_listed_as_open_upcoming_and_closed(db, client):
@@ -130,13 +130,6 @@ def test_a_document_without_template_has_no_download(db, client):
         client.get(reverse("aap:template_download", args=[call.slug, document.pk])).status_code
         == 404
     )
-
-
-def pdf_text(content: bytes) -> str:
-    result = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
-    )
-    return " ".join(result.stdout.decode().split())
 
 
 def test_the_printable_pdf_carries_the_call(seed_call, client):

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import subprocess
 
 import pytest
 from django.core import mail
@@ -27,6 +26,7 @@ from tests.browser.helpers import (
     log_in,
     sign_up,
 )
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +36,6 @@ ORGANISATION = "Communauté de communes du Trièves"
 SIRET = "73282932000074"
 
 FUNDING, BUDGETS, ATTESTATION, CVS = (piece["label"] for piece in REQUIRED_DOCUMENTS)
-
-
-def pdf_text(content: bytes) -> str:
-    """The text of a PDF in the order it is drawn, whitespace collapsed (lines wrap)."""
-    out = subprocess.run(
-        ["pdftotext", "-raw", "-", "-"], input=content, capture_output=True, check=True
-    )
-    return " ".join(out.stdout.decode().split())
 
 
 def structure_budget_xlsx() -> bytes:
@@ -385,7 +377,7 @@ def test_candidate_signs_up_fills_uploads_submits_and_keeps_the_receipt(page, tm
     download.save_as(saved)
     content = saved.read_bytes()
     assert content.startswith(b"%PDF")
-    text = pdf_text(content)
+    text = pdf_text(content, order="raw")
     assert receipt.number in text
     assert f"{ORGANISATION} (EPCI" in text
     assert f"SIRET {SIRET}" in text

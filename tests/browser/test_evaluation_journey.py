@@ -5,7 +5,6 @@ gives its opinion, the committee decides, the decisions are notified, and the ca
 downloads its letter."""
 
 import re
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -19,6 +18,7 @@ from evaluation.states import AdmissibilityOutcome, EvaluationStatus
 from tests.browser.helpers import assert_every_field_labelled, label, log_in
 from tests.evaluation import conftest as evaluation
 from tests.evaluation.conftest import close, submitted_dossier
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -46,13 +46,6 @@ CRITERIA_MEAN = ["25,00", "21,88", "18,75"]
 MEAN = "65,63"
 ON_20 = "13,13"
 SPREAD = "31,25"
-
-
-def pdf_text(content: bytes) -> str:
-    out = subprocess.run(
-        ["pdftotext", "-raw", "-", "-"], input=content, capture_output=True, check=True
-    )
-    return " ".join(out.stdout.decode().split())
 
 
 def log_out(page):
@@ -375,7 +368,7 @@ def test_a_call_is_evaluated_ranked_decided_and_notified(
     download.save_as(letter)
     content = letter.read_bytes()
     assert content.startswith(b"%PDF")
-    text = pdf_text(content)
+    text = pdf_text(content, order="raw")
     assert ALPHA in text
     assert f"{lot.name} Retenu 24 500,00 € pour 0,5 ETP" in text, text
     assert f"Note retenue {MEAN} / 100 ({ON_20} / 20)" in text, text

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import hashlib
-import subprocess
 import threading
 
 import pytest
@@ -17,13 +16,7 @@ from candidatures.models import Answer, Candidature, CandidatureLocked, Document
 from candidatures.receipts import receipt_pdf
 from candidatures.states import CandidatureStatus
 from tests.candidatures.conftest import PDF, fill, pdf_file
-
-
-def pdf_text(content: bytes) -> str:
-    out = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
-    )
-    return " ".join(out.stdout.decode().split())
+from tests.pdf import pdf_text
 
 
 def test_a_complete_dossier_is_submitted_with_a_numbered_receipt(complete_dossier, candidate):

@@ -19,11 +19,7 @@ from conventions.models import Convention, IndicatorValue, ProgressReview, Repor
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
 from tests.candidatures.conftest import PDF
 from tests.conventions.conftest import ORGANISATION, pay, pdf_upload
-
-
-def pdf_text(content: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True)
-    return " ".join(out.stdout.decode().split())
+from tests.pdf import pdf_text
 
 
 def text_of(response) -> str:
@@ -298,7 +294,7 @@ def test_the_pdf_carries_every_particular(signed, indicators, instructeur, candi
     response = client_for(instructeur).get(reverse("conventions:pdf", args=[signed.pk]))
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="{signed.number}.pdf"'
-    text = pdf_text(response.content)
+    text = pdf_text(response.content, order="reading")
     for expected in [
         "Département de l'Isère, Direction des solidarités, Service Insertion Vers l'Emploi, "
         "représenté par le Président du Département",
@@ -331,7 +327,7 @@ def test_a_draft_pdf_is_marked_and_user_text_reads_no_file(convention, instructe
         object='<link rel="attachment" href="file:///etc/passwd"> Objet'
     )
     response = client_for(instructeur).get(reverse("conventions:pdf", args=[convention.pk]))
-    text = pdf_text(response.content)
+    text = pdf_text(response.content, order="reading")
     assert "PROJET" in text
     assert '<link rel="attachment"' in text  # shown as text, never followed
     out = subprocess.run(

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -19,16 +18,10 @@ from evaluation.letters import notify_decisions
 from evaluation.models import Decision, Evaluation, NotificationLetter
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 from tests.evaluation.conftest import admitted, close, score, submitted_dossier
+from tests.pdf import pdf_text
 
 E1 = {"A1": 4, "A2": 2, "B1": 3, "C1": 4, "C2": 4}  # 81.25
 E2 = {"A1": 2, "A2": 2, "B1": 2, "C1": 1, "C2": 3}  # 50
-
-
-def pdf_text(content: bytes) -> str:
-    out = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
-    )
-    return " ".join(out.stdout.decode().split())
 
 
 @pytest.fixture
