@@ -1,5 +1,5 @@
 """What several browser journeys do the same way: find a field by its label, sign up,
-verify the address through the e-mail, log in."""
+verify the address through the e-mail, log in and out, follow the main menu."""
 
 import re
 
@@ -59,3 +59,16 @@ def follow_verification_link(page, email):
     expect(page.locator(".messages")).to_contain_text(
         "Votre adresse électronique est vérifiée. Vous pouvez vous connecter."
     )
+
+
+def log_out(page):
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "button", name="Se déconnecter"
+    ).click()
+    expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
+
+
+def menu(page, name):
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name=name, exact=True
+    ).click()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from aap.demo import modeles
 from conventions.models import Convention, Indicator, IndicatorValue, Report
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
-from tests.browser.helpers import assert_every_field_labelled, label, log_in
+from tests.browser.helpers import assert_every_field_labelled, label, log_in, log_out, menu
 from tests.conventions.conftest import select
 from tests.factories import OrganisationFactory, UserFactory, dossier_ready_call
 
@@ -28,19 +28,6 @@ REPORT_PDF = modeles.sample_pdf("Bilan intermédiaire", ["Réunions du réseau :
 @pytest.fixture(autouse=True)
 def _private_storage(private_root):
     """Every test of this module stores its files in its own private folder."""
-
-
-def log_out(page):
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "button", name="Se déconnecter"
-    ).click()
-    expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
-
-
-def menu(page, name):
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name=name, exact=True
-    ).click()
 
 
 def message(page, text):

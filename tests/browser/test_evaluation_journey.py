@@ -15,7 +15,7 @@ from aap.models import Call
 from aap.states import CallStatus
 from evaluation.models import Admissibility, Decision, Evaluation
 from evaluation.states import AdmissibilityOutcome, EvaluationStatus
-from tests.browser.helpers import assert_every_field_labelled, label, log_in
+from tests.browser.helpers import assert_every_field_labelled, label, log_in, log_out, menu
 from tests.evaluation import conftest as evaluation
 from tests.evaluation.conftest import close, submitted_dossier
 from tests.pdf import pdf_text
@@ -46,19 +46,6 @@ CRITERIA_MEAN = ["25,00", "21,88", "18,75"]
 MEAN = "65,63"
 ON_20 = "13,13"
 SPREAD = "31,25"
-
-
-def log_out(page):
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "button", name="Se déconnecter"
-    ).click()
-    expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
-
-
-def menu(page, name):
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name=name, exact=True
-    ).click()
 
 
 def click_and_confirm(page, button, *, question, then):
