@@ -151,6 +151,20 @@ def _demo_deadline(now):
     return local_datetime(day, seed.DEADLINE_TIME)
 
 
+def _publish(call, *, at, note):
+    """A demo copy published at ``at`` (its launch, in the past for the past copies), with
+    the history row the workflow would write."""
+    Call.objects.filter(pk=call.pk).update(status=CallStatus.PUBLISHED, published_at=at)
+    CallStatusChange.objects.create(
+        call=call,
+        action=CallAction.PUBLISH,
+        from_status=CallStatus.DRAFT,
+        to_status=CallStatus.PUBLISHED,
+        at=at,
+        note=note,
+    )
+
+
 def _load_demo_call(programme, report, now):
     call = Call.objects.filter(reference=seed.DEMO_REFERENCE).first()
     if call is None:
@@ -165,15 +179,7 @@ def _load_demo_call(programme, report, now):
             is_demo=True,
         )
         _add_structure(call)
-        Call.objects.filter(pk=call.pk).update(status=CallStatus.PUBLISHED, published_at=now)
-        CallStatusChange.objects.create(
-            call=call,
-            action=CallAction.PUBLISH,
-            from_status=CallStatus.DRAFT,
-            to_status=CallStatus.PUBLISHED,
-            at=now,
-            note="Copie de démonstration de l'appel 2024, ouverte 30 jours.",
-        )
+        _publish(call, at=now, note="Copie de démonstration de l'appel 2024, ouverte 30 jours.")
         report.created.append(str(call))
         return
     if call.deadline < now and call.status in (CallStatus.PUBLISHED, CallStatus.CLOSED):
@@ -266,15 +272,7 @@ def _load_past_call(programme, report, now, spec: PastCall, organisations):
         is_demo=True,
     )
     _add_structure(call, lot_budget=spec.lot_budget)
-    Call.objects.filter(pk=call.pk).update(status=CallStatus.PUBLISHED, published_at=opens_at)
-    CallStatusChange.objects.create(
-        call=call,
-        action=CallAction.PUBLISH,
-        from_status=CallStatus.DRAFT,
-        to_status=CallStatus.PUBLISHED,
-        at=opens_at,
-        note=spec.note,
-    )
+    _publish(call, at=opens_at, note=spec.note)
     report.created.append(str(call))
     call.refresh_from_db()
 
