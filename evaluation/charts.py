@@ -4,9 +4,12 @@ that says the same for screen readers and print)."""
 import json
 from decimal import Decimal
 
+from evaluation.exports import round_score
+
 
 def _number(value):
-    return None if value is None else float(Decimal(value).quantize(Decimal("0.01")))
+    rounded = round_score(value)
+    return None if rounded is None else float(rounded)
 
 
 def radar(criterion_scores) -> dict:

@@ -7,7 +7,7 @@ carriage return) are neutralised with a leading apostrophe.
 import csv
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from django.db.models import Prefetch
@@ -23,9 +23,13 @@ from evaluation.models import Decision, Opinion
 from evaluation.services import granted_in_lot, grid_for
 from evaluation.states import DecisionOutcome, OpinionKind
 
+CENT = Decimal("0.01")
 
-def _round(value, places="0.01"):
-    return None if value is None else Decimal(value).quantize(Decimal(places))
+
+def round_score(value):
+    """A score to the hundredth, halves rounded up as the pages' ``floatformat`` does:
+    the page, the exports, the committee record and the charts show the same number."""
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -86,14 +90,14 @@ def _row(dossier) -> list:
         dossier.organisation.name,
         dossier.organisation.siret,
         dossier.kind_label,
-        *[_round(value) for value in dossier.criterion_scores],
-        _round(dossier.mean_total),
-        _round(dossier.consensus_total),
-        _round(dossier.final_total),
-        _round(dossier.final_on_20),
+        *[round_score(value) for value in dossier.criterion_scores],
+        round_score(dossier.mean_total),
+        round_score(dossier.consensus_total),
+        round_score(dossier.final_total),
+        round_score(dossier.final_on_20),
         dossier.evaluations,
-        _round(dossier.min_total),
-        _round(dossier.max_total),
+        round_score(dossier.min_total),
+        round_score(dossier.max_total),
         _("oui") if dossier.disagreement else _("non"),
         dossier.requested_amount,
         ", ".join(dossier.opinion_labels),

@@ -1,13 +1,10 @@
-from decimal import ROUND_HALF_UP, Decimal
-
 from django import template
 from django.utils.formats import get_format
 
+from evaluation.exports import round_score
 from evaluation.letters import selected_organisations
 
 register = template.Library()
-
-CENT = Decimal("0.01")
 
 
 @register.inclusion_tag("evaluation/partials/_selected.html")
@@ -24,5 +21,4 @@ def score(value):
     costs about 15 µs a call, this a tenth of that."""
     if value is None or value == "":
         return ""
-    rounded = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    return str(rounded).replace(".", get_format("DECIMAL_SEPARATOR"))
+    return str(round_score(value)).replace(".", get_format("DECIMAL_SEPARATOR"))

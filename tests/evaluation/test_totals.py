@@ -140,3 +140,17 @@ def test_the_ranking_table_reads_no_score_row(second_grid_call, instructeur, eva
     ]
     assert '"evaluation_score"' not in outer_tables
     assert '"evaluation_evaluation"' not in outer_tables
+
+
+def test_a_half_hundredth_rounds_up_alike_on_the_page_the_exports_and_the_charts():
+    from decimal import Decimal
+
+    from evaluation.charts import _number
+    from evaluation.exports import round_score
+    from evaluation.templatetags.evaluation_tags import score
+
+    for value, shown in (("58.325", "58,33"), ("58.335", "58,34"), ("41.6666666667", "41,67")):
+        assert score(Decimal(value)) == shown
+        assert str(round_score(Decimal(value))).replace(".", ",") == shown
+        assert _number(Decimal(value)) == float(shown.replace(",", "."))
+    assert score(None) == "" and round_score(None) is None and _number(None) is None
