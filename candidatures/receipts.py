@@ -7,6 +7,7 @@ import segno
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from aap.links import absolute_url
 from aap.mail import queue_email
@@ -20,6 +21,14 @@ def format_datetime(value: dt.datetime, *, seconds: bool = False) -> str:
     local = timezone.localtime(value)
     text = date_format(local, "DATETIME_FORMAT")
     return f"{text} et {local.second:02d} s" if seconds else text
+
+
+def submitted_message(receipt: Receipt) -> str:
+    """What the candidate reads on screen once the dossier is submitted."""
+    return _(
+        "Votre dossier est déposé le %(when)s. Accusé de réception n° %(number)s, "
+        "envoyé aussi par courriel."
+    ) % {"when": format_datetime(receipt.submitted_at, seconds=True), "number": receipt.number}
 
 
 def build_manifest(candidature: Candidature, *, submitted_at: dt.datetime) -> dict:

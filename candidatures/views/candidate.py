@@ -482,17 +482,7 @@ class SubmitView(DossierMixin, DetailView):
             for problem in error.problems:
                 form.add_error(None, problem)
             return self.render_to_response(self.get_context_data(form=form), status=409)
-        messages.success(
-            request,
-            _(
-                "Votre dossier est déposé le %(when)s. Accusé de réception n° %(number)s, "
-                "envoyé aussi par courriel."
-            )
-            % {
-                "when": receipts.format_datetime(receipt.submitted_at, seconds=True),
-                "number": receipt.number,
-            },
-        )
+        messages.success(request, receipts.submitted_message(receipt))
         return redirect("candidatures:dossier", pk=candidature.pk)
 
     def get_context_data(self, **kwargs):

@@ -8,6 +8,26 @@ from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 
+# Playwright runs a Python pattern as a JavaScript regular expression, where \w and \b
+# know ASCII letters only: "\w+" misses "décembre", "février" and "août". Dates are matched
+# by naming the months (tests/browser/test_french_dates.py checks every month).
+FRENCH_MONTHS = (
+    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+)
+FRENCH_DATE = rf"\d{{1,2}} (?:{FRENCH_MONTHS}) \d{{4}}"
+FRENCH_DATETIME = rf"{FRENCH_DATE} à \d{{2}}h\d{{2}}"
+FRENCH_DATETIME_SECONDS = rf"{FRENCH_DATETIME} et \d{{2}} s"
+SUBMITTED_MESSAGE = (
+    rf"Votre dossier est déposé le {FRENCH_DATETIME_SECONDS}\. "
+    r"Accusé de réception n° {number}, envoyé aussi par courriel\."
+)
+
+
+def submitted_message(number):
+    """The message a candidate reads once the dossier is submitted, as a pattern."""
+    return re.compile(SUBMITTED_MESSAGE.replace("{number}", re.escape(number)))
+
+
 # Every input a person fills, except those nobody sees (CSRF token, formset counters).
 UNLABELLED_FIELDS_JS = """
 () => Array.from(document.querySelectorAll("input, select, textarea"))

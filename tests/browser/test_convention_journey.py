@@ -145,6 +145,7 @@ def test_from_a_selected_dossier_to_a_signed_agreement_paid_and_followed(
     assert IndicatorValue.objects.get(indicator=meetings).value == Decimal("3")
     canvases = page.locator("canvas[data-kind=indicator]")
     expect(canvases).to_have_count(2)
+    page.wait_for_function("() => typeof Chart !== 'undefined'")  # deferred scripts
     drawn = page.evaluate(
         "() => Array.from(document.querySelectorAll('canvas[data-kind=indicator]'))"
         ".map((canvas) => Chart.getChart(canvas) !== undefined)"
