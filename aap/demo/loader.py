@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from aap.deadlines import local_datetime
 from aap.demo import seed
+from aap.demo.dates import SEED_DATES, CallDates
 from aap.models import (
     Call,
     CallStatusChange,
@@ -63,7 +64,8 @@ def load_demo(*, with_accounts: bool = True, now: dt.datetime | None = None) -> 
     return report
 
 
-def _create_call(programme, *, reference, slug, title, opens_at, deadline, is_demo):
+def _create_call(programme, *, reference, slug, title, opens_at, deadline, is_demo, dates):
+    """A call of the seed's text whose texts name the dates of ``dates``."""
     return Call.objects.create(
         programme=programme,
         reference=reference,
@@ -71,11 +73,11 @@ def _create_call(programme, *, reference, slug, title, opens_at, deadline, is_de
         opens_at=opens_at,
         deadline=deadline,
         is_demo=is_demo,
-        **{**seed.CALL, "title": title},
+        **{**seed.call_fields(dates), "title": title},
     )
 
 
-def _add_structure(call, *, lot_budget=None):
+def _add_structure(call, *, dates, lot_budget=None):
     for position, label in enumerate(seed.EXPECTED_ACTIONS, start=1):
         ExpectedAction.objects.create(call=call, position=position, label=label)
     for position, lot in enumerate(seed.LOTS, start=1):
@@ -87,23 +89,46 @@ def _add_structure(call, *, lot_budget=None):
         for sub_position, title in enumerate(spec["subcriteria"], start=1):
             criterion.subcriteria.create(position=sub_position, title=title)
     for position, spec in enumerate(seed.QUESTIONS, start=1):
+        spec = {key: seed.dated(value, dates) for key, value in spec.items()}
         Question.objects.create(call=call, position=position, **spec)
     for position, spec in enumerate(seed.REQUIRED_DOCUMENTS, start=1):
         spec = dict(spec)
         template = spec.pop("template")
         document = RequiredDocument(call=call, position=position, **spec)
         if template is not None:
-            name, build = template
-            content = build()
-            document.template_name = name
-            document.template_size = len(content)
-            document.template.save(name, ContentFile(content), save=False)
+            _attach_template(document, template, dates)
         document.save()
     # The agreements' indicators belong downstream (conventions): imported here only, as
     # the demo builds every part of a call.
     from conventions.demo import add_seed_indicators
 
     add_seed_indicators(call)
+
+
+def _attach_template(document, template, dates):
+    name, build = template
+    name, content = dates.fill(name), build(dates)
+    document.template_name = name
+    document.template_size = len(content)
+    document.template.save(name, ContentFile(content), save=False)
+
+
+def _redate(call, dates):
+    """A copy whose deadline moved names the new one in its texts, its questions' help
+    and its annexes (the rows are written directly: the demo rebuilds its own copy)."""
+    fields = seed.call_fields(dates)
+    Call.objects.filter(pk=call.pk).update(**{key: fields[key] for key in seed.DATED_FIELDS})
+    for question, spec in zip(
+        call.form_questions.order_by("position"), seed.QUESTIONS, strict=True
+    ):
+        question.help_text = seed.dated(spec.get("help_text", ""), dates)
+        question.save(update_fields=["help_text"])
+    documents = call.required_documents.order_by("position")
+    for document, spec in zip(documents, seed.REQUIRED_DOCUMENTS, strict=True):
+        if spec["template"] is not None:
+            document.template.delete(save=False)
+            _attach_template(document, spec["template"], dates)
+            document.save(update_fields=["template", "template_name", "template_size"])
 
 
 def _load_seed_call(programme, report):
@@ -119,8 +144,9 @@ def _load_seed_call(programme, report):
         opens_at=opens_at,
         deadline=deadline,
         is_demo=False,
+        dates=SEED_DATES,
     )
-    _add_structure(call)
+    _add_structure(call, dates=SEED_DATES)
     # The call was published and closed in 2024, before the platform: its history says so.
     Call.objects.filter(pk=call.pk).update(status=CallStatus.CLOSED, published_at=opens_at)
     CallStatusChange.objects.bulk_create(
@@ -169,16 +195,18 @@ def _load_demo_call(programme, report, now):
     call = Call.objects.filter(reference=seed.DEMO_REFERENCE).first()
     if call is None:
         opens_at = local_datetime(timezone.localtime(now).date() - dt.timedelta(days=1), dt.time())
+        deadline = _demo_deadline(now)
         call = _create_call(
             programme,
             reference=seed.DEMO_REFERENCE,
             slug=seed.DEMO_SLUG,
             title=f"{seed.CALL['title']} (démonstration)",
             opens_at=opens_at,
-            deadline=_demo_deadline(now),
+            deadline=deadline,
             is_demo=True,
+            dates=CallDates(deadline),
         )
-        _add_structure(call)
+        _add_structure(call, dates=CallDates(deadline))
         _publish(call, at=now, note="Copie de démonstration de l'appel 2024, ouverte 30 jours.")
         report.created.append(str(call))
         return
@@ -192,6 +220,7 @@ def _load_demo_call(programme, report, now):
         call = reopen_call(
             call, by=None, deadline=deadline, note="Démonstration rouverte pour 30 jours."
         )
+        _redate(call, CallDates(deadline))
         report.created.append(f"{call} (rouvert jusqu'au {timezone.localtime(deadline):%d/%m/%Y})")
 
 
@@ -270,8 +299,9 @@ def _load_past_call(programme, report, now, spec: PastCall, organisations):
         opens_at=opens_at,
         deadline=max(now, timezone.now()) + dt.timedelta(days=1),
         is_demo=True,
+        dates=CallDates(deadline),
     )
-    _add_structure(call, lot_budget=spec.lot_budget)
+    _add_structure(call, dates=CallDates(deadline), lot_budget=spec.lot_budget)
     _publish(call, at=opens_at, note=spec.note)
     report.created.append(str(call))
     call.refresh_from_db()

@@ -24,7 +24,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-CALL_TITLE = "Appel à projets 2024 – Co-animation du réseau des facilitateurs clauses sociales"
+from aap.demo.dates import SEED_DATES, CallDates
+
+# {year}, {deadline} and {start} are filled from the call's calendar (aap.demo.dates).
+CALL_TITLE = "Appel à projets {year} – Co-animation du réseau des facilitateurs clauses sociales"
 CALL_AUTHORITY = (
     "Département de l'Isère, Direction des solidarités, Service Insertion Vers l'Emploi"
 )
@@ -110,16 +113,18 @@ def _quoted(text: str) -> str:
     return f"«{_NBSP}{text}{_NBSP}»"
 
 
-def _funding_request_blocks() -> list[_Block]:
+def _funding_request_blocks(dates: CallDates) -> list[_Block]:
     blocks = [
         _title("Dossier de demande de financement"),
-        _subtitle(CALL_TITLE),
+        _subtitle(dates.fill(CALL_TITLE)),
         _subtitle(CALL_AUTHORITY),
         _hint(
-            "Dossier à compléter et à retourner au plus tard le 17 septembre 2024 à 17h00, "
-            "en deux exemplaires identiques : sous format papier (courrier recommandé avec "
-            "accusé de réception ou dépôt en main propre contre récépissé) et sous version "
-            "électronique à l'adresse dso.ive@isere.fr."
+            dates.fill(
+                "Dossier à compléter et à retourner au plus tard le {deadline}, en deux "
+                "exemplaires identiques : sous format papier (courrier recommandé avec "
+                "accusé de réception ou dépôt en main propre contre récépissé) et sous version "
+                "électronique à l'adresse dso.ive@isere.fr."
+            )
         ),
         _hint(
             "Pièces à joindre : les budgets prévisionnels de l'action et de la structure, "
@@ -191,7 +196,7 @@ def _funding_request_blocks() -> list[_Block]:
         _box(4),
         _hint("Joindre les budgets prévisionnels de l'action et de la structure (modèle joint)."),
         _h1("10. Date de démarrage envisagée"),
-        _hint("Le démarrage de l'action est à envisager au plus tôt à l'automne 2024."),
+        _hint(dates.fill("Le démarrage de l'action est à envisager au plus tôt {start}.")),
         _field("Date de démarrage envisagée"),
         _h1("Signature"),
         _field("Fait à"),
@@ -202,10 +207,10 @@ def _funding_request_blocks() -> list[_Block]:
     return blocks
 
 
-def _attestation_blocks() -> list[_Block]:
+def _attestation_blocks(dates: CallDates) -> list[_Block]:
     return [
         _title("Attestation d'engagement du représentant légal"),
-        _subtitle(CALL_TITLE),
+        _subtitle(dates.fill(CALL_TITLE)),
         _subtitle(CALL_AUTHORITY),
         _field("Je soussigné(e) (nom, prénom)"),
         _field("agissant en qualité de"),
@@ -213,7 +218,7 @@ def _attestation_blocks() -> list[_Block]:
         _field("N° SIRET"),
         _text(
             "certifie l'exactitude des informations fournies dans le dossier de candidature à "
-            "l'appel à projets 2024 "
+            f"l'appel à projets {dates.year} "
             + _quoted("Co-animation du réseau des facilitateurs clauses sociales")
             + " du Département de l'Isère et dans les pièces qui l'accompagnent ;"
         ),
@@ -644,19 +649,19 @@ def _odt(title: str, blocks: Sequence[_Block]) -> bytes:
 # --------------------------------------------------------------------------------------
 
 
-def funding_request_docx() -> bytes:
+def funding_request_docx(dates: CallDates = SEED_DATES) -> bytes:
     """The funding-request form ("dossier de demande de financement") as a Word file."""
-    return _docx("Dossier de demande de financement", _funding_request_blocks())
+    return _docx("Dossier de demande de financement", _funding_request_blocks(dates))
 
 
-def funding_request_odt() -> bytes:
+def funding_request_odt(dates: CallDates = SEED_DATES) -> bytes:
     """The funding-request form as an OpenDocument text file (same content as the DOCX)."""
-    return _odt("Dossier de demande de financement", _funding_request_blocks())
+    return _odt("Dossier de demande de financement", _funding_request_blocks(dates))
 
 
-def attestation_docx() -> bytes:
+def attestation_docx(dates: CallDates = SEED_DATES) -> bytes:
     """The undertaking to be signed by the candidate's legal representative, as a Word file."""
-    return _docx("Attestation d'engagement du représentant légal", _attestation_blocks())
+    return _docx("Attestation d'engagement du représentant légal", _attestation_blocks(dates))
 
 
 # --------------------------------------------------------------------------------------
@@ -778,10 +783,10 @@ def _write_total(ws: Worksheet, label_col: str, amount_col: str, row: int, label
     ).number_format = _EURO_FORMAT
 
 
-def _write_budget_sheet(ws: Worksheet, title: str, period_label: str) -> None:
+def _write_budget_sheet(ws: Worksheet, title: str, period_label: str, dates: CallDates) -> None:
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=14, color="1F3864")
-    ws["A2"] = f"{CALL_TITLE} – Département de l'Isère"
+    ws["A2"] = f"{dates.fill(CALL_TITLE)} – Département de l'Isère"
     ws["A2"].font = Font(italic=True)
     ws["A3"] = "Structure :"
     ws["C3"] = period_label
@@ -839,7 +844,7 @@ def _write_budget_sheet(ws: Worksheet, title: str, period_label: str) -> None:
     ws.print_title_rows = f"{header_row}:{header_row}"
 
 
-def budget_xlsx() -> bytes:
+def budget_xlsx(dates: CallDates = SEED_DATES) -> bytes:
     """The provisional budgets of the action and of the structure, as an Excel workbook."""
     workbook = Workbook()
     action = workbook.active
@@ -848,9 +853,10 @@ def budget_xlsx() -> bytes:
         action,
         "Budget prévisionnel de l'action",
         "Lot : ☐ Nord Isère  ☐ Sud Isère – Période : du …… au ……",
+        dates,
     )
     structure = workbook.create_sheet("Budget de la structure")
-    _write_budget_sheet(structure, "Budget prévisionnel de la structure", "Exercice : ……")
+    _write_budget_sheet(structure, "Budget prévisionnel de la structure", "Exercice : ……", dates)
     workbook.properties.title = "Budgets prévisionnels de l'action et de la structure"
     workbook.properties.creator = "Département de l'Isère"
     workbook.properties.language = "fr-FR"

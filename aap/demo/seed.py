@@ -1,4 +1,5 @@
-"""The 2024 call of the Département de l'Isère, as published (``shared/seed``).
+"""The 2024 call of the Département de l'Isère, as published (``source/``, a copy of the
+call's text as the Département's Service IVE published it on 31 July 2024).
 
 The text is the call's own, section by section. The call names no weights for its
 three criteria: the demo weighs them equally, and the pages say the Département sets
@@ -9,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from aap.demo import modeles
+from aap.demo.dates import SEED_DATES, CallDates
 
 PROGRAMME = {
     "short_name": "PDI-E",
@@ -31,12 +33,13 @@ CONVENTION_REFERENCE = "AAP-DEMO-FCS-CONV"
 CONVENTION_SLUG = "demonstration-conventions-co-animation-facilitateurs-clauses-sociales"
 
 OPENS_ON = dt.date(2024, 7, 31)
-DEADLINE_DAY = dt.date(2024, 9, 17)
-DEADLINE_TIME = dt.time(17, 0)
+DEADLINE_DAY = SEED_DATES.deadline.date()
+DEADLINE_TIME = SEED_DATES.deadline.time()
 
+# Texts with {deadline}, {start} and {year} are filled from each call's calendar:
+# call_fields() for the call, dated() for the questions and the annexes.
 CALL = {
     "title": "Co-animation du réseau des facilitateurs clauses sociales",
-    "year": 2024,
     "authority": "Direction des solidarités (DSO) – Service Insertion Vers l'Emploi (IVE)",
     "summary": (
         "Financement d'un appui opérationnel à l'animation du réseau isérois des facilitateurs "
@@ -100,7 +103,7 @@ Les candidatures déposées seront évaluées au regard de :""",
     "eligible_kinds": ["epci", "gip", "association", "commune", "other"],
     "priority_kinds": ["epci", "gip"],
     "partnership_terms": """\
-Le démarrage de l'action est prévu à l'automne 2024.
+Le démarrage de l'action est prévu {start}.
 
 Une convention de partenariat sera conclue entre le Département et le(s) porteur(s) pour formaliser le contenu de l'action à mener et ses modalités de mise en œuvre.
 
@@ -118,10 +121,10 @@ Le candidat adressera au Département (Direction des solidarités - service IVE)
 - Un dossier de demande de financement (modèle en annexe à compléter), présentant une description détaillée du projet, ainsi que les pièces demandées (dont les budgets prévisionnels de l'action et de la structure, l'attestation d'engagement du représentant légal selon les modèles joints) ;
 - Les curriculum vitae des professionnels chargés de la mise en œuvre et du suivi du projet.""",
     "submission_terms": """\
-Le candidat adressera au Département son dossier de réponse complet au plus tard le 17 septembre 2024 à 17h00 (date de clôture du dépôt des dossiers par les candidats - cachet de la Poste faisant foi).
+Le candidat adressera au Département son dossier de réponse complet au plus tard le {deadline} (date de clôture du dépôt des dossiers par les candidats - cachet de la Poste faisant foi).
 
 Le dossier devra être adressé en deux exemplaires identiques et simultanément sous format papier et sous version électronique.""",
-    "start_expected": "Démarrage à envisager au plus tôt à l'automne 2024",
+    "start_expected": "Démarrage à envisager au plus tôt {start}",
     "paper_copy_required": True,
     "paper_copy_rule": "postmark",
     "paper_copy_count": 1,
@@ -202,7 +205,7 @@ REQUIRED_DOCUMENTS = [
         "allowed_formats": ["pdf", "docx", "odt"],
         "max_size_mb": 10,
         "template": (
-            "Dossier de demande de financement - AAP 2024 FCS.docx",
+            "Dossier de demande de financement - AAP {year} FCS.docx",
             modeles.funding_request_docx,
         ),
     },
@@ -213,7 +216,7 @@ REQUIRED_DOCUMENTS = [
         "multiple": True,
         "allowed_formats": ["xlsx", "ods", "pdf"],
         "max_size_mb": 10,
-        "template": ("Budgets prévisionnels - AAP 2024 FCS.xlsx", modeles.budget_xlsx),
+        "template": ("Budgets prévisionnels - AAP {year} FCS.xlsx", modeles.budget_xlsx),
     },
     {
         "label": "Attestation d'engagement du représentant légal",
@@ -222,7 +225,7 @@ REQUIRED_DOCUMENTS = [
         "multiple": False,
         "allowed_formats": ["pdf"],
         "max_size_mb": 10,
-        "template": ("Attestation d'engagement - AAP 2024 FCS.docx", modeles.attestation_docx),
+        "template": ("Attestation d'engagement - AAP {year} FCS.docx", modeles.attestation_docx),
     },
     {
         "label": (
@@ -363,9 +366,27 @@ QUESTIONS = [
         "section": _MONEY,
         "label": "Date de démarrage envisagée",
         "kind": "date",
-        "help_text": "Le démarrage est à envisager au plus tôt à l'automne 2024.",
+        "help_text": "Le démarrage est à envisager au plus tôt {start}.",
     },
 ]
+
+
+def dated(value, dates: CallDates):
+    """``value`` with the dates of ``dates``: a text filled, other values unchanged."""
+    return dates.fill(value) if isinstance(value, str) else value
+
+
+# The call's fields that name a date: filled again when a demonstration copy is reopened.
+DATED_FIELDS = [
+    "year",
+    *(key for key, value in CALL.items() if isinstance(value, str) and "{" in value),
+]
+
+
+def call_fields(dates: CallDates = SEED_DATES) -> dict:
+    """The fields of a call of this text whose deadline is ``dates``'s."""
+    return {**{key: dated(value, dates) for key, value in CALL.items()}, "year": dates.year}
+
 
 DEMO_PASSWORD = "demo-isere-2024"
 

@@ -61,6 +61,11 @@ class Programme(models.Model):
     def __str__(self):
         return f"{self.short_name} {self.start_year}-{self.end_year}"
 
+    @property
+    def title(self):
+        """As calls print it: "Programme départemental … (PDI-E) 2023-2027"."""
+        return f"{self.name} ({self.short_name}) {self.start_year}-{self.end_year}"
+
 
 class CallQuerySet(models.QuerySet):
     def public(self):

@@ -1,9 +1,13 @@
 """The demo data: the seed call loaded faithfully, a demonstration copy, one account per role."""
 
 import datetime as dt
+import io
 import re
+import unicodedata
+import zipfile
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -11,8 +15,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from aap.demo import seed
+from aap.demo.dates import CallDates
 from aap.demo.loader import load_demo
 from aap.models import (
     Call,
@@ -47,16 +53,29 @@ from evaluation.models import (
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 from evaluation.templatetags.evaluation_tags import score
 
-SEED_FILE = Path(settings.BASE_DIR).parent / "shared" / "seed" / "000_100a8835a1135cc9.txt"
+# The published text, committed beside the demo (aap/demo/source/README.md says whence).
+SEED_FILE = Path(settings.BASE_DIR) / "aap" / "demo" / "source" / "000_100a8835a1135cc9.txt"
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.replace("**", "").split())
 
 
+# The demo is loaded on a fixed day (its copies' dates are relative to the loading), and
+# the clock runs on from there.
+LOADED_AT = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
 @pytest.fixture
 def loaded(db):
-    return load_demo(with_accounts=True)
+    with time_machine.travel(LOADED_AT, tick=True):
+        yield load_demo(with_accounts=True)
+
+
+def _plain(text: str) -> str:
+    """Capitals without accents, as the published call prints its headings."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).upper()
 
 
 def test_every_paragraph_of_the_seed_is_on_the_call(loaded):
@@ -101,6 +120,105 @@ def test_every_paragraph_of_the_seed_is_on_the_call(loaded):
         if line and not skipped.match(line) and _normalise(line.lstrip("- ")) not in stored
     ]
     assert missing == []
+
+
+def test_the_seed_call_names_its_programme_with_its_years(loaded, client):
+    call = Call.objects.get(reference=seed.REFERENCE)
+    heading = next(
+        line.strip()
+        for line in SEED_FILE.read_text(encoding="utf-8").splitlines()
+        if line.startswith("PROGRAMME")
+    )
+    assert heading == "PROGRAMME DEPARTEMENTAL D'INSERTION VERS L'EMPLOI (PDI-E) 2023-2027"
+    assert _plain(call.programme.title) == heading
+    page = client.get(call.get_absolute_url()).content.decode()
+    assert escape(call.programme.title) in page
+
+
+def test_the_seed_call_keeps_its_2024_dates_word_for_word(loaded):
+    call = Call.objects.get(reference=seed.REFERENCE)
+    assert call.year == 2024
+    assert "au plus tard le 17 septembre 2024 à 17h00 (date de clôture" in call.submission_terms
+    assert call.partnership_terms.startswith("Le démarrage de l'action est prévu à l'automne 2024.")
+    assert call.start_expected == "Démarrage à envisager au plus tôt à l'automne 2024"
+    names = [d.template_name for d in call.required_documents.exclude(template="")]
+    assert names == [
+        "Dossier de demande de financement - AAP 2024 FCS.docx",
+        "Budgets prévisionnels - AAP 2024 FCS.xlsx",
+        "Attestation d'engagement - AAP 2024 FCS.docx",
+    ]
+
+
+def _docx_text(document) -> str:
+    with document.template.open("rb") as handle, zipfile.ZipFile(io.BytesIO(handle.read())) as z:
+        return re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode())
+
+
+def _assert_names_its_own_dates(call, client):
+    dates = CallDates(call.deadline)
+    deadline_text = f"au plus tard le {dates.deadline_text}"
+    assert dates.year != 2024 and call.year == dates.year
+    assert deadline_text in call.submission_terms
+    assert call.start_expected == f"Démarrage à envisager au plus tôt {dates.start_text}"
+    assert call.partnership_terms.startswith(
+        f"Le démarrage de l'action est prévu {dates.start_text}."
+    )
+    start_question = call.form_questions.get(label="Date de démarrage envisagée")
+    assert (
+        start_question.help_text == f"Le démarrage est à envisager au plus tôt {dates.start_text}."
+    )
+    funding_request = call.required_documents.get(label="Dossier de demande de financement")
+    assert (
+        funding_request.template_name
+        == f"Dossier de demande de financement - AAP {dates.year} FCS.docx"
+    )
+    annex = _docx_text(funding_request)
+    assert f"Dossier à compléter et à retourner {deadline_text}," in annex
+    assert f"Appel à projets {dates.year} – Co-animation" in annex
+    page = client.get(call.get_absolute_url()).content.decode()
+    assert deadline_text in page
+    # Nothing names the 2024 calendar any more, in the texts or on the page.
+    texts = " ".join(
+        str(value) for value in Call.objects.filter(pk=call.pk).values().get().values()
+    )
+    for stale in ("17 septembre 2024", "automne 2024", "Appel à projets 2024"):
+        assert stale not in texts and stale not in annex and stale not in page
+
+
+def test_every_demo_copy_names_its_own_dates(loaded, client):
+    copies = Call.objects.filter(is_demo=True).order_by("reference")
+    assert [call.reference for call in copies] == [
+        seed.DEMO_REFERENCE,
+        seed.CONVENTION_REFERENCE,
+        seed.REVIEW_REFERENCE,
+    ]
+    open_copy = copies[0]
+    assert CallDates(open_copy.deadline).deadline_text == "6 janvier 2027 à 17h00"
+    assert CallDates(open_copy.deadline).start_text == "à l'hiver 2026-2027"
+    for call in copies:
+        _assert_names_its_own_dates(call, client)
+
+
+def test_the_season_of_the_start_follows_the_deadline():
+    paris = ZoneInfo("Europe/Paris")
+    starts = {
+        month: CallDates(dt.datetime(2027, month, 17, 17, 0, tzinfo=paris)).start_text
+        for month in range(1, 13)
+    }
+    assert starts == {
+        1: "à l'hiver 2026-2027",
+        2: "au printemps 2027",
+        3: "au printemps 2027",
+        4: "au printemps 2027",
+        5: "à l'été 2027",
+        6: "à l'été 2027",
+        7: "à l'été 2027",
+        8: "à l'automne 2027",
+        9: "à l'automne 2027",
+        10: "à l'automne 2027",
+        11: "à l'hiver 2027-2028",
+        12: "à l'hiver 2027-2028",
+    }
 
 
 def test_the_seed_call_is_closed_with_its_structure(loaded):
@@ -215,7 +333,7 @@ def test_running_it_twice_changes_nothing(loaded):
     assert Call.objects.get(reference=seed.DEMO_REFERENCE).deadline == deadline
 
 
-def test_an_expired_demo_is_reopened_for_thirty_more_days(loaded):
+def test_an_expired_demo_is_reopened_for_thirty_more_days(loaded, client):
     later = timezone.now() + dt.timedelta(days=45)
     with time_machine.travel(later, tick=False):
         load_demo(with_accounts=False)
@@ -224,6 +342,9 @@ def test_an_expired_demo_is_reopened_for_thirty_more_days(loaded):
         assert timezone.localtime(demo.deadline).date() == timezone.localdate() + dt.timedelta(
             days=30
         )
+        # Its texts and annexes name the new deadline, 20 February 2027.
+        assert CallDates(demo.deadline).deadline_text == "20 février 2027 à 17h00"
+        _assert_names_its_own_dates(demo, client)
     assert list(demo.status_changes.values_list("action", flat=True)) == [
         "publish",
         "close",
