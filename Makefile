@@ -72,7 +72,7 @@ system-deps:
 
 # PostgreSQL and Redis on 127.0.0.1: started if they are not answering.
 services: $(STAMP)
-	@$(BIN)/python tests/ensure_services.py
+	@$(BIN)/python -m tests.ensure_services
 
 messages: $(STAMP)
 	$(TEST_ENV) $(BIN)/python manage.py messages_fr

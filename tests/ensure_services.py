@@ -13,8 +13,10 @@ import sys
 import time
 from urllib.parse import urlparse
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aap")
-BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+from tests import environment
+
+DATABASE_URL = environment.value("DATABASE_URL")
+BROKER_URL = environment.value("CELERY_BROKER_URL")
 
 
 def answers(host: str, port: int) -> bool:

@@ -5,8 +5,9 @@ Values already in the environment win, so CI or a developer can point elsewhere.
 
 import os
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aap")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+from tests import environment
+
+environment.apply()
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
@@ -18,7 +19,7 @@ os.environ.setdefault(
     "STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 
-from config.settings import *  # noqa: F403
+from config.settings import *  # noqa: E402, F403 (after the environment is set)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 

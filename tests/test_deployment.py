@@ -21,6 +21,8 @@ from celery.app.utils import find_app
 from django.core.management import get_commands
 from django.urls import resolve
 
+from tests import environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
 DOCKERFILE = BASE_DIR / "Dockerfile"
@@ -428,8 +430,8 @@ def run_manage(*args, env_overrides, tmp_path):
 PRODUCTION_LIKE = {
     "DEBUG": "false",
     "ALLOWED_HOSTS": "aap.isere.fr",
-    "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aap"),
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+    "DATABASE_URL": environment.value("DATABASE_URL"),
+    "CELERY_BROKER_URL": environment.value("CELERY_BROKER_URL"),
     "SITE_URL": "https://aap.isere.fr",
     "EMAIL_URL": "smtp://smtp.isere.fr:587?tls=true",
 }
