@@ -12,14 +12,20 @@ STAMP := $(VENV)/.installed
 # (the test that the French catalog is up to date runs makemessages and compilemessages).
 DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
 	libharfbuzz-subset0 libmagic1 clamav-daemon clamav gettext
+# `make run PORT=8001` serves on another port; links in e-mails, PDFs and QR codes follow
+# (SITE_URL), unless SITE_URL is given too.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
 # The embedded default: SQLite and a file-system Celery transport under var/.
-RUN_ENV := DEBUG=true
+RUN_ENV := DEBUG=true SITE_URL=$(SITE_URL)
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
 
-.PHONY: help run test lint fmt bench vendor lock messages system-deps services clean
+.PHONY: help run run-deps demo-reset test lint fmt bench vendor lock messages system-deps services clean
 
 help:
 	@echo "make run    - install, migrate, load the demo data and serve http://127.0.0.1:8000"
+	@echo "              (make run PORT=8001 to serve on another port)"
+	@echo "make demo-reset - delete the local demo database and files, then make run"
 	@echo "make test   - install what the tests need, then ruff, migrations check and pytest"
 	@echo "make bench  - run the benchmarks of bench/ and print their figures"
 	@echo "make fmt    - format the code with ruff"
@@ -28,19 +34,34 @@ help:
 	@echo "make messages - recollect the strings and recompile the French catalog (plurals)"
 
 $(STAMP): requirements/dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' 2>/dev/null || { \
+		echo "Python 3.11 ou plus récent est nécessaire : « make run PYTHON=python3.11 »"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+		echo "Le module venv de Python manque (Debian/Ubuntu : paquet python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $(STAMP)
 
-run: $(STAMP) system-deps
+# Running needs Python and the libraries WeasyPrint and libmagic load, nothing the tests
+# alone use: checked by loading them; a missing one is named with its install command.
+run: $(STAMP) run-deps
 	mkdir -p var
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py load_demo
 	@echo ""
-	@echo "  Plateforme : http://127.0.0.1:8000  (Ctrl-C arrête le serveur, le worker et beat)"
+	@echo "  Plateforme : http://127.0.0.1:$(PORT)  (Ctrl-C arrête le serveur, le worker et beat)"
+	@echo "  Liens des courriels : $(SITE_URL)"
 	@echo ""
-	$(RUN_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	$(RUN_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
+
+run-deps: $(STAMP)
+	@$(BIN)/python -m config.runtime_deps
+
+# The demonstration rebuilt from nothing: the local SQLite database, its uploaded files
+# and its Celery queue are deleted (never a DATABASE_URL's database), then `make run`.
+demo-reset:
+	rm -rf var/db.sqlite3 var/db.sqlite3-wal var/db.sqlite3-shm var/private var/celery
+	$(MAKE) run
 
 test: $(STAMP) system-deps services
 	$(BIN)/ruff check .
