@@ -204,6 +204,9 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 # --- E-mail --------------------------------------------------------------------------------
 _email = env.email("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    # In the terminal as a person reads it: attachments one line each, never base64.
+    EMAIL_BACKEND = "aap.mail_console.ConsoleEmailBackend"
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _email.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
