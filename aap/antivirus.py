@@ -15,15 +15,26 @@ from django.utils.translation import gettext as _
 logger = logging.getLogger(__name__)
 
 
-def _client():
+def _client(timeout: float | None = None):
     url = urlparse(settings.CLAMD_URL)
+    timeout = timeout or settings.CLAMD_TIMEOUT
     if url.scheme == "unix":
-        return clamd.ClamdUnixSocket(path=url.path, timeout=settings.CLAMD_TIMEOUT)
+        return clamd.ClamdUnixSocket(path=url.path, timeout=timeout)
     if url.scheme == "tcp":
-        return clamd.ClamdNetworkSocket(
-            host=url.hostname, port=url.port or 3310, timeout=settings.CLAMD_TIMEOUT
-        )
+        return clamd.ClamdNetworkSocket(host=url.hostname, port=url.port or 3310, timeout=timeout)
     raise ValueError(f"CLAMD_URL must start with unix:// or tcp://, not {settings.CLAMD_URL!r}")
+
+
+def status() -> str:
+    """For the readiness check: "ok" when clamd answers PING within two seconds,
+    "unavailable" when it does not (uploads are refused meanwhile), "not_configured"
+    without ``CLAMD_URL`` (uploads are not scanned)."""
+    if not settings.CLAMD_URL:
+        return "not_configured"
+    try:
+        return "ok" if _client(timeout=2).ping() == "PONG" else "unavailable"
+    except (clamd.ClamdError, OSError):
+        return "unavailable"
 
 
 def scan(handle, *, name: str) -> None:

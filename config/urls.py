@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from aap.accounts.views import calendar_feed
-from aap.views.health import healthz
+from aap.views.health import healthz, readyz
 
 admin.site.site_header = "Appels à projets – administration"
 admin.site.site_title = "Administration"
@@ -15,5 +15,6 @@ urlpatterns = [
     path("compte/", include("aap.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("agenda/<str:token>.ics", calendar_feed, name="calendar_feed"),
 ]

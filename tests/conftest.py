@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from aap.roles import Role
+from tests.clamd import clamd_socket  # noqa: F401 (a session fixture for every test)
 from tests.factories import PASSWORD, UserFactory, ready_call
 
 # Playwright's sync API runs an event loop in the test thread; Django's live server

@@ -163,8 +163,8 @@ def test_page_loads_only_existing_static_files(page):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "path",
-    ["/healthz", "/gestion/appels/"],
-    ids=["json", "redirect_to_login"],
+    ["/healthz", "/readyz", "/gestion/appels/"],
+    ids=["json", "json_readiness", "redirect_to_login"],
 )
 def test_other_responses_carry_the_security_headers(client, path):
     response = client.get(path)

@@ -166,6 +166,7 @@ def _matrix(world):
         ),
         (reverse("accounts:password_reset"), public_all),
         (reverse("healthz"), public_all),
+        (reverse("readyz"), public_all),
     ]
 
 
