@@ -16,8 +16,10 @@ DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpa
 # (SITE_URL), unless SITE_URL is given too.
 PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
+# The demo publishes its open data under a clearly fictional SIRET of the authority.
+AUTHORITY_SIRET ?= 00000000000000
 # The embedded default: SQLite and a file-system Celery transport under var/.
-RUN_ENV := DEBUG=true SITE_URL=$(SITE_URL)
+RUN_ENV := DEBUG=true SITE_URL=$(SITE_URL) AUTHORITY_SIRET=$(AUTHORITY_SIRET)
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
 
 .PHONY: help run run-deps demo-reset test lint fmt bench vendor lock messages system-deps services clean

@@ -3,6 +3,7 @@
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,6 +29,15 @@ COLUMNS = [
     "pourcentageSubvention",
     "dispositifAide",
 ]
+
+
+SIRET = re.compile(r"\d{14}")
+
+
+def is_configured() -> bool:
+    """Without the authority's SIRET (``AUTHORITY_SIRET``) every row would fail the
+    schema: the file is not offered."""
+    return SIRET.fullmatch(settings.AUTHORITY_SIRET or "") is not None
 
 
 def published_conventions():

@@ -15,7 +15,7 @@ from django.views.generic import DetailView, TemplateView
 from aap.exceptions import DomainError
 from aap.models import Call, Lot
 from aap.permissions import ObjectRuleMixin, RuleMixin
-from conventions import charts, exports, queries, rules, services
+from conventions import charts, exports, opendata, queries, rules, services
 from conventions.forms import (
     AmendmentForm,
     CreateConventionForm,
@@ -131,6 +131,7 @@ class DashboardView(StaffReadMixin, TemplateView):
             groups=groups,
             query=self.request.GET.urlencode(),
             can_manage=rules.can_manage_conventions(self.request.user),
+            opendata_ready=opendata.is_configured(),
             **kwargs,
         )
 

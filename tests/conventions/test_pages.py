@@ -401,6 +401,22 @@ def test_the_member_sees_payments_received_and_expected(signed, instructeur, can
     assert b"".join(scan.streaming_content) == PDF
 
 
+def test_the_dashboard_links_to_the_open_data_only_when_it_can_be_served(
+    signed, instructeur, client_for, settings
+):
+    client = client_for(instructeur)
+    link = f'href="{reverse("conventions:opendata")}"'
+
+    page = client.get(reverse("conventions:dashboard")).content.decode()
+    assert link in page
+    assert client.get(reverse("conventions:opendata")).status_code == 200
+
+    settings.AUTHORITY_SIRET = ""
+    page = client.get(reverse("conventions:dashboard")).content.decode()
+    assert link not in page  # no link to a page that would answer 503
+    assert "variable <code>AUTHORITY_SIRET</code>, 14 chiffres" in page
+
+
 @pytest.mark.parametrize("siret", ["", "1234"])
 def test_no_valid_siret_no_open_data(settings, client, siret):
     settings.AUTHORITY_SIRET = siret
