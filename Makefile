@@ -9,9 +9,10 @@ STAMP := $(VENV)/.installed
 # Debian packages the tests need: a browser, PDF tools, WeasyPrint's libraries, libmagic,
 # ClamAV: clamav-daemon ships clamd, clamav ships sigtool (the tests start their own
 # clamd on a locally made signature database; no freshclam download is needed), and gettext
-# (the test that the French catalog is up to date runs makemessages and compilemessages).
+# (the test that the French catalog is up to date runs makemessages and compilemessages),
+# and nginx-light: the tests and the bench serve the platform through deploy/nginx/.
 DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
-	libharfbuzz-subset0 libmagic1 clamav-daemon clamav gettext
+	libharfbuzz-subset0 libmagic1 clamav-daemon clamav gettext nginx-light
 # `make run PORT=8001` serves on another port; links in e-mails, PDFs and QR codes follow
 # (SITE_URL), unless SITE_URL is given too.
 PORT ?= 8000

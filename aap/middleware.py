@@ -1,18 +1,20 @@
 from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequiredMiddleware
 from django.utils import timezone
 
+from aap import arrival
 from aap.pending import keep_unsent_post
 
 
 class ReceivedAtMiddleware:
-    """Note the instant a request reached the server, before any work: deadlines are
-    judged against it ("checked at the moment the request is received")."""
+    """Note the instant a request reached the platform, before any work: deadlines are
+    judged against it ("checked at the moment the request is received"). Behind the
+    documented proxy it is the proxy's arrival stamp (``aap.arrival``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.received_at = timezone.now()
+        request.received_at = arrival.received_at(request.META, started=timezone.now())
         return self.get_response(request)
 
 

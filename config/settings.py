@@ -5,6 +5,7 @@ under ``var/``); production values come from the environment (see ``.env.example
 A bad value stops the start-up with a message instead of running half-configured.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -323,6 +324,24 @@ CONTENT_SECURITY_POLICY = {
 # --- The authority: published with the open data of its subsidies (SCDL « subventions ») --
 AUTHORITY_NAME = env("AUTHORITY_NAME", default="Département de l'Isère")
 AUTHORITY_SIRET = env("AUTHORITY_SIRET", default="")
+
+# --- The instant of arrival ----------------------------------------------------------------
+# Deadlines are judged on the instant a request arrived. Behind the documented reverse
+# proxy (deploy/nginx.conf), the proxy stamps it ("X-Request-Start: t=<seconds>"); the
+# stamp is believed only from these addresses or networks (the proxy's), and only if it
+# is younger than the longest wait the proxy allows. Without them, the instant the worker
+# starts the request counts (aap/arrival.py).
+ARRIVAL_HEADER = env("ARRIVAL_HEADER", default="X-Request-Start")
+ARRIVAL_META_KEY = "HTTP_" + ARRIVAL_HEADER.upper().replace("-", "_")
+ARRIVAL_TRUSTED_PROXIES = env.list("ARRIVAL_TRUSTED_PROXIES", default=[])
+for _proxy in ARRIVAL_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"ARRIVAL_TRUSTED_PROXIES : « {_proxy} » n'est ni une adresse IP ni un réseau."
+        ) from _error
+ARRIVAL_MAX_WAIT_SECONDS = env.int("ARRIVAL_MAX_WAIT_SECONDS", default=3600)
 
 # --- Antivirus ------------------------------------------------------------------------------
 # A ClamAV daemon scans every upload when configured: "unix:///run/clamav/clamd.ctl" or

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -482,8 +482,18 @@ class SubmitView(DossierMixin, DetailView):
             for problem in error.problems:
                 form.add_error(None, problem)
             return self.render_to_response(self.get_context_data(form=form), status=409)
+        # The answer itself carries the receipt (not a redirect): a candidate whose next
+        # page fails, while the database restarts, still holds the proof of the deposit.
         messages.success(request, receipts.submitted_message(receipt))
-        return redirect("candidatures:dossier", pk=candidature.pk)
+        return render(
+            request,
+            "candidatures/submitted.html",
+            {
+                "candidature": candidature,
+                "receipt": receipt,
+                "submitted_at": receipts.format_datetime(receipt.submitted_at, seconds=True),
+            },
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**dossier_context(self.object), **kwargs)

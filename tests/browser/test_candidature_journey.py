@@ -344,6 +344,12 @@ def test_candidate_signs_up_fills_uploads_submits_and_keeps_the_receipt(page, tm
     local = timezone.localtime(receipt.submitted_at)
     expect(success).to_contain_text(f"à {local:%Hh%M} et {local:%S} s")
     assert receipt.number == f"{DEMO_REFERENCE}-0001"
+    # The answer to the submission is the receipt itself, then the dossier.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dossier déposé")
+    expect(
+        page.get_by_role("heading", level=2, name=f"Accusé de réception n° {receipt.number}")
+    ).to_be_visible()
+    page.get_by_role("link", name="Voir le dossier").click()
     expect(page.locator("h1 + p .badge")).to_have_text("Déposé")
     candidature.refresh_from_db()
     assert candidature.status == CandidatureStatus.SUBMITTED

@@ -1,0 +1,107 @@
+"""The documented reverse proxy (deploy/nginx/), started in front of a local server.
+
+The tests and the bench serve the platform through the very files of ``deploy/nginx``:
+only the upstream address and the listening port differ, and the files nginx writes go
+to a temporary folder.
+"""
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "nginx"
+
+MAIN_CONF = """\
+daemon off;
+{user}
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections {connections}; }}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream aap_app {{
+        server {upstream};
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        server_name _;
+        include aap/proxy.conf;
+    }}
+}}
+"""
+
+
+def find_nginx() -> str | None:
+    # Debian puts nginx in /usr/sbin, which is not on a normal user's PATH.
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def nginx_proxy(upstream: str, *, connections: int = 1024):
+    """nginx with deploy/nginx/proxy.conf in front of ``upstream`` ("127.0.0.1:8000");
+    yields the port it listens on."""
+    executable = find_nginx()
+    if executable is None:
+        raise FileNotFoundError("nginx is not installed (make test installs nginx-light)")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="aap-nginx-") as folder:
+        root = Path(folder)
+        (root / "aap").symlink_to(DEPLOY, target_is_directory=True)
+        conf = root / "nginx.conf"
+        conf.write_text(
+            MAIN_CONF.format(
+                dir=root,
+                upstream=upstream,
+                port=port,
+                connections=connections,
+                # As root, nginx's workers would switch to an account that cannot enter
+                # the temporary folder.
+                user="user root;" if os.geteuid() == 0 else "",
+            )
+        )
+        process = subprocess.Popen(
+            [executable, "-p", str(root), "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=(root / "stderr.log").open("wb"),
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                if process.poll() is not None:
+                    logs = [root / "stderr.log", root / "error.log"]
+                    text = "\n".join(p.read_text() for p in logs if p.exists())
+                    raise RuntimeError(f"nginx stopped with code {process.returncode}:\n{text}")
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2),
+                ):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("nginx did not listen within 10 s")
+                time.sleep(0.05)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
