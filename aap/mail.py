@@ -8,6 +8,7 @@ a second sweep never sends a message twice.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -78,13 +79,44 @@ def queue_email(
     return email
 
 
-def dispatch_email(email_id: int) -> bool:
-    """Hand the message to Celery; on a broker failure leave it for the sweep."""
+# After a failed publication this process leaves the broker alone for a while: a broker
+# that hangs costs one request the publishing timeout, not every request.
+_broker_paused_until = 0.0
+
+
+def publishing_connection():
+    """A broker connection that gives up after ``EMAIL_PUBLISH_TIMEOUT`` seconds, to
+    connect or to answer, with no retry: a request never waits longer than that for a
+    broker that hangs (the worker and beat keep the patient defaults)."""
+    from config.celery import app  # config imports the apps
+
+    timeout = settings.EMAIL_PUBLISH_TIMEOUT
+    return app.connection_for_write(
+        transport_options={
+            **app.conf.broker_transport_options,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "max_retries": 0,
+        },
+        connect_timeout=timeout,
+    )
+
+
+def dispatch_email(email_id: int, *, while_paused: bool = False) -> bool:
+    """Hand the message to Celery, within ``EMAIL_PUBLISH_TIMEOUT``; on a broker failure
+    leave it for the sweep (``requeue_pending_emails``, which tries ``while_paused``)."""
+    global _broker_paused_until
     from aap.tasks import send_email
 
+    if not while_paused and time.monotonic() < _broker_paused_until:
+        return False
     try:
-        send_email.apply_async(kwargs={"email_id": email_id})
+        with publishing_connection() as connection:
+            send_email.apply_async(
+                kwargs={"email_id": email_id}, connection=connection, retry=False
+            )
     except Exception:  # any broker error: the row stays pending, nothing is lost
+        _broker_paused_until = time.monotonic() + settings.EMAIL_PUBLISH_PAUSE_SECONDS
         logger.warning("Broker unavailable, e-mail %s left for the sweep", email_id, exc_info=True)
         return False
     return True
@@ -149,7 +181,7 @@ def requeue_pending_emails(*, now=None) -> int:
     ).values_list("pk", flat=True)
     queued = 0
     for email_id in waiting.iterator(chunk_size=500):
-        if not dispatch_email(email_id):
+        if not dispatch_email(email_id, while_paused=True):
             break  # the broker is still away; the next sweep tries again
         queued += 1
     return queued

@@ -113,6 +113,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A cache that hangs must not hold a request: give up quickly, as for the broker.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    )
 
 # --- Accounts -------------------------------------------------------------------------
 AUTH_USER_MODEL = "aap.User"
@@ -229,6 +234,11 @@ EMAIL_SUBJECT_PREFIX = "[AAP Isère] "
 EMAIL_RETRY_BACKOFF_SECONDS = env.int("EMAIL_RETRY_BACKOFF_SECONDS", default=5)
 EMAIL_STALE_CLAIM_SECONDS = env.int("EMAIL_STALE_CLAIM_SECONDS", default=900)
 EMAIL_PENDING_GRACE_SECONDS = env.int("EMAIL_PENDING_GRACE_SECONDS", default=120)
+# A request publishes its e-mails after commit and waits at most this long for the broker
+# (to connect, then to answer), with no retry; after a failure the process leaves the
+# broker alone this many seconds, and the outbox sweep sends what waits.
+EMAIL_PUBLISH_TIMEOUT = env.float("EMAIL_PUBLISH_TIMEOUT", default=0.25)
+EMAIL_PUBLISH_PAUSE_SECONDS = env.int("EMAIL_PUBLISH_PAUSE_SECONDS", default=10)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

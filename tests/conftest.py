@@ -85,3 +85,12 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def broker_not_paused():
+    """A test that made the broker fail leaves this process's publishing pause behind
+    (aap.mail): each test starts without it."""
+    from aap import mail
+
+    mail._broker_paused_until = 0.0

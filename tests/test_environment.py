@@ -52,3 +52,26 @@ def test_no_test_names_a_redis_database_of_its_own():
         for match in FIXED_REDIS_DATABASE.finditer(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_a_redis_cache_gives_up_as_quickly_as_the_broker():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "CACHE_URL": "redis://127.0.0.1:6379/9",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.CACHES['default']['OPTIONS'])",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "{'socket_timeout': 0.5, 'socket_connect_timeout': 0.5}"
