@@ -5,17 +5,26 @@ after commit it hands the id to Celery. If the broker is down or hangs, the requ
 still succeeds (the row waits) and ``requeue_pending_emails`` sends it later.
 ``deliver_email`` claims the row with a conditional update, so a duplicated task or
 a second sweep never sends a message twice.
+
+Delivery is **at least once**, not exactly once: a worker that dies, or a database that
+restarts, after the mail server accepted a message but before the row is marked sent
+leaves a claim that nobody finishes. When its lease runs out the sweep sends the message
+again, so that nothing is lost. The copy carries the same ``Message-ID`` (derived from the
+row), so mail clients and servers recognise it as the same message.
 """
 
+import contextlib
 import logging
+import threading
 import time
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -24,10 +33,23 @@ from aap.models import EmailStatus, OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
-# A claimed message not marked sent after this long is taken as lost with its worker.
-STALE_CLAIM = timedelta(seconds=settings.EMAIL_STALE_CLAIM_SECONDS)
-# A pending message this old was not picked up after commit: the broker was away.
-PENDING_GRACE = timedelta(seconds=settings.EMAIL_PENDING_GRACE_SECONDS)
+
+def claim_lease() -> timedelta:
+    """A claim not renewed for this long is taken as lost with its worker (a worker
+    renews its claims while it sends: ``_holding_claim``)."""
+    return timedelta(seconds=settings.EMAIL_STALE_CLAIM_SECONDS)
+
+
+def pending_grace() -> timedelta:
+    """A pending message this old was not picked up after commit: the broker was away."""
+    return timedelta(seconds=settings.EMAIL_PENDING_GRACE_SECONDS)
+
+
+def message_id(email: OutgoingEmail) -> str:
+    """The same for every copy of a row's message: a copy sent again after a crash is
+    recognisable as the same message."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{email.created_at:%Y%m%d%H%M%S%f}.{email.pk}.outbox@{domain}>"
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
@@ -135,7 +157,8 @@ def deliver_email(email_id: int) -> bool:
         return False
     email = OutgoingEmail.objects.get(pk=email_id)
     try:
-        build_message(email).send()
+        with _holding_claim(email_id):
+            build_message(email).send()
     except Exception as error:
         OutgoingEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
             status=EmailStatus.PENDING, last_error=f"{type(error).__name__}: {error}"[:2000]
@@ -147,12 +170,37 @@ def deliver_email(email_id: int) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _holding_claim(email_id: int):
+    """Renew the claim every third of its lease while the message is rendered and sent,
+    so that a short lease never takes a slow but living worker for a dead one."""
+    stop = threading.Event()
+
+    def renew():
+        try:
+            while not stop.wait(claim_lease().total_seconds() / 3):
+                OutgoingEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
+                    claimed_at=timezone.now()
+                )
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=renew, name=f"claim-{email_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=email.to,
+        headers={"Message-ID": message_id(email)},
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
@@ -174,10 +222,12 @@ def requeue_pending_emails(*, now=None) -> int:
     """Queue again messages the broker never received and claims lost with a worker."""
     now = now or timezone.now()
     OutgoingEmail.objects.filter(
-        status=EmailStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+        status=EmailStatus.SENDING, claimed_at__lt=now - claim_lease()
     ).update(status=EmailStatus.PENDING)
+    # Taken back just now, or never handed to the broker: both go out.
     waiting = OutgoingEmail.objects.filter(
-        status=EmailStatus.PENDING, created_at__lt=now - PENDING_GRACE
+        Q(created_at__lt=now - pending_grace()) | Q(claimed_at__lt=now - claim_lease()),
+        status=EmailStatus.PENDING,
     ).values_list("pk", flat=True)
     queued = 0
     for email_id in waiting.iterator(chunk_size=500):

@@ -4,13 +4,15 @@ import smtplib
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from aap import mail, services
 
 
 @shared_task(
     name="aap.send_email",
-    autoretry_for=(smtplib.SMTPException, OSError),
+    # A mail server that refuses or a database that restarts: both pass, try again.
+    autoretry_for=(smtplib.SMTPException, OSError, OperationalError, InterfaceError),
     retry_backoff=settings.EMAIL_RETRY_BACKOFF_SECONDS,
     retry_backoff_max=600,
     retry_jitter=True,

@@ -229,10 +229,12 @@ DEFAULT_FROM_EMAIL = env(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[AAP Isère] "
 # The outbox (aap.mail): first retry delay after a mail-server error (doubling each time),
-# how long a claimed message may stay unsent before it is taken as lost with its worker,
-# and how long a message may wait for the broker before the sweep queues it again.
+# the lease of a claim (a living worker renews it every third of it while it sends; one
+# not renewed is taken as lost with its worker, and the sweep, every 15 s, sends the
+# message again: within a minute), and how long a message may wait for the broker before
+# the sweep queues it again.
 EMAIL_RETRY_BACKOFF_SECONDS = env.int("EMAIL_RETRY_BACKOFF_SECONDS", default=5)
-EMAIL_STALE_CLAIM_SECONDS = env.int("EMAIL_STALE_CLAIM_SECONDS", default=900)
+EMAIL_STALE_CLAIM_SECONDS = env.int("EMAIL_STALE_CLAIM_SECONDS", default=30)
 EMAIL_PENDING_GRACE_SECONDS = env.int("EMAIL_PENDING_GRACE_SECONDS", default=120)
 # A request publishes its e-mails after commit and waits at most this long for the broker
 # (to connect, then to answer), with no retry; after a failure the process leaves the
@@ -293,8 +295,8 @@ CELERY_BEAT_SCHEDULE = {
     # E-mails the broker never received (it was down at commit time) go out from here.
     "requeue-pending-emails": {
         "task": "aap.requeue_pending_emails",
-        "schedule": 120.0,
-        "options": {"expires": 100},
+        "schedule": 15.0,
+        "options": {"expires": 12},
     },
 }
 

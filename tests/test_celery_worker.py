@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -38,14 +39,22 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 
 class Mailbox:
-    """An SMTP server's handler: it may refuse the next messages or answer slowly."""
+    """An SMTP server's handler: it may refuse the next messages, answer slowly before
+    DATA, or hold its answer to QUIT once it has accepted a message."""
 
     def __init__(self):
         self.received: list[str] = []
+        self.message_ids: list[str] = []
         self.refuse_next = 0
         self.refused = 0
         self.delay = 0.0
+        self.quit_delay = 0.0
         self.lock = threading.Lock()
+
+    async def handle_QUIT(self, server, session, envelope):
+        if self.quit_delay:
+            await asyncio.sleep(self.quit_delay)  # after DATA: the message is accepted
+        return "221 Bye"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.delay:
@@ -60,6 +69,8 @@ class Mailbox:
                 self.refused += 1
                 return "451 4.3.0 Serveur occupé, réessayez plus tard"
             self.received.extend(envelope.rcpt_tos)
+            headers = BytesParser().parsebytes(envelope.original_content, headersonly=True)
+            self.message_ids.append(headers["Message-ID"])
         return "250 Message accepted for delivery"
 
 
@@ -197,7 +208,12 @@ def test_a_mail_server_that_refuses_then_accepts_delays_without_loss(worker, mai
     assert sum(OutgoingEmail.objects.values_list("attempts", flat=True)) == 4 + 3
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(worker, mailbox):
+def test_a_worker_killed_before_the_server_accepts_loses_nothing_and_sends_each_once(
+    worker, mailbox
+):
+    """Killed while the mail server has not accepted the message yet (before DATA), the
+    worker leaves claims that are sent again, once. Killed after it accepted, a message
+    goes out twice: see the next test."""
     mailbox.delay = 0.25
     worker.start()
     queue(20, "lot")
@@ -214,6 +230,69 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(worker,
     ), worker.log.read_text()[-3000:]
     assert Counter(mailbox.received) == {f"lot{i}@exemple.test": 1 for i in range(20)}
     assert in_flight <= 1
+
+
+def test_a_worker_killed_after_the_server_accepted_sends_a_copy_with_the_same_message_id(
+    worker, mailbox, settings
+):
+    """At least once: the server accepted the message, then the worker died before
+    marking it sent. When the claim's lease runs out, the sweep sends it again, with the
+    same Message-ID."""
+    from aap.mail import message_id
+
+    settings.EMAIL_STALE_CLAIM_SECONDS = 2
+    mailbox.quit_delay = 30  # the worker waits for the answer to QUIT, after DATA
+    worker.start()
+    [email] = queue(1, "double")
+    assert wait_until(lambda: mailbox.received, seconds=60), worker.log.read_text()[-3000:]
+    worker.kill()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENDING
+
+    mailbox.quit_delay = 0
+    worker.start()
+    assert requeue_pending_emails() == 0  # the lease still runs
+    later = timezone.now() + dt.timedelta(seconds=3)
+    assert requeue_pending_emails(now=later) == 1
+    assert wait_until(all_sent, seconds=60), worker.log.read_text()[-3000:]
+    assert mailbox.received == ["double0@exemple.test"] * 2
+    assert mailbox.message_ids == [message_id(email)] * 2
+
+
+def test_a_slow_living_worker_keeps_its_claim_and_sends_once(worker, mailbox, settings):
+    """The lease is short, but a worker renews it while it sends: a slow mail server does
+    not make the sweep take a living worker for a dead one."""
+    settings.EMAIL_STALE_CLAIM_SECONDS = 1
+    worker.env["EMAIL_STALE_CLAIM_SECONDS"] = "1"
+    mailbox.delay = 3  # the server takes three leases to answer
+    worker.start()
+    queue(1, "lent")
+    swept = []
+    assert wait_until(
+        lambda: mailbox.received and all_sent(),
+        seconds=60,
+        step=0.25,
+        action=lambda: swept.append(requeue_pending_emails()),
+    ), worker.log.read_text()[-3000:]
+    time.sleep(1)  # a copy would arrive now
+    assert mailbox.received == ["lent0@exemple.test"]
+    assert sum(swept) == 0
+
+
+def test_a_dead_claim_is_sent_again_within_a_minute_by_default():
+    lease = settings.EMAIL_STALE_CLAIM_SECONDS
+    sweep = settings.CELERY_BEAT_SCHEDULE["requeue-pending-emails"]["schedule"]
+    assert lease + sweep <= 60
+    assert settings.CELERY_BEAT_SCHEDULE["requeue-pending-emails"]["options"]["expires"] < sweep
+
+
+def test_database_errors_in_the_e_mail_task_are_retried_with_backoff():
+    from django.db import InterfaceError, OperationalError
+
+    from aap.tasks import send_email
+
+    assert {OperationalError, InterfaceError} <= set(send_email.autoretry_for)
+    assert send_email.retry_backoff and send_email.max_retries >= 5
 
 
 def test_the_reminder_sweep_runs_in_the_worker_and_sends_each_reminder_once(worker, mailbox):

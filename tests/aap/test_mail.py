@@ -115,3 +115,16 @@ def test_a_claim_lost_with_its_worker_is_taken_again(db, mailoutbox):
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT
     assert len(mailoutbox) == 1
+
+
+def test_every_copy_of_a_message_carries_the_same_message_id(db, settings):
+    from aap.mail import build_message, message_id
+
+    settings.DEFAULT_FROM_EMAIL = "Département de l'Isère <ne-pas-repondre@aap.isere.fr>"
+    first, second = _queue(key="a"), _queue(key="b")
+
+    ids = [build_message(email).message()["Message-ID"] for email in (first, first, second)]
+
+    assert ids[0] == ids[1] == message_id(first)
+    assert ids[2] != ids[0]
+    assert ids[0].startswith("<") and ids[0].endswith(f".{first.pk}.outbox@aap.isere.fr>")
