@@ -4,6 +4,9 @@ from django.urls import include, path
 from aap.accounts.views import calendar_feed
 from aap.views.health import healthz, readyz
 
+# Without a database the error page still answers: 503, « réessayez dans un instant ».
+handler500 = "aap.views.errors.server_error"
+
 admin.site.site_header = "Appels à projets – administration"
 admin.site.site_title = "Administration"
 
