@@ -156,6 +156,11 @@ def deliver_email(email_id: int) -> bool:
     if claimed != 1:
         return False
     email = OutgoingEmail.objects.get(pk=email_id)
+    if not _still_true(email):
+        OutgoingEmail.objects.filter(pk=email_id).update(
+            status=EmailStatus.DROPPED, last_error="Rappel devenu sans objet au moment de l'envoi."
+        )
+        return False
     try:
         with _holding_claim(email_id):
             build_message(email).send()
@@ -168,6 +173,16 @@ def deliver_email(email_id: int) -> bool:
         status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
     )
     return True
+
+
+def _still_true(email: OutgoingEmail) -> bool:
+    """A reminder is checked again when it leaves: held back by a mail server outage, it
+    may no longer be true (the dossier was submitted, a later milestone took its place)."""
+    from aap.models import Reminder
+    from aap.reminders import still_due  # the reminders engine queues through this module
+
+    reminder = Reminder.objects.filter(email_id=email.pk).first()
+    return reminder is None or still_due(reminder)
 
 
 @contextlib.contextmanager

@@ -9,8 +9,13 @@ a conditional update before it is sent (``aap.mail.deliver_email``); a mail serv
 down only delays it (the task retries, the outbox sweep queues it again).
 
 Milestones are instants on a Paris clock (``milestone_at``): "7 days before the deadline"
-is 8:00 in Paris seven days before, across daylight-saving changes. Only the latest
-milestone reached is sent: a sweep that runs late does not send stale ones too.
+is 8:00 in Paris seven days before, across daylight-saving changes; a milestone that would
+fall at or after its event (the morning of a deadline at 7:00) is the day before. Only the
+latest milestone reached is sent: a sweep that runs late does not send stale ones too.
+
+A reminder is checked again when its e-mail is sent (``still_due``, called by
+``aap.mail.deliver_email``): one held back by a mail server outage is dropped if the
+dossier was submitted meanwhile, or if a later milestone took its place.
 """
 
 import datetime as dt
@@ -60,8 +65,33 @@ class ReminderKind:
     name = ""
     label = ""
 
-    def due(self, now: dt.datetime) -> Iterable[Due]:
+    def due(self, now: dt.datetime, only: int | str | None = None) -> Iterable[Due]:
+        """The reminders due at ``now``; with ``only``, those about that one object (the
+        object id of their keys), to check a reminder again when it is sent."""
         raise NotImplementedError
+
+    def still_due(self, reminder, now: dt.datetime) -> bool:
+        """Whether ``reminder`` would be sent now, as it is: its object still calls for
+        it and its milestone is still the latest reached."""
+        return any(
+            due.key == reminder.key for due in self.due(now, only=object_id_of(reminder.key))
+        )
+
+
+def object_id_of(key: str) -> int | str:
+    """The object id in a reminder's key (``Due.key``)."""
+    object_id = key.split(":")[2]
+    return int(object_id) if object_id.isdigit() else object_id
+
+
+def only_this(queryset, only, field: str = "pk"):
+    """``queryset`` narrowed to the object ``only`` when a reminder is checked again."""
+    return queryset if only is None else queryset.filter(**{field: only})
+
+
+def still_due(reminder, now: dt.datetime | None = None) -> bool:
+    kind = _registry.get(reminder.kind)
+    return kind is None or kind.still_due(reminder, now or timezone.now())
 
 
 _registry: dict[str, ReminderKind] = {}
@@ -96,21 +126,27 @@ def local_date(instant: dt.datetime) -> dt.date:
     return instant.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
 
 
+def milestone_before(event_at: dt.datetime, n: int) -> dt.datetime:
+    """8:00 in Paris ``n`` days before the day of ``event_at``, or the day before that when
+    it would not come before the event (the morning of a deadline at 7:00)."""
+    event_day = local_date(event_at)
+    instant = milestone_at(event_day - dt.timedelta(days=n))
+    if instant >= event_at:
+        instant = milestone_at(event_day - dt.timedelta(days=n + 1))
+    return instant
+
+
 def before(event_at: dt.datetime, days: Iterable[int], now: dt.datetime) -> str | None:
     """The latest "N days before ``event_at``" milestone reached at ``now``, as "J-N",
     while ``event_at`` is still to come; None otherwise."""
     if now >= event_at:
         return None
-    event_day = local_date(event_at)
-    reached = [
-        (milestone_at(event_day - dt.timedelta(days=n)), n)
-        for n in days
-        if milestone_at(event_day - dt.timedelta(days=n)) <= now
-    ]
+    reached = [(instant, -n) for n in days if (instant := milestone_before(event_at, n)) <= now]
     if not reached:
         return None
-    _instant, n = max(reached)
-    return f"J-{n}"
+    # At the same instant (J-0 moved to the eve of a 7:00 deadline, and J-1), the nearest.
+    _instant, minus_n = max(reached)
+    return f"J-{-minus_n}"
 
 
 def after(event_day: dt.date, days: Iterable[int], now: dt.datetime) -> str | None:

@@ -1,5 +1,9 @@
 """Reminders about dossiers: drafts before the deadline, paper copies not received,
-pieces requested before their due date."""
+pieces requested before their due date.
+
+No reminder concerns a dossier whose fate is settled: the apps downstream declare which
+(``settle_dossiers_when``: the evaluation app, those declared inadmissible or decided).
+"""
 
 import datetime as dt
 
@@ -15,14 +19,37 @@ from aap.reminders import (
     before,
     days_of,
     local_date,
+    only_this,
     settings_by_call,
     settings_for,
 )
 from aap.roles import Role
 from aap.states import CallStatus
-from candidatures.models import Membership, PieceRequest
+from candidatures.models import Candidature, Membership, PieceRequest
 from candidatures.receipts import format_datetime
 from candidatures.states import CandidatureStatus
+
+# Querysets of dossier ids that no reminder may concern any more, declared downstream.
+_settled_dossiers: list = []
+
+
+def settle_dossiers_when(ids) -> None:
+    """Declare a source of settled dossiers: a callable returning a queryset of
+    ``Candidature`` ids (declared inadmissible, decided…)."""
+    _settled_dossiers.append(ids)
+
+
+def unsettled(queryset, field: str = "pk"):
+    """``queryset`` without the dossiers (through ``field``) whose fate is settled."""
+    for ids in _settled_dossiers:
+        queryset = queryset.exclude(**{f"{field}__in": ids()})
+    return queryset
+
+
+def days_left(deadline: dt.datetime, now: dt.datetime) -> int:
+    """Whole days left before ``deadline``, rounded down: a reminder never promises more
+    time than there is (0: less than 24 hours)."""
+    return max(0, (deadline - now) // dt.timedelta(days=1))
 
 
 def _call_context(call) -> dict:
@@ -37,18 +64,22 @@ class DraftBeforeDeadline(ReminderKind):
     name = "draft_deadline"
     label = _("Dossier en brouillon avant la date limite")
 
-    def due(self, now):
+    def due(self, now, only=None):
         calls = Call.objects.filter(
             status=CallStatus.PUBLISHED, deadline__gt=now, deadline__lte=now + dt.timedelta(days=60)
         ).select_related("reminder_settings")
+        if only is not None:
+            calls = calls.filter(candidatures__pk=only)
         for call in calls:
             milestone = before(call.deadline, days_of(settings_for(call).draft_days), now)
             if milestone is None:
                 continue
+            dossiers = unsettled(
+                Candidature.objects.filter(call=call, status=CandidatureStatus.DRAFT)
+            )
             members = (
                 Membership.objects.filter(
-                    organisation__candidatures__call=call,
-                    organisation__candidatures__status=CandidatureStatus.DRAFT,
+                    organisation__candidatures__in=only_this(dossiers, only),
                     user__is_active=True,
                 )
                 .values_list(
@@ -68,33 +99,52 @@ class DraftBeforeDeadline(ReminderKind):
                     context={
                         **_call_context(call),
                         "organisation": organisation,
-                        "days_left": int(milestone[2:]),
+                        "days_left": days_left(call.deadline, now),
                         "url": absolute_url("candidatures:dossier", pk=dossier_id),
                     },
                 )
+
+    def still_due(self, reminder, now):
+        """Also: the days left it announces still hold (it said « 2 jours » when it was
+        written; a day of mail server outage later, it would promise too much)."""
+        if not super().still_due(reminder, now):
+            return False
+        deadline = Call.objects.values_list("deadline", flat=True).get(pk=reminder.call_id)
+        return days_left(deadline, reminder.created_at) == days_left(deadline, now)
 
 
 class PaperCopyMissing(ReminderKind):
     name = "paper_copy_missing"
     label = _("Exemplaire papier non reçu après la date limite")
 
-    def due(self, now):
+    def due(self, now, only=None):
+        # The staff's message about a call has the object id "call-<pk>".
+        for_call = int(only.removeprefix("call-")) if isinstance(only, str) else None
         calls = Call.objects.filter(
             paper_copy_required=True,
             deadline__lt=now,
             deadline__gte=now - dt.timedelta(days=90),
             status__in=[CallStatus.PUBLISHED, CallStatus.CLOSED, CallStatus.UNDER_REVIEW],
         ).select_related("reminder_settings")
+        if for_call is not None:
+            calls = calls.filter(pk=for_call)
+        elif only is not None:
+            calls = calls.filter(candidatures__pk=only)
         instructeurs = list(User.objects.with_role(Role.INSTRUCTEUR).values_list("pk", "email"))
         for call in calls:
             milestone = after(local_date(call.deadline), [settings_for(call).paper_copy_days], now)
             if milestone is None:
                 continue
+            # Submitted and still in play: not withdrawn, declared inadmissible or decided.
+            dossiers = unsettled(
+                Candidature.objects.filter(
+                    call=call, status=CandidatureStatus.SUBMITTED, paper_copy__isnull=True
+                )
+            )
+            if for_call is None:
+                dossiers = only_this(dossiers, only)
             missing = Membership.objects.filter(
-                organisation__candidatures__call=call,
-                organisation__candidatures__status=CandidatureStatus.SUBMITTED,
-                organisation__candidatures__paper_copy__isnull=True,
-                user__is_active=True,
+                organisation__candidatures__in=dossiers, user__is_active=True
             ).values_list(
                 "organisation__candidatures__pk", "user_id", "user__email", "organisation__name"
             )
@@ -143,10 +193,18 @@ class PiecesBeforeDue(ReminderKind):
     name = "pieces_due"
     label = _("Pièces demandées avant l'échéance")
 
-    def due(self, now):
+    def due(self, now, only=None):
         requests = (
-            PieceRequest.objects.filter(
-                closed_at__isnull=True, due_at__gt=now, due_at__lte=now + dt.timedelta(days=31)
+            unsettled(
+                only_this(
+                    PieceRequest.objects.filter(
+                        closed_at__isnull=True,
+                        due_at__gt=now,
+                        due_at__lte=now + dt.timedelta(days=31),
+                    ),
+                    only,
+                ),
+                "candidature",
             )
             # What the e-mail names, not the call's texts once per request.
             .select_related("candidature__call", "candidature__organisation")

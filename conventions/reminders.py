@@ -18,6 +18,7 @@ from aap.reminders import (
     days_of,
     local_date,
     milestone_at,
+    only_this,
     settings_by_call,
 )
 from aap.roles import Role
@@ -54,11 +55,15 @@ class UnsignedAgreement(ReminderKind):
     name = "convention_unsigned"
     label = _("Convention non signée")
 
-    def due(self, now):
-        conventions = Convention.objects.filter(
-            status__in=[ConventionStatus.DRAFT, ConventionStatus.SENT],
-            created_at__gte=now - dt.timedelta(days=365),
-        ).only(*CONVENTION_FIELDS, "status", "created_at")
+    def due(self, now, only=None):
+        conventions = (
+            only_this(Convention.objects, only)
+            .filter(
+                status__in=[ConventionStatus.DRAFT, ConventionStatus.SENT],
+                created_at__gte=now - dt.timedelta(days=365),
+            )
+            .only(*CONVENTION_FIELDS, "status", "created_at")
+        )
         settings = settings_by_call(conventions.values("call_id"))
         staff = _instructeurs()
         for convention in conventions.iterator(chunk_size=CHUNK):
@@ -91,10 +96,11 @@ class InstalmentDue(ReminderKind):
     name = "instalment_due"
     label = _("Versement à venir")
 
-    def due(self, now):
+    def due(self, now, only=None):
         today = local_date(now)
         payments = (
-            Payment.objects.exclude(status=PaymentStatus.PAID)
+            only_this(Payment.objects, only)
+            .exclude(status=PaymentStatus.PAID)
             .filter(
                 due_on__gte=today,
                 due_on__lte=today + dt.timedelta(days=60),
@@ -135,11 +141,10 @@ class ReviewComing(ReminderKind):
     name = "review_coming"
     label = _("Point d'étape à venir")
 
-    def due(self, now):
+    def due(self, now, only=None):
         reviews = (
-            ProgressReview.objects.filter(
-                held=False, scheduled_at__gt=now, scheduled_at__lte=now + dt.timedelta(days=60)
-            )
+            only_this(ProgressReview.objects, only)
+            .filter(held=False, scheduled_at__gt=now, scheduled_at__lte=now + dt.timedelta(days=60))
             .select_related("convention")
             .only("scheduled_at", "place", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
@@ -197,9 +202,10 @@ class ReportDue(ReminderKind):
     name = "report_due"
     label = _("Bilan à remettre")
 
-    def due(self, now):
+    def due(self, now, only=None):
         reports = (
-            Report.objects.filter(
+            only_this(Report.objects, only)
+            .filter(
                 submitted_at__isnull=True,
                 due_on__gte=local_date(now) - dt.timedelta(days=90),
                 due_on__lte=local_date(now) + dt.timedelta(days=60),
@@ -303,7 +309,8 @@ class DailyDigest(ReminderKind):
     name = "daily_digest"
     label = _("Récapitulatif quotidien")
 
-    def due(self, now):
+    def due(self, now, only=None):
+        # One digest a day to each instructeur ("jour"): ``only`` narrows nothing.
         today = local_date(now)
         if now < milestone_at(today, DIGEST_TIME):
             return

@@ -9,7 +9,9 @@ class EvaluationConfig(AppConfig):
     def ready(self):
         from aap.calendars import register_source
         from aap.reminders import register
+        from candidatures.reminders import settle_dossiers_when
         from evaluation import calendars, reminders
 
         register(reminders.EvaluationsBeforeDue())
+        settle_dossiers_when(reminders.settled_dossiers)
         register_source(calendars.scoring_dates)

@@ -6,17 +6,25 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aap.links import absolute_url
-from aap.reminders import Due, ReminderKind, before, days_of, settings_for
+from aap.reminders import Due, ReminderKind, before, days_of, only_this, settings_for
+from candidatures.models import Candidature
 from candidatures.receipts import format_datetime
 from evaluation.models import Assignment, ScoringGrid
-from evaluation.states import ConflictStatus, EvaluationStatus
+from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
+
+
+def settled_dossiers():
+    """Dossiers no reminder concerns any more: declared inadmissible, or decided."""
+    return Candidature.objects.filter(
+        Q(admissibility__outcome=AdmissibilityOutcome.INADMISSIBLE) | Q(decisions__isnull=False)
+    ).values("pk")
 
 
 class EvaluationsBeforeDue(ReminderKind):
     name = "evaluations_due"
     label = _("Évaluations à rendre")
 
-    def due(self, now):
+    def due(self, now, only=None):
         grids = ScoringGrid.objects.filter(
             due_at__gt=now, due_at__lte=now + dt.timedelta(days=60)
         ).select_related("call__reminder_settings")
@@ -26,7 +34,8 @@ class EvaluationsBeforeDue(ReminderKind):
             if milestone is None:
                 continue
             pending = (
-                Assignment.objects.filter(candidature__call=call, evaluator__is_active=True)
+                only_this(Assignment.objects, only)
+                .filter(candidature__call=call, evaluator__is_active=True)
                 .exclude(conflict=ConflictStatus.CONFLICT)
                 .filter(Q(evaluation__isnull=True) | Q(evaluation__status=EvaluationStatus.DRAFT))
                 .values_list(

@@ -1,5 +1,6 @@
 """Reminders with time frozen on both sides of each milestone, swept twice each time."""
 
+import contextlib
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -356,3 +357,179 @@ def test_a_sweep_across_the_spring_daylight_saving_change(db, capture):
     last = sweep_at(dt.datetime(2025, 3, 31, 6, 0, tzinfo=utc), capture=capture)
     assert [m.subject.endswith("Dernier jour pour déposer votre dossier") for m in last] == [True]
     assert "31 mars 2025 à 17h00" in last[0].body
+
+
+# --- Reminders that say the truth -----------------------------------------------------------------
+
+
+def test_a_draft_started_after_the_j2_milestone_is_never_told_it_has_two_days(draft_world, capture):
+    """Three minutes before the deadline, the latest milestone reached is still J-2 when
+    the call sends no J-0: the wording follows the time really left."""
+    settings = ReminderSettings.objects.create(call=draft_world["call"], draft_days="7, 2")
+    assert settings.draft_days == "7, 2"
+    with time_machine.travel(paris(2024, 9, 17, 16, 56), tick=False):
+        late = Candidature.objects.create(
+            call=draft_world["call"], organisation=OrganisationFactory(members=[UserFactory()])
+        )
+    sent = sweep_at(paris(2024, 9, 17, 16, 57), capture=capture)
+
+    to_late = [m for m in sent if m.to == [late.organisation.memberships.get().user.email]]
+    assert len(to_late) == 1
+    assert "2 jours" not in to_late[0].subject + to_late[0].body
+    assert "Il vous reste moins de 24 heures pour le déposer" in to_late[0].body
+    assert "17 septembre 2024 à 17h00" in to_late[0].body
+
+
+@pytest.mark.parametrize(
+    ("now", "days"),
+    [
+        (paris(2024, 9, 10, 8, 0), 7),  # 7 days and 9 hours left
+        (paris(2024, 9, 15, 8, 0), 2),
+        (paris(2024, 9, 16, 16, 59), 1),  # 1 day and 1 minute
+        (paris(2024, 9, 16, 17, 1), 0),  # 23 hours 59 minutes
+        (paris(2024, 9, 17, 16, 59), 0),
+    ],
+)
+def test_days_left_never_promise_more_time_than_there_is(now, days):
+    from candidatures.reminders import days_left
+
+    assert days_left(paris(2024, 9, 17, 17, 0), now) == days
+
+
+def test_a_deadline_at_seven_in_the_morning_gets_its_last_day_reminder_the_day_before(db, capture):
+    with time_machine.travel(paris(2024, 7, 31, 9, 0), tick=False):
+        call = add_structure(
+            CallFactory(
+                opens_at=paris(2024, 7, 31, 0, 0),
+                deadline=paris(2024, 9, 17, 7, 0),
+                status=CallStatus.PUBLISHED,
+            )
+        )
+        member = UserFactory(roles=["candidat"])
+        Candidature.objects.create(call=call, organisation=OrganisationFactory(members=[member]))
+
+    assert before(call.deadline, [7, 2, 0], paris(2024, 9, 16, 7, 59)) == "J-2"
+    assert before(call.deadline, [7, 2, 0], paris(2024, 9, 16, 8, 0)) == "J-0"
+    sweep_at(paris(2024, 9, 15, 8, 0), capture=capture)  # J-2
+    last = sweep_at(paris(2024, 9, 16, 8, 0), capture=capture)
+
+    assert [m.to for m in last] == [[member.email]]
+    assert last[0].subject.endswith("Dernier jour pour déposer votre dossier")
+    assert "Il vous reste moins de 24 heures" in last[0].body
+    assert "17 septembre 2024 à 07h00" in last[0].body
+    assert sweep_at(paris(2024, 9, 17, 8, 0), capture=capture) == []  # after the deadline
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    """The mail server refuses everything: e-mails stay in the outbox."""
+    settings.EMAIL_BACKEND = "tests.test_reminders.RefusingBackend"
+    yield
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+class RefusingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPServerDisconnected("serveur de courriel injoignable")
+
+
+def _deliver_waiting(now):
+    """The outbox sends what waits, at ``now``, with the mail server back."""
+    from aap.mail import deliver_email
+    from aap.models import EmailStatus
+
+    with time_machine.travel(now, tick=False):
+        for email in OutgoingEmail.objects.filter(status=EmailStatus.PENDING):
+            deliver_email(email.pk)
+
+
+def _held_back(world, capture, when, settings):
+    """Reminders swept at ``when`` while the mail server refuses them."""
+    from celery.exceptions import Retry
+
+    settings.EMAIL_BACKEND = "tests.test_reminders.RefusingBackend"
+    with (
+        time_machine.travel(when, tick=False),
+        capture(execute=True),
+        contextlib.suppress(OSError, Retry),  # the task gives up until later
+    ):
+        run_sweep()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from aap.models import EmailStatus
+
+    return list(OutgoingEmail.objects.filter(status=EmailStatus.PENDING))
+
+
+def test_a_reminder_held_back_by_an_outage_is_dropped_once_the_dossier_is_submitted(
+    draft_world, capture, settings
+):
+    from aap.models import EmailStatus
+
+    held = _held_back(draft_world, capture, paris(2024, 9, 15, 8, 0), settings)
+    assert len(held) == 2 and mail.outbox == []
+    Candidature.objects.filter(pk=draft_world["draft"].pk).update(
+        status="submitted", submitted_at=paris(2024, 9, 15, 9, 0)
+    )
+
+    _deliver_waiting(paris(2024, 9, 15, 10, 0))
+
+    assert mail.outbox == []
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.DROPPED}
+
+
+def test_a_reminder_held_back_a_day_is_dropped_rather_than_promise_too_much(
+    draft_world, capture, settings
+):
+    from aap.models import EmailStatus
+
+    ReminderSettings.objects.create(call=draft_world["call"], draft_days="7")
+    held = _held_back(draft_world, capture, paris(2024, 9, 10, 8, 0), settings)
+    assert len(held) == 2 and "Il vous reste 7 jours" in held[0].subject
+
+    _deliver_waiting(paris(2024, 9, 10, 12, 0))  # the same day: still true, sent
+    assert len(mail.outbox) == 2
+    OutgoingEmail.objects.update(status=EmailStatus.PENDING)
+    mail.outbox.clear()
+    _deliver_waiting(paris(2024, 9, 11, 12, 0))  # a day later, 6 days left: dropped
+
+    assert mail.outbox == []
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.DROPPED}
+
+
+def test_no_paper_copy_reminder_for_a_dossier_declared_inadmissible_or_decided(
+    draft_world, capture, instructeur
+):
+    from evaluation.models import Admissibility, Decision
+    from evaluation.states import AdmissibilityOutcome, DecisionOutcome
+
+    call = draft_world["call"]
+    call.paper_copy_required = True
+    call.save()
+    submitted = draft_world["submitted"]
+    decided = Candidature.objects.create(
+        call=call,
+        organisation=OrganisationFactory(members=[UserFactory(roles=["candidat"])]),
+        status="submitted",
+        submitted_at=paris(2024, 8, 2, 10, 0),
+    )
+    Admissibility.objects.create(
+        candidature=submitted,
+        outcome=AdmissibilityOutcome.INADMISSIBLE,
+        reason="Exemplaire papier non reçu.",
+        decided_by=instructeur,
+    )
+    Decision.objects.create(
+        candidature=decided,
+        lot=call.lots.first(),
+        outcome=DecisionOutcome.NOT_SELECTED,
+        reason="Projet hors du territoire couvert.",
+        decided_by=instructeur,
+    )
+
+    assert sweep_at(paris(2024, 9, 22, 8, 0), capture=capture) == []
+    assert not Reminder.objects.exists()

@@ -8,6 +8,8 @@ class EmailStatus(models.TextChoices):
     PENDING = "pending", _("En attente")
     SENDING = "sending", _("En cours d'envoi")
     SENT = "sent", _("Envoyé")
+    # A reminder checked again when it was about to leave, and no longer true.
+    DROPPED = "dropped", _("Abandonné, devenu sans objet")
 
 
 class OutgoingEmail(models.Model):
