@@ -211,7 +211,7 @@ def _calls(ctx: Context) -> dict[str, int]:
         CallStatus.PUBLISHED,  # past its deadline, the sweep has not run yet
     ]
     # The seed call's own texts, so that pages weigh what a real call page weighs.
-    text = {key: value for key, value in seed.CALL.items() if key not in ("title", "year")}
+    text = {key: value for key, value in seed.call_fields().items() if key not in ("title", "year")}
     calls = []
     for index, phase in enumerate(phases, start=1):
         opens_at, deadline = _dates(phase, rng, ctx.now)

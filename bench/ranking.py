@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aap.demo import seed
+from aap.demo.dates import CallDates
 from aap.models import Call, Criterion, Lot, OrganisationKind, Programme, SubCriterion, User
 from aap.roles import Role
 from aap.states import CallStatus
@@ -139,7 +140,11 @@ def _call(now: dt.datetime) -> Call:
     deadline = (now - dt.timedelta(days=30)).replace(hour=17, minute=0, second=0, microsecond=0)
     return Call.objects.create(
         programme=programme,
-        **{key: value for key, value in seed.CALL.items() if key != "title"},
+        **{
+            key: value
+            for key, value in seed.call_fields(CallDates(deadline)).items()
+            if key != "title"
+        },
         title=f"{seed.CALL['title']} (bench : classement de {DOSSIERS} dossiers)",
         reference=REFERENCE,
         slug=SLUG,

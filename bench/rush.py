@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aap.demo import loader, seed
+from aap.demo.dates import CallDates
 from aap.models import (
     Call,
     OrganisationKind,
@@ -137,16 +138,18 @@ def _open_call(now: dt.datetime) -> Call:
     programme, _ = Programme.objects.get_or_create(
         short_name=seed.PROGRAMME["short_name"], defaults=seed.PROGRAMME
     )
+    deadline = (now + dt.timedelta(days=1)).replace(second=0, microsecond=0)
     call = loader._create_call(
         programme,
         reference=REFERENCE,
         slug=SLUG,
         title=f"{seed.CALL['title']} (bench : dépôt de dernière minute)",
         opens_at=now - dt.timedelta(days=30),
-        deadline=(now + dt.timedelta(days=1)).replace(second=0, microsecond=0),
+        deadline=deadline,
         is_demo=False,
+        dates=CallDates(deadline),
     )
-    loader._add_structure(call)
+    loader._add_structure(call, dates=CallDates(deadline))
     # A 50 MB file fits in the attestation, and the dossier with it under the call's limit.
     Call.objects.filter(pk=call.pk).update(
         status=CallStatus.PUBLISHED,
@@ -390,7 +393,13 @@ class Journey:
         pk = self.candidate.dossier_id
         url, dossier = self.setup.url("submit", pk=pk), self.setup.url("dossier", pk=pk)
         fields = [("csrfmiddlewaretoken", token), ("certified", "on")]
-        self.call("submit", lambda: self.browser.post(url, fields), expect=302, location=dossier)
+        # The answer to the submission is the receipt itself.
+        self.call(
+            "submit",
+            lambda: self.browser.post(url, fields),
+            expect=200,
+            contains="Accusé de réception n°",
+        )
         self.submitted = True
         self.call(
             "dossier_page",

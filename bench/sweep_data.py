@@ -214,7 +214,7 @@ def generate(shape: Shape) -> dict[str, int]:
     programme = Programme.objects.create(**seed.PROGRAMME)
     text = {
         key: value
-        for key, value in seed.CALL.items()
+        for key, value in seed.call_fields().items()
         if key not in ("title", "year", "paper_copy_required")
     }
     calls, groups = [], []

@@ -18,5 +18,6 @@ def server_error(request):
     if isinstance(error, OperationalError | InterfaceError):
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.database_lost = True  # aap.middleware.RetryOnLostDatabaseMiddleware
         return response
     return defaults.server_error(request)

@@ -456,6 +456,9 @@ class SubmitView(DossierMixin, DetailView):
     """The confirmation step: everything shown, the certification box, then the deposit."""
 
     template_name = "candidatures/submit.html"
+    # Run again if the database restarts meanwhile, with the same instant of arrival: a
+    # second run finds the dossier submitted if the first had committed.
+    retry_on_lost_database = True
 
     def get_queryset(self):
         return queries.dossier_page(super().get_queryset())
@@ -475,16 +478,23 @@ class SubmitView(DossierMixin, DetailView):
                 candidature, by=request.user, received_at=when, certified=True
             )
         except services.AlreadySubmitted as error:
+            # A double click, or a run again after a database restart: the proof again.
             messages.info(request, error.message)
-            return redirect("candidatures:dossier", pk=candidature.pk)
+            if error.receipt is None:
+                return redirect("candidatures:dossier", pk=candidature.pk)
+            return self.submitted(request, candidature, error.receipt)
         except DomainError as error:
             form.add_error(None, error.message)
             for problem in error.problems:
                 form.add_error(None, problem)
             return self.render_to_response(self.get_context_data(form=form), status=409)
-        # The answer itself carries the receipt (not a redirect): a candidate whose next
-        # page fails, while the database restarts, still holds the proof of the deposit.
         messages.success(request, receipts.submitted_message(receipt))
+        return self.submitted(request, candidature, receipt)
+
+    @staticmethod
+    def submitted(request, candidature, receipt):
+        """The answer itself carries the receipt (not a redirect): a candidate whose next
+        page fails, while the database restarts, still holds the proof of the deposit."""
         return render(
             request,
             "candidatures/submitted.html",

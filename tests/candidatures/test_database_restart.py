@@ -6,11 +6,17 @@ Between requests, Django's connection health checks open a new connection; the t
 that by closing the dead one.
 """
 
+import datetime as dt
+import time
+
 import psycopg
 import pytest
+import time_machine
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
+from aap.models import Call
 from candidatures.models import Candidature, Receipt
 from candidatures.states import CandidatureStatus
 from tests.candidatures.conftest import fill
@@ -88,9 +94,36 @@ def test_a_committed_submission_shows_its_receipt_after_the_restart(client, cand
     assert f"Accusé de réception n° {receipt.number}" in page.content.decode()
 
 
-def test_a_submission_cut_by_the_restart_changes_nothing_and_can_be_sent_again(
-    client, candidate, dossier
+def test_a_submission_met_by_the_restart_is_run_again_and_keeps_its_instant_of_arrival(
+    client, candidate, dossier, settings
 ):
+    """Clicked 0.3 s before the deadline, while PostgreSQL restarts: the request waits for
+    the database and runs again after the deadline, judged on its arrival."""
+    settings.DATABASE_RETRY_SECONDS = 10
+    client.force_login(candidate)
+    client.raise_request_exception = False
+    deadline = (timezone.now() + dt.timedelta(minutes=5)).replace(microsecond=0)
+    Call.objects.filter(pk=dossier.call_id).update(deadline=deadline)
+    clicked = deadline - dt.timedelta(milliseconds=300)
+    end_this_connection()
+
+    with time_machine.travel(clicked, tick=True):
+        response = client.post(
+            reverse("candidatures:submit", args=[dossier.pk]), {"certified": "on"}
+        )
+        handled_by = timezone.now()
+
+    assert handled_by > deadline  # the run that succeeded came after the deadline
+    assert response.status_code == 200
+    receipt = Receipt.objects.get(candidature=dossier)
+    assert clicked <= receipt.submitted_at < deadline
+    assert f"Accusé de réception n° {receipt.number}" in response.content.decode()
+
+
+def test_a_restart_longer_than_the_retries_is_a_503_that_changes_nothing(
+    client, candidate, dossier, settings
+):
+    settings.DATABASE_RETRY_SECONDS = 0
     client.force_login(candidate)
     client.raise_request_exception = False
     url = reverse("candidatures:submit", args=[dossier.pk])
@@ -106,3 +139,17 @@ def test_a_submission_cut_by_the_restart_changes_nothing_and_can_be_sent_again(
     again = client.post(url, {"certified": "on"})
     assert again.status_code == 200
     assert Receipt.objects.filter(candidature=dossier).count() == 1
+
+
+def test_other_pages_are_not_run_again(client, candidate, dossier, settings):
+    """Only views that may run twice are retried: the others answer 503 at once."""
+    settings.DATABASE_RETRY_SECONDS = 10
+    client.force_login(candidate)
+    client.raise_request_exception = False
+    end_this_connection()
+
+    started = time.monotonic()
+    response = client.get(reverse("candidatures:my_dossiers"))
+
+    assert response.status_code == 503
+    assert time.monotonic() - started < 1  # answered at once, not after retries
