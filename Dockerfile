@@ -44,4 +44,5 @@ RUN SECRET_KEY=collectstatic-at-build-time-only-not-a-real-secret \
     python manage.py collectstatic --noinput
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]
+# Workers, threads, timeouts and the control socket: gunicorn.conf.py.
+CMD ["gunicorn", "config.wsgi"]

@@ -164,8 +164,11 @@ def test_gunicorn_serves_a_wsgi_module_that_defines_application():
         path = BASE_DIR / (module.replace(".", "/") + ".py")
         assert path.is_file(), f"{command}: {path} does not exist"
         assert defines_name(path, attribute), f"{path} does not define {attribute}"
-        assert "8000" in command
     assert "config.wsgi" in command_text(services()["web"])
+    # The port the health check and the proxy reach: gunicorn.conf.py's default bind.
+    assert re.search(
+        r'"GUNICORN_BIND", "0\.0\.0\.0:8000"', (BASE_DIR / "gunicorn.conf.py").read_text()
+    )
 
 
 def test_celery_commands_name_the_project_app():
@@ -510,3 +513,67 @@ def test_uploads_switch_to_s3_compatible_storage_by_configuration():
         "private",
         "True",
     ]
+
+
+# --- gunicorn ---------------------------------------------------------------------------------------
+
+
+def test_two_gunicorn_instances_on_one_host_serve_side_by_side_without_a_control_socket(
+    tmp_path,
+):
+    """gunicorn.conf.py is read by a plain ``gunicorn config.wsgi``: two instances run
+    together, and neither leaves a control socket in the shared home folder."""
+    import http.client
+    import socket
+    import time
+
+    def free_port():
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    home = tmp_path / "home"
+    home.mkdir()
+    ports = [free_port(), free_port()]
+    env = {
+        **os.environ,
+        **PRODUCTION_LIKE,
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "HOME": str(home),
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_ACCESS_LOG": "",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi"],
+            cwd=BASE_DIR,
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / f"gunicorn-{port}.log").open("wb"),
+        )
+        for port in ports
+    ]
+    try:
+        answers = {}
+        deadline = time.monotonic() + 60
+        while len(answers) < 2 and time.monotonic() < deadline:
+            for port in ports:
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    connection.request("GET", "/healthz")
+                    answers[port] = connection.getresponse().status
+                except OSError:
+                    time.sleep(0.2)
+        logs = {p: (tmp_path / f"gunicorn-{p}.log").read_text() for p in ports}
+        assert answers == {ports[0]: 200, ports[1]: 200}, logs
+        assert all(process.poll() is None for process in processes), logs
+        assert not (home / ".gunicorn").exists()
+        assert all("gthread" in log for log in logs.values()), logs
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
