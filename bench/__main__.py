@@ -10,7 +10,9 @@ from dataclasses import asdict
 from datetime import datetime
 
 ENDPOINTS = ("bare", "home", "call_list", "call_detail", "staff_dossiers", "staff_dossier")
-SCENARIOS = ("rush", "big_upload", "ranking", "sweep")
+SCENARIOS = ("rush", "deadline", "big_upload", "ranking", "sweep")
+# The faults of « deadline » (bench/deadline.py), one run each.
+DEADLINE_FAULTS = ("none", "redis", "postgres")
 # Run only when named in --only: the sweep builds two databases and sweeps each three times
 # (about four minutes on two cores, half of it in the sweep repeated under tracemalloc).
 OPT_IN = ("sweep",)
@@ -70,6 +72,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="workers gunicorn (sync) du rush et de big_upload (4)",
     )
     parser.add_argument(
+        "--deadline-candidates",
+        type=int,
+        default=200,
+        help="candidats de « deadline » : clics dans les 5 dernières secondes (200)",
+    )
+    parser.add_argument(
+        "--deadline-faults",
+        type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
+        default=["none", "redis", "postgres"],
+        metavar="PANNES",
+        help="pannes de « deadline », une exécution chacune : none, redis (courtier suspendu), "
+        "postgres (redémarrage) ; par défaut les trois",
+    )
+    parser.add_argument(
         "--big-upload-mb", type=int, default=50, help="taille du fichier de big_upload, en Mio (50)"
     )
     parser.add_argument(
@@ -110,6 +126,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--calls, --concurrency, --seconds et les workers doivent être positifs")
     if args.rush_candidates < 1 or args.dossiers < 0:
         parser.error("--rush-candidates doit être positif, --dossiers au moins 0")
+    if set(args.deadline_faults) - set(DEADLINE_FAULTS) or args.deadline_candidates < 2:
+        parser.error(
+            f"--deadline-faults parmi {', '.join(DEADLINE_FAULTS)} ; --deadline-candidates ≥ 2"
+        )
+    # The rush at the deadline is part of the rush.
+    if "rush" in args.only and "deadline" not in args.only:
+        args.only.append("deadline")
     if not 1 <= args.big_upload_mb < 60:
         parser.error("--big-upload-mb : entre 1 et 59 (la pièce accepte 60 Mo)")
     if args.ranking_dossiers < 1:
@@ -285,6 +308,39 @@ def _scenarios(args, environment, scenarios: list[str]) -> dict:
     return figures
 
 
+def _deadline(args, environment) -> dict:
+    """The last five seconds before a deadline, through nginx, once per fault."""
+    from django.db import connections
+
+    from bench import deadline
+
+    why_not = deadline.available()
+    if why_not:
+        print(f"  « deadline » impossible ici : {why_not}")
+        return {"skipped": why_not}
+    began = step(
+        f"Échéance : appel {deadline.REFERENCE}, {args.deadline_candidates} dossiers complets"
+    )
+    setup = deadline.prepare(args.deadline_candidates)
+    print(f"  prêt en {time.perf_counter() - began:.1f} s")
+    runs = []
+    try:
+        for fault in args.deadline_faults:
+            if fault == "postgres" and not deadline.can_restart_postgresql():
+                runs.append({"fault": fault, "skipped": "pg_ctlcluster absent"})
+                continue
+            step(
+                f"Échéance, panne « {fault} » : clics dans les {deadline.SPREAD:g} dernières secondes"
+            )
+            connections.close_all()
+            result = deadline.run(setup, fault, environment)
+            runs.append(result.as_dict())
+            connections.close_all()
+    finally:
+        deadline.cleanup()
+    return {"candidates": args.deadline_candidates, "runs": runs}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     pages = [name for name in ENDPOINTS if name in args.only]
@@ -311,13 +367,16 @@ def main(argv=None) -> int:
     from bench import counts, data, report
 
     shape = data.Shape(calls=args.calls, dossiers=args.dossiers)
-    step(f"Données : {args.calls} appels, {args.dossiers} dossiers")
-    dataset = data.ensure(shape, regenerate=args.regenerate)
-    if dataset["generated"]:
-        print(f"  générées en {dataset['seconds']} s")
-    else:
-        print("  réutilisées (même taille ; --regenerate pour les refaire)")
-    print("  " + ", ".join(f"{key} {value}" for key, value in dataset["counts"].items()))
+    dataset = {}
+    # « deadline » and « sweep » make their own data; the others read the data set.
+    if pages or set(scenarios) - {"deadline", "sweep"}:
+        step(f"Données : {args.calls} appels, {args.dossiers} dossiers")
+        dataset = data.ensure(shape, regenerate=args.regenerate)
+        if dataset["generated"]:
+            print(f"  générées en {dataset['seconds']} s")
+        else:
+            print("  réutilisées (même taille ; --regenerate pour les refaire)")
+        print("  " + ", ".join(f"{key} {value}" for key, value in dataset["counts"].items()))
 
     query_counts, results = None, []
     if pages:
@@ -327,6 +386,8 @@ def main(argv=None) -> int:
     scenario_figures = {}
     if {"rush", "big_upload"} & set(scenarios):
         scenario_figures.update(_scenarios(args, environment, scenarios))
+    if "deadline" in scenarios:
+        scenario_figures["deadline"] = _deadline(args, environment)
     if "ranking" in scenarios:
         scenario_figures["ranking"] = _ranking(args, environment)
     if "sweep" in scenarios:
@@ -406,6 +467,15 @@ def main(argv=None) -> int:
         )
         print(report.rush_table(rush_figures))
         print(report.rush_summary(rush_figures, rush_figures["verification"]))
+    if "deadline" in scenario_figures and "runs" in scenario_figures["deadline"]:
+        print()
+        print(
+            "Échéance : chaque candidat clique « Déposer » à son instant, dans les cinq "
+            "dernières secondes (quelques-uns juste après), à travers nginx "
+            "(deploy/nginx/, horodatage d'arrivée) vers gunicorn (gunicorn.conf.py) ; "
+            "latences vues des candidats :"
+        )
+        print(report.deadline_table(scenario_figures["deadline"]["runs"]))
     if "big_upload" in scenario_figures:
         big = scenario_figures["big_upload"]
         print()
@@ -508,6 +578,11 @@ def failed(figures: dict) -> bool:
     rush = figures.get("rush")
     if rush and (rush["errors"] or not rush["verification"]["ok"]):
         return True
+    for run in figures.get("deadline", {}).get("runs", []):
+        if "skipped" not in run and (
+            run["refused_although_on_time"] or run["accepted_although_late"] or run["lost"]
+        ):
+            return True
     big = figures.get("big_upload")
     return bool(
         big

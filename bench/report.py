@@ -180,6 +180,48 @@ def rush_summary(rush: dict, checks: dict) -> str:
     return "\n".join(lines)
 
 
+def deadline_table(runs: list[dict]) -> str:
+    headers = [
+        "panne",
+        "tentés",
+        "acceptés",
+        "refusés à tort",
+        "sans réponse",
+        "tardifs acceptés",
+        "perdus",
+        "courriels en double",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+    ]
+    rows = []
+    notes = []
+    for run in runs:
+        if "skipped" in run:
+            notes.append(f"{run['fault']} : non mesuré ({run['skipped']})")
+            continue
+        rows.append(
+            [
+                run["fault"],
+                run["attempted"],
+                run["accepted"],
+                run["refused_although_on_time"],
+                run["unanswered_on_time"],
+                f"{run['accepted_although_late']}/{run['attempted_late']}",
+                run["lost"],
+                run["duplicate_receipt_emails"],
+                run["p50_ms"],
+                run["p95_ms"],
+                run["p99_ms"],
+            ]
+        )
+        notes.append(
+            f"{run['fault']} : {run['gunicorn']} ; réponses {run['answers']}"
+            + (f" ; {run['fault_note']}" if run["fault_note"] else "")
+        )
+    return "\n".join([table(headers, rows, "<" + ">" * (len(headers) - 1)), *notes])
+
+
 def memory_table(memory: dict) -> str:
     rows = [
         [

@@ -14,6 +14,9 @@ def bare(request):
     return HttpResponse(b"ok", content_type="text/plain")
 
 
+# As in config.urls: without a database, a 503 « réessayez dans un instant ».
+handler500 = "aap.views.errors.server_error"
+
 urlpatterns = [
     path("bench/bare/", bare, name="bench_bare"),
     path("", include("config.urls")),

@@ -572,7 +572,7 @@ def test_two_gunicorn_instances_on_one_host_serve_side_by_side_without_a_control
         assert answers == {ports[0]: 200, ports[1]: 200}, logs
         assert all(process.poll() is None for process in processes), logs
         assert not (home / ".gunicorn").exists()
-        assert all("gthread" in log for log in logs.values()), logs
+        assert all("Using worker: sync" in log for log in logs.values()), logs
     finally:
         for process in processes:
             process.terminate()
