@@ -64,10 +64,12 @@ from aap.states import CallStatus
 from bench import data
 from bench.env import BASE_DIR, OUTPUT_DIR
 from bench.load import percentile_ms
+from bench.rush import forget_receipts
 from bench.server import free_port
 from candidatures import services
 from candidatures.models import Candidature, Membership, Organisation, Receipt
 from tests.nginx import find_nginx, nginx_proxy
+from tests.processes import stop
 
 REFERENCE = "AAP-BENCH-DEADLINE"
 SLUG = "aap-bench-derniere-seconde"
@@ -142,12 +144,7 @@ def process(command, env, log_name):
     try:
         yield child
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop(child, timeout=30)
         log.close()
 
 
@@ -202,11 +199,7 @@ def cleanup() -> None:
         email__startswith="echeance-", email__endswith=data.CANDIDATE_DOMAIN
     )
     with transaction.atomic():
-        receipts = Receipt.objects.filter(call__in=calls)
-        OutgoingEmail.objects.filter(
-            key__in=[f"receipt-{pk}" for pk in receipts.values_list("pk", flat=True)]
-        ).delete()
-        receipts.delete()
+        forget_receipts(Receipt.objects.filter(call__in=calls))
         Candidature.objects.filter(call__in=calls).delete()
         Call.objects.filter(pk__in=[call.pk for call in calls]).delete()
         Organisation.objects.filter(memberships__user__in=accounts).delete()
@@ -530,11 +523,7 @@ def _all_sent(receipts) -> bool:
 def reset(setup: Setup) -> None:
     """Every dossier a draft again, no receipt: the next run starts as the first."""
     with transaction.atomic():
-        receipts = Receipt.objects.filter(call_id=setup.call_id)
-        OutgoingEmail.objects.filter(
-            key__in=[f"receipt-{pk}" for pk in receipts.values_list("pk", flat=True)]
-        ).delete()
-        receipts.delete()
+        forget_receipts(Receipt.objects.filter(call_id=setup.call_id))
         Candidature.objects.filter(call_id=setup.call_id).update(status="draft", submitted_at=None)
         Call.objects.filter(pk=setup.call_id).update(status=CallStatus.PUBLISHED)
 

@@ -108,11 +108,7 @@ def cleanup() -> None:
     calls = list(Call.objects.filter(reference=REFERENCE))
     accounts = User.objects.filter(email__startswith="rush-", email__endswith=data.CANDIDATE_DOMAIN)
     with transaction.atomic():
-        receipts = Receipt.objects.filter(call__in=calls)
-        OutgoingEmail.objects.filter(
-            key__in=[f"receipt-{pk}" for pk in receipts.values_list("pk", flat=True)]
-        ).delete()
-        receipts.delete()
+        forget_receipts(Receipt.objects.filter(call__in=calls))
         Candidature.objects.filter(call__in=calls).delete()
         for required in RequiredDocument.objects.filter(call__in=calls).exclude(template=""):
             default_storage.delete(required.template.name)
@@ -123,6 +119,14 @@ def cleanup() -> None:
     for call in calls:
         shutil.rmtree(Path(default_storage.path(f"dossiers/{call.pk}")), ignore_errors=True)
     shutil.rmtree(FOLDER, ignore_errors=True)
+
+
+def forget_receipts(receipts) -> None:
+    """Delete ``receipts`` and their e-mails (outbox rows keyed ``receipt-<pk>``)."""
+    OutgoingEmail.objects.filter(
+        key__in=[f"receipt-{pk}" for pk in receipts.values_list("pk", flat=True)]
+    ).delete()
+    receipts.delete()
 
 
 def _forget_logins(emails: list[str]) -> None:

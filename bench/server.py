@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench.env import BASE_DIR, OUTPUT_DIR
 from bench.load import percentile_ms
+from tests.processes import stop
 
 HOST = "127.0.0.1"
 
@@ -75,12 +76,7 @@ def gunicorn(
             yield Server(HOST, port, process.pid, workers, str(log_path), str(access_log or ""))
         finally:
             # Only the master we started: it stops its own workers.
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=15)
 
 
 def service_times(access_log: Path, *, skip: int = 0) -> dict[str, dict]:

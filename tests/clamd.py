@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from clamav_client import clamd
 
+from tests.processes import stop
+
 # Two halves, so that this file itself is never taken for the test virus.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 BODY_SIGNATURE = "Eicar-Test-Body"
@@ -107,10 +109,5 @@ def clamd_socket():
                 time.sleep(0.05)
             yield socket_path
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
             output.close()

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.processes import stop
+
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "nginx"
 
 MAIN_CONF = """\
@@ -99,9 +101,4 @@ def nginx_proxy(upstream: str, *, connections: int = 1024):
                 time.sleep(0.05)
             yield port
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
