@@ -18,7 +18,7 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Requests wait in the listen queue behind nginx during a rush: judged by their arrival
-# stamp (aap/arrival.py), they may wait; the queue must hold them.
+# stamp (core/arrival.py), they may wait; the queue must hold them.
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30

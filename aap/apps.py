@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class AapConfig(AppConfig):
     name = "aap"
     verbose_name = _("Appels à projets")
-
-    def ready(self):
-        from config.celery import ensure_broker_folders
-
-        ensure_broker_folders()

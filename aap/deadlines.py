@@ -10,33 +10,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-
-def to_the_second(when: dt.datetime) -> dt.datetime:
-    return when.replace(microsecond=0)
+from core.dates import to_the_second
 
 
 def is_on_time(deadline: dt.datetime, received_at: dt.datetime) -> bool:
     """Whether something received at ``received_at`` meets ``deadline``."""
     return to_the_second(received_at) <= deadline
-
-
-class NonexistentLocalTime(ValueError):
-    """The hour does not exist (or exists twice) on that day in the local time zone."""
-
-
-def local_datetime(day: dt.date, time: dt.time) -> dt.datetime:
-    """The aware instant for a date and an hour read on a Paris clock.
-
-    Refuses the hour skipped when clocks go forward and the hour repeated when they
-    go back: a deadline must name one instant only.
-    """
-    zone = ZoneInfo(settings.TIME_ZONE)
-    naive = dt.datetime.combine(day, time)
-    first = naive.replace(tzinfo=zone, fold=0)
-    # Inside a skipped or a repeated hour, the two folds give different offsets.
-    if first.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
-        raise NonexistentLocalTime(naive)
-    return first
 
 
 def paper_copy_on_time(

@@ -11,8 +11,6 @@ from django.forms import inlineformset_factory
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from aap.deadlines import NonexistentLocalTime, local_datetime
-from aap.documents import DocumentFormat
 from aap.models import (
     KINDS_WITH_CHOICES,
     KINDS_WITH_LENGTH,
@@ -28,7 +26,9 @@ from aap.models import (
     RequiredDocument,
 )
 from aap.services import weights_problem
-from aap.uploads import check_upload, clean_filename
+from core.dates import NonexistentLocalTime, local_datetime
+from core.documents import DocumentFormat
+from core.uploads import check_upload, clean_filename
 
 TEMPLATE_MAX_BYTES = 20 * 1024 * 1024
 

@@ -1,38 +1,6 @@
-"""Who may do what: predicates of (user, object) used by views and services alike."""
+"""Who may do what with calls; the roles' predicates are the kernel's (``core.rules``)."""
 
-from aap.roles import Role
-
-
-def anyone(user, obj=None) -> bool:
-    return True
-
-
-def is_authenticated(user, obj=None) -> bool:
-    return user.is_authenticated
-
-
-def is_instructeur(user, obj=None) -> bool:
-    return (
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.has_role(Role.INSTRUCTEUR))
-    )
-
-
-def is_candidat(user, obj=None) -> bool:
-    return user.is_authenticated and user.has_role(Role.CANDIDAT)
-
-
-def is_ddets_reader(user, obj=None) -> bool:
-    return user.is_authenticated and user.has_role(Role.LECTEUR_DDETS)
-
-
-def is_evaluator(user, obj=None) -> bool:
-    return user.is_authenticated and user.has_role(Role.EVALUATEUR)
-
-
-def is_platform_staff(user, obj=None) -> bool:
-    return user.is_authenticated and user.is_platform_staff
+from core.rules import is_candidat, is_instructeur
 
 
 def can_manage_call(user, call=None) -> bool:

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 
 from aap import rules
 from aap.deadlines import is_on_time
-from aap.exceptions import DomainError
-from aap.mail import queue_email
-from aap.models import Call, CallQuestion, CallStatusChange, User
-from aap.roles import Role
+from aap.models import Call, CallQuestion, CallStatusChange
 from aap.states import CALL_TRANSITIONS, CallAction, CallStatus
-from aap.workflow import Workflow
+from core.exceptions import DomainError
+from core.mail import queue_email
+from core.models import User
+from core.roles import Role
+from core.workflow import Workflow
 
 WEIGHTS_TOTAL = Decimal("100")
 

@@ -32,15 +32,12 @@ from aap.models import (
     ExpectedAction,
     Lot,
     OrganisationKind,
-    OutgoingEmail,
     Programme,
     Question,
     QuestionKind,
     RequiredDocument,
     SubCriterion,
-    User,
 )
-from aap.roles import Role
 from aap.states import CallAction, CallStatus
 from candidatures.models import (
     Answer,
@@ -58,6 +55,8 @@ from candidatures.models import (
     Territory,
 )
 from candidatures.states import CandidatureAction, CandidatureStatus
+from core.models import OutgoingEmail, User
+from core.roles import Role
 
 # Bump when the generator changes: the marker then no longer matches and data is rebuilt.
 GENERATOR_VERSION = 2

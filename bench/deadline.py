@@ -49,17 +49,7 @@ from django.utils import timezone
 
 from aap.demo import modeles, seed
 from aap.demo.dates import CallDates
-from aap.models import (
-    Call,
-    Lot,
-    OrganisationKind,
-    OutgoingEmail,
-    Programme,
-    Question,
-    RequiredDocument,
-    User,
-)
-from aap.roles import Role
+from aap.models import Call, Lot, OrganisationKind, Programme, Question, RequiredDocument
 from aap.states import CallStatus
 from bench import data
 from bench.env import BASE_DIR, OUTPUT_DIR
@@ -68,6 +58,8 @@ from bench.rush import forget_receipts
 from bench.server import free_port
 from candidatures import services
 from candidatures.models import Candidature, Membership, Organisation, Receipt
+from core.models import OutgoingEmail, User
+from core.roles import Role
 from tests.nginx import find_nginx, nginx_proxy
 from tests.processes import stop
 

@@ -1,7 +1,7 @@
 """Memory of the web workers while one large file is uploaded.
 
 The upload view streams the body to a temporary file and hashes it on the way
-(``aap.uploads.HashingUploadHandler``): a worker's resident memory should barely move
+(``core.uploads.HashingUploadHandler``): a worker's resident memory should barely move
 whatever the size of the file. A thread reads ``VmRSS`` in ``/proc/<pid>/status`` of
 every gunicorn worker every 20 ms, before, during and after the upload; the figure is
 the largest rise over each worker's own baseline. ``VmHWM`` (the kernel's high-water

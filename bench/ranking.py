@@ -31,12 +31,13 @@ from django.utils import timezone
 
 from aap.demo import seed
 from aap.demo.dates import CallDates
-from aap.models import Call, Criterion, Lot, OrganisationKind, Programme, SubCriterion, User
-from aap.roles import Role
+from aap.models import Call, Criterion, Lot, OrganisationKind, Programme, SubCriterion
 from aap.states import CallStatus
 from bench import data, load
 from candidatures.models import Candidature, Organisation
 from candidatures.states import CandidatureStatus
+from core.models import User
+from core.roles import Role
 from evaluation.models import (
     Admissibility,
     AdmissibilityChange,

@@ -31,24 +31,17 @@ from django.utils import timezone
 
 from aap.demo import loader, seed
 from aap.demo.dates import CallDates
-from aap.models import (
-    Call,
-    OrganisationKind,
-    OutgoingEmail,
-    Programme,
-    QuestionKind,
-    RequiredDocument,
-    User,
-)
-from aap.roles import Role
+from aap.models import Call, OrganisationKind, Programme, QuestionKind, RequiredDocument
 from aap.states import CallStatus
-from aap.uploads import clean_filename
 from bench import data, files
 from bench.browser import Browser, Response
 from bench.env import OUTPUT_DIR
 from bench.load import percentile_ms
 from candidatures.models import Candidature, Membership, Organisation, Receipt
 from candidatures.states import CandidatureStatus
+from core.models import OutgoingEmail, User
+from core.roles import Role
+from core.uploads import clean_filename
 
 REFERENCE = "AAP-BENCH-RUSH"
 SLUG = "aap-bench-rush-depot-de-derniere-minute"

@@ -1,4 +1,4 @@
-"""One reminder sweep (``aap.reminders.run_sweep``) over a large data set (issue 6).
+"""One reminder sweep (``core.reminders.run_sweep``) over a large data set (issue 6).
 
 Each size of data set (by default 10,000 dossiers and 1,000 agreements, then 100,000 and
 10,000) lives in its own PostgreSQL database, ``<bench database>_sweep_<dossiers>_<agreements>``,
@@ -168,7 +168,7 @@ def _status_kib(key: str) -> int:
 class Probe:
     """Counts and times each kind's part of the sweep without changing it: wraps each
     kind's ``due`` generator, and ``_store``, ``render_email`` and ``dispatch_email`` as
-    ``aap.reminders`` calls them; statements are counted by ``execute_wrapper``."""
+    ``core.reminders`` calls them; statements are counted by ``execute_wrapper``."""
 
     def __init__(self, reminders):
         self.reminders = reminders
@@ -280,9 +280,9 @@ def measure(*, forget: bool, trace: bool) -> dict:
     from django.db.models import Count
 
     from aap import reminders
-    from aap.mail import render_email
-    from aap.models import OutgoingEmail, Reminder
     from bench import sweep_data
+    from core.mail import render_email
+    from core.models import OutgoingEmail, Reminder
 
     if forget:
         sweep_data.forget_reminders()

@@ -32,18 +32,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
 from aap.demo import seed
-from aap.models import (
-    Call,
-    Lot,
-    OrganisationKind,
-    OutgoingEmail,
-    Programme,
-    Reminder,
-    ReminderSettings,
-    RequiredDocument,
-    User,
-)
-from aap.roles import Role
+from aap.models import Call, Lot, OrganisationKind, Programme, ReminderSettings, RequiredDocument
 from aap.states import CallStatus
 from bench import data
 from bench.sweep import NOW
@@ -58,6 +47,8 @@ from candidatures.models import (
 from candidatures.states import CandidatureStatus
 from conventions.models import Convention, Payment, ProgressReview, Report
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
+from core.models import OutgoingEmail, Reminder, User
+from core.roles import Role
 from evaluation.models import Assignment, Evaluation, ScoringGrid
 from evaluation.states import ConflictStatus, EvaluationStatus
 

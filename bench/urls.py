@@ -3,8 +3,8 @@
 from django.http import HttpResponse
 from django.urls import include, path
 
-from aap.permissions import rule_required
-from aap.rules import anyone
+from core.permissions import rule_required
+from core.rules import anyone
 
 
 # public=True marks the view ``login_not_required``: like the platform's public pages,
@@ -15,7 +15,7 @@ def bare(request):
 
 
 # As in config.urls: without a database, a 503 « réessayez dans un instant ».
-handler500 = "aap.views.errors.server_error"
+handler500 = "core.views.errors.server_error"
 
 urlpatterns = [
     path("bench/bare/", bare, name="bench_bare"),

@@ -7,9 +7,9 @@ class CandidaturesConfig(AppConfig):
     verbose_name = _("Candidatures")
 
     def ready(self):
-        from aap.calendars import register_source
-        from aap.reminders import register
         from candidatures import calendars, reminders
+        from core.calendars import register_source
+        from core.reminders import register
 
         register(reminders.DraftBeforeDeadline())
         register(reminders.PaperCopyMissing())

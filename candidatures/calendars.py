@@ -2,18 +2,18 @@
 
 from django.utils import timezone
 
-from aap import rules as aap_rules
-from aap.calendars import Event
-from aap.links import absolute_url
 from aap.models import Call
 from aap.states import CallStatus
 from candidatures.models import Candidature, PieceRequest
 from candidatures.states import CandidatureStatus
+from core import rules as core_rules
+from core.calendars import Event
+from core.links import absolute_url
 
 
 def dossier_dates(user):
     now = timezone.now()
-    if aap_rules.is_instructeur(user):
+    if core_rules.is_instructeur(user):
         for call in Call.objects.filter(status=CallStatus.PUBLISHED, deadline__gte=now):
             yield Event(
                 f"call-{call.pk}-deadline",

@@ -18,8 +18,7 @@ from openpyxl import load_workbook
 from stdnum import luhn
 
 from aap.demo import modeles
-from aap.models import Call, QuestionKind, User
-from aap.roles import Role
+from aap.models import Call, QuestionKind
 from candidatures import receipts, services
 from candidatures.models import (
     Answer,
@@ -30,6 +29,8 @@ from candidatures.models import (
     Organisation,
     Receipt,
 )
+from core.models import User
+from core.roles import Role
 
 
 def fictional_siret(n: int) -> str:

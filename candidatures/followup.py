@@ -6,16 +6,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aap.deadlines import paper_copy_on_time
-from aap.exceptions import DomainError
-from aap.links import absolute_url
-from aap.mail import queue_email
-from aap.models import User
-from aap.roles import Role
 from candidatures import rules
 from candidatures.models import Candidature, Message, PaperCopy, PieceRequest, Reading
 from candidatures.queries import member_emails
-from candidatures.receipts import format_datetime
 from candidatures.states import CandidatureStatus
+from core.dates import format_datetime
+from core.exceptions import DomainError
+from core.links import absolute_url
+from core.mail import queue_email
+from core.models import User
+from core.roles import Role
 
 
 def is_paper_copy_on_time(paper_copy: PaperCopy) -> bool | None:

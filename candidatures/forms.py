@@ -6,10 +6,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aap.deadlines import NonexistentLocalTime, local_datetime
 from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
 from aap.models import OrganisationKind, RequiredDocument
 from candidatures.models import Organisation, PaperCopy, PaperMethod, Territory
+from core.dates import NonexistentLocalTime, local_datetime
 
 
 class OrganisationForm(forms.ModelForm):

@@ -15,7 +15,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from aap import rules as aap_rules
 from aap.models import OrganisationKind, Question, RequiredDocument
 from candidatures.models import (
     Answer,
@@ -26,6 +25,7 @@ from candidatures.models import (
     Receipt,
 )
 from candidatures.states import CandidatureStatus
+from core import rules as core_rules
 
 
 def member_emails(organisation) -> list[str]:
@@ -37,7 +37,7 @@ def member_emails(organisation) -> list[str]:
 
 def candidatures_visible_to(user):
     """Members see their organisations' dossiers; instructeurs and the DDETS see all."""
-    if aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user):
+    if core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user):
         return Candidature.objects.all()
     return Candidature.objects.of_member(user)
 

@@ -5,22 +5,14 @@ import datetime as dt
 
 import segno
 from django.core.files.base import ContentFile
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from aap.links import absolute_url
-from aap.mail import queue_email
-from aap.pdf import render_pdf
 from candidatures.models import Candidature, Receipt
 from candidatures.queries import member_emails
-
-
-def format_datetime(value: dt.datetime, *, seconds: bool = False) -> str:
-    """ "17 septembre 2024 à 17h00", or "… à 16h59 et 58 s" to the second."""
-    local = timezone.localtime(value)
-    text = date_format(local, "DATETIME_FORMAT")
-    return f"{text} et {local.second:02d} s" if seconds else text
+from core.dates import format_datetime
+from core.links import absolute_url
+from core.mail import queue_email
+from core.pdf import render_pdf
 
 
 def submitted_message(receipt: Receipt) -> str:

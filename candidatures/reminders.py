@@ -10,24 +10,16 @@ import datetime as dt
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from aap.links import absolute_url
-from aap.models import Call, RequiredDocument, User
-from aap.reminders import (
-    Due,
-    ReminderKind,
-    after,
-    before,
-    days_of,
-    local_date,
-    only_this,
-    settings_by_call,
-    settings_for,
-)
-from aap.roles import Role
+from aap.models import Call, RequiredDocument
+from aap.reminder_settings import call_id_of, call_scope, days_of, settings_by_call, settings_for
 from aap.states import CallStatus
 from candidatures.models import Candidature, Membership, PieceRequest
-from candidatures.receipts import format_datetime
 from candidatures.states import CandidatureStatus
+from core.dates import format_datetime
+from core.links import absolute_url
+from core.models import User
+from core.reminders import Due, ReminderKind, after, before, local_date, only_this
+from core.roles import Role
 
 # Querysets of dossier ids that no reminder may concern any more, declared downstream.
 _settled_dossiers: list = []
@@ -95,7 +87,8 @@ class DraftBeforeDeadline(ReminderKind):
                     recipient_id=user_id,
                     recipient_email=email,
                     template="reminder_draft_deadline",
-                    call_id=call.pk,
+                    scope=call_scope(call.pk),
+                    scope_label=call.reference,
                     context={
                         **_call_context(call),
                         "organisation": organisation,
@@ -109,7 +102,9 @@ class DraftBeforeDeadline(ReminderKind):
         written; a day of mail server outage later, it would promise too much)."""
         if not super().still_due(reminder, now):
             return False
-        deadline = Call.objects.values_list("deadline", flat=True).get(pk=reminder.call_id)
+        deadline = Call.objects.values_list("deadline", flat=True).get(
+            pk=call_id_of(reminder.scope)
+        )
         return days_left(deadline, reminder.created_at) == days_left(deadline, now)
 
 
@@ -166,7 +161,8 @@ class PaperCopyMissing(ReminderKind):
                         "for_staff": False,
                         "url": absolute_url("candidatures:dossier", pk=dossier_id),
                     },
-                    call.pk,
+                    call_scope(call.pk),
+                    call.reference,
                 )
             if organisations:
                 # Staff get one message per call, listing the organisations concerned.
@@ -185,7 +181,8 @@ class PaperCopyMissing(ReminderKind):
                             "url": absolute_url("candidatures:staff_dossiers", pk=call.pk)
                             + "?paper_copy=no",
                         },
-                        call.pk,
+                        call_scope(call.pk),
+                        call.reference,
                     )
 
 
@@ -253,5 +250,6 @@ class PiecesBeforeDue(ReminderKind):
                     email,
                     "reminder_pieces",
                     context,
-                    call.pk,
+                    call_scope(call.pk),
+                    call.reference,
                 )

@@ -2,8 +2,8 @@
 
 from django.utils import timezone
 
-from aap import rules as aap_rules
 from candidatures.states import CandidatureStatus
+from core import rules as core_rules
 
 
 def is_member(user, organisation) -> bool:
@@ -18,7 +18,7 @@ def is_member(user, organisation) -> bool:
 
 
 def can_apply(user, call=None) -> bool:
-    return aap_rules.is_candidat(user)
+    return core_rules.is_candidat(user)
 
 
 def is_dossier_member(user, candidature) -> bool:
@@ -27,12 +27,12 @@ def is_dossier_member(user, candidature) -> bool:
 
 def can_read_dossier(user, candidature) -> bool:
     """Members of the organisation, and Département and State staff."""
-    return is_dossier_member(user, candidature) or aap_rules.is_platform_staff(user)
+    return is_dossier_member(user, candidature) or core_rules.is_platform_staff(user)
 
 
 def can_manage_dossiers(user, candidature=None) -> bool:
     """Instructeurs follow dossiers: paper copies, messages, requests for pieces."""
-    return aap_rules.is_instructeur(user)
+    return core_rules.is_instructeur(user)
 
 
 def content_is_open(candidature, required_document_id=None, *, when=None) -> bool:

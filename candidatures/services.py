@@ -15,13 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aap.deadlines import is_on_time
-from aap.exceptions import DomainError
-from aap.links import absolute_url
-from aap.mail import queue_email
-from aap.models import Call, QuestionKind, QuestionMeaning, RequiredDocument, User
-from aap.roles import Role
-from aap.uploads import check_upload, clean_filename, sha256_of
-from aap.workflow import Workflow
+from aap.models import Call, QuestionKind, QuestionMeaning, RequiredDocument
 from candidatures import rules
 from candidatures.answers import answer_is_empty
 from candidatures.models import (
@@ -35,6 +29,13 @@ from candidatures.models import (
     Receipt,
 )
 from candidatures.states import CANDIDATURE_TRANSITIONS, CandidatureAction, CandidatureStatus
+from core.exceptions import DomainError
+from core.links import absolute_url
+from core.mail import queue_email
+from core.models import User
+from core.roles import Role
+from core.uploads import check_upload, clean_filename, sha256_of
+from core.workflow import Workflow
 
 candidature_workflow = Workflow(
     transitions=CANDIDATURE_TRANSITIONS,

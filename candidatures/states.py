@@ -1,4 +1,4 @@
-"""Statuses of a dossier and the moves between them (see ``aap.workflow``)."""
+"""Statuses of a dossier and the moves between them (see ``core.workflow``)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "core",
     "aap",
     "candidatures",
     "evaluation",
@@ -57,8 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "aap.middleware.ReceivedAtMiddleware",
-    "aap.middleware.RetryOnLostDatabaseMiddleware",
+    "core.middleware.ReceivedAtMiddleware",
+    "core.middleware.RetryOnLostDatabaseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,12 +67,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "aap.middleware.LoginRequiredMiddleware",
+    "core.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "aap.middleware.PermissionsPolicyMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
     # Last, so that a locked-out login is answered before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -89,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "aap.context_processors.platform",
+                "core.context_processors.platform",
             ],
         },
     },
@@ -113,7 +114,7 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A submission that met a database restarting is run again for this long, keeping its
-# instant of arrival (aap.middleware.RetryOnLostDatabaseMiddleware).
+# instant of arrival (core.middleware.RetryOnLostDatabaseMiddleware).
 DATABASE_RETRY_SECONDS = env.int("DATABASE_RETRY_SECONDS", default=20)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -124,7 +125,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     )
 
 # --- Accounts -------------------------------------------------------------------------
-AUTH_USER_MODEL = "aap.User"
+AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -149,7 +150,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
-AXES_USERNAME_CALLABLE = "aap.accounts.services.axes_username"
+AXES_USERNAME_CALLABLE = "core.accounts.services.axes_username"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 SESSION_COOKIE_AGE = 60 * 60 * 8
@@ -206,7 +207,7 @@ STORAGES = {
     },
 }
 # Every upload goes to a temporary file, hashed while it streams: never whole in memory.
-FILE_UPLOAD_HANDLERS = ["aap.uploads.HashingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["core.uploads.HashingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
@@ -216,7 +217,7 @@ _email = env.email("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
     # In the terminal as a person reads it: attachments one line each, never base64.
-    EMAIL_BACKEND = "aap.mail_console.ConsoleEmailBackend"
+    EMAIL_BACKEND = "core.mail_console.ConsoleEmailBackend"
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _email.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
@@ -232,7 +233,7 @@ DEFAULT_FROM_EMAIL = env(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[AAP Isère] "
-# The outbox (aap.mail): first retry delay after a mail-server error (doubling each time),
+# The outbox (core.mail): first retry delay after a mail-server error (doubling each time),
 # the lease of a claim (a living worker renews it every third of it while it sends; one
 # not renewed is taken as lost with its worker, and the sweep, every 15 s, sends the
 # message again: within a minute), and how long a message may wait for the broker before
@@ -346,7 +347,7 @@ AUTHORITY_SIRET = env("AUTHORITY_SIRET", default="")
 # proxy (deploy/nginx.conf), the proxy stamps it ("X-Request-Start: t=<seconds>"); the
 # stamp is believed only from these addresses or networks (the proxy's), and only if it
 # is younger than the longest wait the proxy allows. Without them, the instant the worker
-# starts the request counts (aap/arrival.py).
+# starts the request counts (core/arrival.py).
 ARRIVAL_HEADER = env("ARRIVAL_HEADER", default="X-Request-Start")
 ARRIVAL_META_KEY = "HTTP_" + ARRIVAL_HEADER.upper().replace("-", "_")
 ARRIVAL_TRUSTED_PROXIES = env.list("ARRIVAL_TRUSTED_PROXIES", default=[])

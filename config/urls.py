@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from aap.accounts.views import calendar_feed
-from aap.views.health import healthz, readyz
+from core.accounts.views import calendar_feed
+from core.views.health import healthz, readyz
 
 # Without a database the error page still answers: 503, « réessayez dans un instant ».
-handler500 = "aap.views.errors.server_error"
+handler500 = "core.views.errors.server_error"
 
 admin.site.site_header = "Appels à projets – administration"
 admin.site.site_title = "Administration"
@@ -15,7 +15,7 @@ urlpatterns = [
     path("", include("candidatures.urls")),
     path("", include("evaluation.urls")),
     path("", include("conventions.urls")),
-    path("compte/", include("aap.accounts.urls")),
+    path("compte/", include("core.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -7,9 +7,9 @@ class ConventionsConfig(AppConfig):
     verbose_name = _("Conventions")
 
     def ready(self):
-        from aap.calendars import register_source
-        from aap.reminders import register
         from conventions import calendars, reminders
+        from core.calendars import register_source
+        from core.reminders import register
 
         register(reminders.UnsignedAgreement())
         register(reminders.InstalmentDue())

@@ -5,11 +5,11 @@ import datetime as dt
 
 from django.utils import timezone
 
-from aap import rules as aap_rules
-from aap.calendars import Event
-from aap.links import absolute_url
 from conventions.models import Payment, ProgressReview, Report
 from conventions.states import ConventionStatus, PaymentStatus
+from core import rules as core_rules
+from core.calendars import Event
+from core.links import absolute_url
 
 LIVE = [
     ConventionStatus.DRAFT,
@@ -22,11 +22,11 @@ LIVE = [
 def agreement_dates(user):
     now = timezone.now()
     today = timezone.localdate()
-    staff = aap_rules.is_instructeur(user)
+    staff = core_rules.is_instructeur(user)
     reviews = ProgressReview.objects.filter(
         held=False, scheduled_at__gte=now - dt.timedelta(days=1)
     )
-    if staff or aap_rules.is_ddets_reader(user):
+    if staff or core_rules.is_ddets_reader(user):
         page = "conventions:detail"
     else:
         reviews = reviews.filter(convention__organisation__memberships__user=user)

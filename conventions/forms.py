@@ -8,11 +8,11 @@ from django.forms import inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aap.deadlines import NonexistentLocalTime, local_datetime
 from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
 from aap.models import Call, Lot
 from conventions.models import FundingTerms, Indicator
 from conventions.states import PaymentAction
+from core.dates import NonexistentLocalTime, local_datetime
 
 
 class EurosField(forms.DecimalField):

@@ -2,8 +2,8 @@
 
 from django.utils import timezone
 
-from aap.pdf import render_pdf
 from conventions.states import ConventionStatus
+from core.pdf import render_pdf
 
 # The Département's side of every agreement, as it signs.
 AUTHORITY_PARTY = (

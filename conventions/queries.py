@@ -19,7 +19,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from aap import rules as aap_rules
 from conventions.models import (
     Convention,
     ConventionStatusChange,
@@ -29,6 +28,7 @@ from conventions.models import (
     Report,
 )
 from conventions.states import BINDING_STATUSES, ConventionStatus, PaymentStatus
+from core import rules as core_rules
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Value(Decimal("0"), output_field=MONEY)
@@ -40,7 +40,7 @@ UNSIGNED_AFTER = dt.timedelta(days=30)
 
 
 def conventions_visible_to(user):
-    if aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user):
+    if core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user):
         return Convention.objects.all()
     return Convention.objects.of_member(user)
 

@@ -6,26 +6,25 @@ import datetime as dt
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from aap.deadlines import local_datetime
-from aap.links import absolute_url
-from aap.models import CallQuestion, User
-from aap.reminders import (
+from aap.models import CallQuestion
+from aap.reminder_settings import call_scope, days_of, settings_by_call
+from candidatures.models import Candidature, Membership, PieceRequest
+from conventions.models import Convention, Payment, ProgressReview, Report
+from conventions.states import ConventionStatus, PaymentStatus
+from core.dates import format_datetime, local_datetime
+from core.links import absolute_url
+from core.models import User
+from core.reminders import (
     Due,
     ReminderKind,
     after,
     before,
     chunks,
-    days_of,
     local_date,
     milestone_at,
     only_this,
-    settings_by_call,
 )
-from aap.roles import Role
-from candidatures.models import Candidature, Membership, PieceRequest
-from candidatures.receipts import format_datetime
-from conventions.models import Convention, Payment, ProgressReview, Report
-from conventions.states import ConventionStatus, PaymentStatus
+from core.roles import Role
 from evaluation.models import Assignment
 from evaluation.states import ConflictStatus, EvaluationStatus
 
@@ -34,7 +33,7 @@ END_OF_DAY = dt.time(23, 59)
 CHUNK = 1000
 # The agreement's fields the e-mails name: rows are joined to their agreement, never to
 # its call (whose texts would come once per row; its settings come from settings_by_call).
-CONVENTION_FIELDS = ("number", "beneficiary_name", "organisation_id", "call_id")
+CONVENTION_FIELDS = ("number", "beneficiary_name", "organisation_id", "call_id", "call__reference")
 
 
 def _instructeurs():
@@ -62,6 +61,7 @@ class UnsignedAgreement(ReminderKind):
                 status__in=[ConventionStatus.DRAFT, ConventionStatus.SENT],
                 created_at__gte=now - dt.timedelta(days=365),
             )
+            .select_related("call")
             .only(*CONVENTION_FIELDS, "status", "created_at")
         )
         settings = settings_by_call(conventions.values("call_id"))
@@ -88,7 +88,8 @@ class UnsignedAgreement(ReminderKind):
                         "status": convention.get_status_display(),
                         "url": absolute_url("conventions:detail", pk=convention.pk),
                     },
-                    convention.call_id,
+                    call_scope(convention.call_id),
+                    convention.call.reference,
                 )
 
 
@@ -106,7 +107,7 @@ class InstalmentDue(ReminderKind):
                 due_on__lte=today + dt.timedelta(days=60),
                 convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS],
             )
-            .select_related("convention")
+            .select_related("convention__call")
             .only("label", "amount", "due_on", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
         settings = settings_by_call(payments.values("convention__call_id"))
@@ -133,7 +134,8 @@ class InstalmentDue(ReminderKind):
                         "due_on": payment.due_on,
                         "url": absolute_url("conventions:detail", pk=convention.pk),
                     },
-                    convention.call_id,
+                    call_scope(convention.call_id),
+                    convention.call.reference,
                 )
 
 
@@ -145,7 +147,7 @@ class ReviewComing(ReminderKind):
         reviews = (
             only_this(ProgressReview.objects, only)
             .filter(held=False, scheduled_at__gt=now, scheduled_at__lte=now + dt.timedelta(days=60))
-            .select_related("convention")
+            .select_related("convention__call")
             .only("scheduled_at", "place", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
         settings = settings_by_call(reviews.values("convention__call_id"))
@@ -183,7 +185,8 @@ class ReviewComing(ReminderKind):
                     email,
                     "reminder_review",
                     {**context, "url": absolute_url("conventions:my_convention", pk=convention.pk)},
-                    convention.call_id,
+                    call_scope(convention.call_id),
+                    convention.call.reference,
                 )
             for user_id, email in staff:
                 yield Due(
@@ -194,7 +197,8 @@ class ReviewComing(ReminderKind):
                     email,
                     "reminder_review",
                     {**context, "url": absolute_url("conventions:detail", pk=convention.pk)},
-                    convention.call_id,
+                    call_scope(convention.call_id),
+                    convention.call.reference,
                 )
 
 
@@ -212,7 +216,7 @@ class ReportDue(ReminderKind):
             )
             # Reports are due under a signed agreement only.
             .filter(convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS])
-            .select_related("convention")
+            .select_related("convention__call")
             .only("kind", "due_on", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
         settings = settings_by_call(reports.values("convention__call_id"))
@@ -250,7 +254,8 @@ class ReportDue(ReminderKind):
                         "late": late,
                         "url": absolute_url("conventions:my_convention", pk=convention.pk),
                     },
-                    convention.call_id,
+                    call_scope(convention.call_id),
+                    convention.call.reference,
                 )
 
 

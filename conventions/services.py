@@ -11,11 +11,6 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from aap import rules as aap_rules
-from aap.exceptions import DomainError
-from aap.models import User
-from aap.uploads import check_upload, clean_filename, sha256_of
-from aap.workflow import Workflow
 from candidatures import rules as dossier_rules
 from conventions.models import (
     Amendment,
@@ -39,6 +34,11 @@ from conventions.states import (
     PaymentStatus,
     ReportKind,
 )
+from core import rules as core_rules
+from core.exceptions import DomainError
+from core.models import User
+from core.uploads import check_upload, clean_filename, sha256_of
+from core.workflow import Workflow
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
 
@@ -62,7 +62,7 @@ REPORT_MAX_BYTES = 30 * 1024 * 1024
 
 
 def can_manage(user, obj=None) -> bool:
-    return aap_rules.is_instructeur(user)
+    return core_rules.is_instructeur(user)
 
 
 def _euros(value: Decimal) -> str:
@@ -457,7 +457,7 @@ def record_review(
 
 def add_remark(review: ProgressReview, *, by: User, text: str) -> ReviewRemark:
     """The DDETS reads the reviews and adds remarks: nothing else."""
-    if not (aap_rules.is_ddets_reader(by) or can_manage(by)):
+    if not (core_rules.is_ddets_reader(by) or can_manage(by)):
         raise PermissionDenied
     if not text.strip():
         raise DomainError(_("Écrivez votre remarque."))

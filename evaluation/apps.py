@@ -7,9 +7,9 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Évaluation")
 
     def ready(self):
-        from aap.calendars import register_source
-        from aap.reminders import register
         from candidatures.reminders import settle_dossiers_when
+        from core.calendars import register_source
+        from core.reminders import register
         from evaluation import calendars, reminders
 
         register(reminders.EvaluationsBeforeDue())

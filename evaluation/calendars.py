@@ -2,17 +2,17 @@
 
 from django.db.models import Q
 
-from aap import rules as aap_rules
-from aap.calendars import Event
-from aap.links import absolute_url
+from core import rules as core_rules
+from core.calendars import Event
+from core.links import absolute_url
 from evaluation.models import ScoringGrid
 from evaluation.states import ConflictStatus
 
 
 def scoring_dates(user):
     grids = ScoringGrid.objects.filter(due_at__isnull=False).select_related("call")
-    if not aap_rules.is_instructeur(user):
-        if not aap_rules.is_evaluator(user):
+    if not core_rules.is_instructeur(user):
+        if not core_rules.is_evaluator(user):
             return
         grids = grids.filter(
             Q(call__candidatures__assignments__evaluator=user)

@@ -15,11 +15,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from aap.deadlines import local_datetime
-from aap.models import User
 from candidatures.demo import CONVENTION_ORGANISATIONS, ORGANISATIONS
 from candidatures.followup import record_paper_copy
 from candidatures.models import Identical, PaperMethod
+from core.dates import local_datetime
+from core.models import User
 from evaluation import letters, services
 from evaluation.models import DEFAULT_LEVELS
 from evaluation.states import DecisionOutcome, OpinionKind

@@ -16,8 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from aap.models import Lot, OrganisationKind
-from aap.spreadsheets import neutralise
 from candidatures.models import Candidature
+from core.spreadsheets import neutralise
 from evaluation import queries
 from evaluation.models import Decision, Opinion
 from evaluation.services import granted_in_lot, grid_for

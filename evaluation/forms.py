@@ -5,9 +5,9 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aap.deadlines import NonexistentLocalTime, local_datetime
 from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
 from candidatures.answers import FrenchDecimalField
+from core.dates import NonexistentLocalTime, local_datetime
 from evaluation.states import DecisionOutcome, OpinionKind
 
 

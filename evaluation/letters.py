@@ -6,16 +6,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aap.exceptions import DomainError
-from aap.links import absolute_url
-from aap.mail import queue_email
-from aap.models import Call, Lot, User
-from aap.pdf import render_pdf
+from aap.models import Call, Lot
 from aap.services import record_call_decided
 from aap.states import CallStatus
 from candidatures.models import Candidature
 from candidatures.queries import member_emails
-from candidatures.receipts import format_datetime
+from core.dates import format_datetime
+from core.exceptions import DomainError
+from core.links import absolute_url
+from core.mail import queue_email
+from core.models import User
+from core.pdf import render_pdf
 from evaluation import exports, rules
 from evaluation.models import CommitteeRecord, Decision, NotificationLetter
 from evaluation.states import AdmissibilityOutcome

@@ -5,10 +5,11 @@ import datetime as dt
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from aap.links import absolute_url
-from aap.reminders import Due, ReminderKind, before, days_of, only_this, settings_for
+from aap.reminder_settings import call_scope, days_of, settings_for
 from candidatures.models import Candidature
-from candidatures.receipts import format_datetime
+from core.dates import format_datetime
+from core.links import absolute_url
+from core.reminders import Due, ReminderKind, before, only_this
 from evaluation.models import Assignment, ScoringGrid
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 
@@ -58,5 +59,6 @@ class EvaluationsBeforeDue(ReminderKind):
                         "due": format_datetime(grid.due_at),
                         "url": absolute_url("evaluation:my_evaluations"),
                     },
-                    call.pk,
+                    call_scope(call.pk),
+                    call.reference,
                 )

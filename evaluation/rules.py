@@ -1,21 +1,21 @@
 """Who may do what in the evaluation of dossiers."""
 
-from aap import rules as aap_rules
+from core import rules as core_rules
 from evaluation.states import ConflictStatus, EvaluationStatus
 
 
 def can_run_evaluation(user, obj=None) -> bool:
     """Instructeurs run admissibility, assignments, rankings and decisions."""
-    return aap_rules.is_instructeur(user)
+    return core_rules.is_instructeur(user)
 
 
 def can_read_rankings(user, obj=None) -> bool:
     """Instructeurs and the DDETS read rankings and every evaluation."""
-    return aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user)
+    return core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user)
 
 
 def can_give_opinion(user, candidature=None) -> bool:
-    return aap_rules.is_ddets_reader(user)
+    return core_rules.is_ddets_reader(user)
 
 
 def is_own_assignment(user, assignment) -> bool:
@@ -23,7 +23,7 @@ def is_own_assignment(user, assignment) -> bool:
         assignment is not None
         and user.is_authenticated
         and assignment.evaluator_id == user.pk
-        and aap_rules.is_evaluator(user)
+        and core_rules.is_evaluator(user)
     )
 
 

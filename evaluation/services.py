@@ -11,22 +11,23 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aap import rules as aap_rules
 from aap.deadlines import is_on_time
-from aap.exceptions import DomainError
-from aap.links import absolute_url
-from aap.mail import queue_email
-from aap.models import Call, Lot, SubCriterion, User
+from aap.models import Call, Lot, SubCriterion
 from aap.models.calls import refuse_if_grid_locked
-from aap.roles import Role
 from aap.services import close_call, start_review, weights_problem
 from aap.states import CallStatus
-from aap.workflow import Workflow
 from candidatures.followup import is_paper_copy_on_time
 from candidatures.models import Candidature, Identical
 from candidatures.queries import member_emails
 from candidatures.services import completeness
 from candidatures.states import CandidatureStatus
+from core import rules as core_rules
+from core.exceptions import DomainError
+from core.links import absolute_url
+from core.mail import queue_email
+from core.models import User
+from core.roles import Role
+from core.workflow import Workflow
 from evaluation import rules
 from evaluation.models import (
     Admissibility,
@@ -291,7 +292,7 @@ def _evaluators():
 def assign(candidature: Candidature, evaluator: User, *, by: User) -> Assignment:
     if not rules.can_run_evaluation(by):
         raise PermissionDenied
-    if not aap_rules.is_evaluator(evaluator):
+    if not core_rules.is_evaluator(evaluator):
         raise DomainError(_("Cette personne n'a pas le rôle d'évaluateur."))
     admissibility = getattr(candidature, "admissibility", None)
     if admissibility is None or admissibility.outcome != AdmissibilityOutcome.ADMISSIBLE:

@@ -11,18 +11,19 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from aap import rules as aap_rules
-from aap.exceptions import DomainError
-from aap.models import Call, Lot, User
-from aap.pdf import render_pdf
-from aap.permissions import ObjectRuleMixin, RuleMixin
-from aap.roles import Role
+from aap.models import Call, Lot
 from aap.states import CallStatus
 from candidatures import rules as dossier_rules
 from candidatures.followup import log_reading
 from candidatures.models import Candidature
-from candidatures.receipts import format_datetime
 from candidatures.views.candidate import attachment_response, dossier_context
+from core import rules as core_rules
+from core.dates import format_datetime
+from core.exceptions import DomainError
+from core.models import User
+from core.pdf import render_pdf
+from core.permissions import ObjectRuleMixin, RuleMixin
+from core.roles import Role
 from evaluation import charts, exports, letters, queries, rules, services
 from evaluation.forms import (
     AdmissibilityForm,
@@ -424,7 +425,7 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
         results = exports.dossier_results(candidature)
         own_opinion = candidature.opinions.filter(author=user).first()
         decisions = {d.lot_id: d for d in candidature.decisions.all()}
-        if aap_rules.is_ddets_reader(user):
+        if core_rules.is_ddets_reader(user):
             log_reading(candidature, user, _("évaluations"))
         return super().get_context_data(
             criteria=criteria,
@@ -549,8 +550,8 @@ class ReopenEvaluationView(ObjectRuleMixin, View):
 
 
 class MyEvaluationsView(RuleMixin, TemplateView):
-    role = staticmethod(aap_rules.is_evaluator)
-    rule = staticmethod(aap_rules.is_evaluator)
+    role = staticmethod(core_rules.is_evaluator)
+    rule = staticmethod(core_rules.is_evaluator)
     template_name = "evaluation/my_evaluations.html"
 
     def get_context_data(self, **kwargs):
@@ -567,7 +568,7 @@ class MyEvaluationsView(RuleMixin, TemplateView):
 class AssignmentMixin(ObjectRuleMixin):
     """An evaluator's own assignment; others get 404."""
 
-    role = staticmethod(aap_rules.is_evaluator)
+    role = staticmethod(core_rules.is_evaluator)
     rule = staticmethod(rules.is_own_assignment)
     context_object_name = "assignment"
 
@@ -702,7 +703,7 @@ class LetterDownloadView(ObjectRuleMixin, View):
     rule = staticmethod(
         lambda user, letter: (
             dossier_rules.is_dossier_member(user, letter.candidature)
-            or aap_rules.is_platform_staff(user)
+            or core_rules.is_platform_staff(user)
         )
     )
 
@@ -711,7 +712,7 @@ class LetterDownloadView(ObjectRuleMixin, View):
         letters_ = NotificationLetter.objects.select_related(
             "candidature__organisation", "candidature__call"
         )
-        if aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user):
+        if core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user):
             return letters_
         return letters_.filter(candidature__organisation__memberships__user=user)
 

@@ -3,7 +3,7 @@ import os
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from aap.roles import Role
+from core.roles import Role
 from tests.clamd import clamd_socket  # noqa: F401 (a session fixture for every test)
 from tests.factories import PASSWORD, UserFactory, ready_call
 
@@ -90,7 +90,7 @@ def client_for(client):
 @pytest.fixture(autouse=True)
 def broker_not_paused():
     """A test that made the broker fail leaves this process's publishing pause behind
-    (aap.mail): each test starts without it."""
-    from aap import mail
+    (core.mail): each test starts without it."""
+    from core import mail
 
     mail._broker_paused_until = 0.0

@@ -15,9 +15,9 @@ from aap.models import (
     Programme,
     RequiredDocument,
     SubCriterion,
-    User,
 )
 from aap.states import CallStatus
+from core.models import User
 
 PASSWORD = "mot-de-passe-de-test-1"
 

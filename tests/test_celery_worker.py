@@ -26,9 +26,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.mail import queue_email, requeue_pending_emails
-from aap.models import EmailStatus, OutgoingEmail
-from aap.tasks import requeue_pending_emails as requeue_pending_emails_task
+from core.mail import queue_email, requeue_pending_emails
+from core.models import EmailStatus, OutgoingEmail
+from core.tasks import requeue_pending_emails as requeue_pending_emails_task
 from tests.celery_utils import broker_url, eager
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -238,7 +238,7 @@ def test_a_worker_killed_after_the_server_accepted_sends_a_copy_with_the_same_me
     """At least once: the server accepted the message, then the worker died before
     marking it sent. When the claim's lease runs out, the sweep sends it again, with the
     same Message-ID."""
-    from aap.mail import message_id
+    from core.mail import message_id
 
     settings.EMAIL_STALE_CLAIM_SECONDS = 2
     mailbox.quit_delay = 30  # the worker waits for the answer to QUIT, after DATA
@@ -289,15 +289,15 @@ def test_a_dead_claim_is_sent_again_within_a_minute_by_default():
 def test_database_errors_in_the_e_mail_task_are_retried_with_backoff():
     from django.db import InterfaceError, OperationalError
 
-    from aap.tasks import send_email
+    from core.tasks import send_email
 
     assert {OperationalError, InterfaceError} <= set(send_email.autoretry_for)
     assert send_email.retry_backoff and send_email.max_retries >= 5
 
 
 def test_the_reminder_sweep_runs_in_the_worker_and_sends_each_reminder_once(worker, mailbox):
-    from aap.tasks import run_reminders
     from candidatures.models import Candidature
+    from core.tasks import run_reminders
     from tests.factories import CallFactory, OrganisationFactory, UserFactory, add_structure
 
     # A deadline six days and a half ahead: the "7 days before" milestone has passed.
@@ -373,7 +373,7 @@ def test_a_hanging_broker_holds_a_submission_one_bounded_timeout_and_the_receipt
 ):
     # The worker's broker (Redis) is set up first; the hanging one replaces it until the
     # broker "answers again".
-    from aap.mail import publishing_connection
+    from core.mail import publishing_connection
 
     # The bound is a setting, well under a second, applied to connecting and to reading,
     # with no retry.

@@ -10,11 +10,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.deadlines import local_datetime
-from aap.models import OutgoingEmail, Reminder, ReminderSettings
-from aap.reminders import after, before, run_sweep
+from aap.models import ReminderSettings
 from aap.states import CallStatus
 from candidatures.models import Candidature, PaperCopy, PieceRequest
+from core.dates import local_datetime
+from core.models import OutgoingEmail, Reminder
+from core.reminders import after, before, run_sweep
 from tests.factories import CallFactory, OrganisationFactory, UserFactory, add_structure
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -195,7 +196,7 @@ def test_requested_pieces_are_reminded_before_their_due_date(draft_world, captur
 
 
 def test_reminder_keys_are_unique_even_when_two_sweeps_race(draft_world, capture):
-    from aap.reminders import _store, kinds
+    from core.reminders import _store, kinds
 
     with time_machine.travel(paris(2024, 9, 10, 8, 0), tick=False):
         due = [item for kind in kinds() for item in kind.due(timezone.now())]
@@ -440,8 +441,8 @@ class RefusingBackend:
 
 def _deliver_waiting(now):
     """The outbox sends what waits, at ``now``, with the mail server back."""
-    from aap.mail import deliver_email
-    from aap.models import EmailStatus
+    from core.mail import deliver_email
+    from core.models import EmailStatus
 
     with time_machine.travel(now, tick=False):
         for email in OutgoingEmail.objects.filter(status=EmailStatus.PENDING):
@@ -460,7 +461,7 @@ def _held_back(world, capture, when, settings):
     ):
         run_sweep()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from aap.models import EmailStatus
+    from core.models import EmailStatus
 
     return list(OutgoingEmail.objects.filter(status=EmailStatus.PENDING))
 
@@ -468,7 +469,7 @@ def _held_back(world, capture, when, settings):
 def test_a_reminder_held_back_by_an_outage_is_dropped_once_the_dossier_is_submitted(
     draft_world, capture, settings
 ):
-    from aap.models import EmailStatus
+    from core.models import EmailStatus
 
     held = _held_back(draft_world, capture, paris(2024, 9, 15, 8, 0), settings)
     assert len(held) == 2 and mail.outbox == []
@@ -485,7 +486,7 @@ def test_a_reminder_held_back_by_an_outage_is_dropped_once_the_dossier_is_submit
 def test_a_reminder_held_back_a_day_is_dropped_rather_than_promise_too_much(
     draft_world, capture, settings
 ):
-    from aap.models import EmailStatus
+    from core.models import EmailStatus
 
     ReminderSettings.objects.create(call=draft_world["call"], draft_days="7")
     held = _held_back(draft_world, capture, paris(2024, 9, 10, 8, 0), settings)

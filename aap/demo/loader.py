@@ -13,7 +13,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from aap.deadlines import local_datetime
 from aap.demo import seed
 from aap.demo.dates import SEED_DATES, CallDates
 from aap.models import (
@@ -25,10 +24,11 @@ from aap.models import (
     Programme,
     Question,
     RequiredDocument,
-    User,
 )
-from aap.roles import Role
 from aap.states import CallAction, CallStatus
+from core.dates import local_datetime
+from core.models import User
+from core.roles import Role
 
 DEMO_DAYS = 30
 # The copy in instruction: its deadline passed this many days before the loading.

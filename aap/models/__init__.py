@@ -18,33 +18,26 @@ from aap.models.form import (
     QuestionKind,
     QuestionMeaning,
 )
-from aap.models.mail import EmailStatus, OutgoingEmail
 from aap.models.questions import CallQuestion
-from aap.models.reminders import CalendarFeed, Reminder, ReminderSettings
-from aap.models.users import User
+from aap.models.reminders import ReminderSettings
 
 __all__ = [
     "KINDS_WITH_CHOICES",
     "KINDS_WITH_LENGTH",
     "ORGANISATION_KIND_SHORT",
-    "CalendarFeed",
     "Call",
     "CallQuestion",
     "CallStatusChange",
     "Criterion",
-    "EmailStatus",
     "ExpectedAction",
     "Lot",
     "OrganisationKind",
-    "OutgoingEmail",
     "PaperCopyRule",
     "Programme",
     "Question",
     "QuestionKind",
     "QuestionMeaning",
-    "Reminder",
     "ReminderSettings",
     "RequiredDocument",
     "SubCriterion",
-    "User",
 ]

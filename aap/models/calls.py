@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from aap.deadlines import is_on_time, to_the_second
-from aap.documents import describe_formats
+from aap.deadlines import is_on_time
 from aap.exceptions import ScoringGridLocked
 from aap.states import PUBLIC_STATUSES, CallAction, CallStatus
+from core.dates import to_the_second
+from core.documents import describe_formats
 
 
 class OrganisationKind(models.TextChoices):

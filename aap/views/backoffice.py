@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
 from aap import queries, rules, services
-from aap.exceptions import DomainError
 from aap.forms import (
     AnswerForm,
     CallForm,
@@ -24,10 +23,13 @@ from aap.forms import (
     RequiredDocumentFormSet,
     TransitionForm,
 )
-from aap.models import Call, CallQuestion, CallStatusChange, Reminder, ReminderSettings
-from aap.permissions import ObjectRuleMixin, RuleMixin
-from aap.reminders import kind_label
+from aap.models import Call, CallQuestion, CallStatusChange, ReminderSettings
+from aap.reminder_settings import call_scope
 from aap.states import CallAction
+from core.exceptions import DomainError
+from core.models import Reminder
+from core.permissions import ObjectRuleMixin, RuleMixin
+from core.reminders import kind_label
 
 
 class StaffMixin(RuleMixin):
@@ -321,7 +323,7 @@ class CallRemindersView(StaffCallMixin, DetailView):
     def get_context_data(self, **kwargs):
         kwargs.setdefault("form", ReminderSettingsForm(instance=self.get_settings()))
         reminders = (
-            Reminder.objects.filter(call=self.object)
+            Reminder.objects.filter(scope=call_scope(self.object.pk))
             .select_related("recipient", "email")
             .order_by("-created_at")[:300]
         )

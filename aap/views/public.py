@@ -10,12 +10,12 @@ from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
 from aap import queries, rules, services
-from aap.exceptions import DomainError
 from aap.forms import AskQuestionForm
 from aap.models import Call, RequiredDocument
-from aap.pdf import render_pdf
-from aap.permissions import PublicMixin, RuleMixin
 from aap.states import CallStatus
+from core.exceptions import DomainError
+from core.pdf import render_pdf
+from core.permissions import PublicMixin, RuleMixin
 
 
 class HomeView(PublicMixin, TemplateView):

@@ -12,11 +12,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, TemplateView
 
-from aap.exceptions import DomainError
 from aap.models import Call, RequiredDocument
-from aap.pending import restore_pending_post
-from aap.permissions import ObjectRuleMixin, RuleMixin
-from aap.uploads import HashingUploadHandler
 from candidatures import followup, queries, receipts, rules, services
 from candidatures.answers import AnswersForm, display
 from candidatures.forms import (
@@ -28,10 +24,14 @@ from candidatures.forms import (
     WithdrawForm,
 )
 from candidatures.models import Candidature, Document, Invitation, Organisation, Receipt
+from core.exceptions import DomainError
+from core.pending import restore_pending_post
+from core.permissions import ObjectRuleMixin, RuleMixin
+from core.uploads import HashingUploadHandler
 
 
 def received_at(request):
-    """The instant the request reached the server (``aap.middleware.ReceivedAtMiddleware``)."""
+    """The instant the request reached the server (``core.middleware.ReceivedAtMiddleware``)."""
     return getattr(request, "received_at", None) or timezone.now()
 
 

@@ -10,19 +10,19 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from aap import rules as aap_rules
-from aap.exceptions import DomainError
 from aap.models import Call
-from aap.permissions import ObjectRuleMixin, RuleMixin
 from candidatures import followup, queries, receipts, rules
 from candidatures.forms import MessageForm, PaperCopyForm, PieceRequestForm
 from candidatures.models import Candidature, Receipt
 from candidatures.views.candidate import attachment_response, dossier_context
+from core import rules as core_rules
+from core.exceptions import DomainError
+from core.permissions import ObjectRuleMixin, RuleMixin
 
 
 def can_read_all_dossiers(user, obj=None) -> bool:
     """Instructeurs and the DDETS read every submitted dossier of every call."""
-    return aap_rules.is_instructeur(user) or aap_rules.is_ddets_reader(user)
+    return core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user)
 
 
 class DossierListView(RuleMixin, TemplateView):
@@ -61,7 +61,7 @@ class StaffDossierMixin(ObjectRuleMixin):
 
     def log_ddets_reading(self, what):
         """Each view of a dossier by the DDETS is kept (who, what, when)."""
-        if aap_rules.is_ddets_reader(self.request.user):
+        if core_rules.is_ddets_reader(self.request.user):
             followup.log_reading(self.get_object(), self.request.user, what)
 
     def get_queryset(self):
@@ -94,7 +94,7 @@ class StaffDossierView(StaffDossierMixin, DetailView):
 
 
 class ManageDossierMixin(StaffDossierMixin):
-    role = staticmethod(aap_rules.is_instructeur)
+    role = staticmethod(core_rules.is_instructeur)
     rule = staticmethod(rules.can_manage_dossiers)
 
 

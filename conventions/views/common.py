@@ -7,11 +7,11 @@ from django.http import FileResponse, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from aap.exceptions import DomainError
-from aap.uploads import HashingUploadHandler
 from conventions import charts, queries
 from conventions.pdf import convention_pdf, pdf_filename
 from conventions.states import PaymentStatus
+from core.exceptions import DomainError
+from core.uploads import HashingUploadHandler
 
 
 def error_messages(request, error: DomainError):

@@ -11,9 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView
 
-from aap.exceptions import DomainError
 from aap.models import Call
-from aap.permissions import ObjectRuleMixin
 from conventions import queries, rules, services
 from conventions.forms import (
     FundingTermsForm,
@@ -28,6 +26,8 @@ from conventions.models import Payment, ProgressReview, Report
 from conventions.states import PaymentAction
 from conventions.views.common import error_messages, file_response, form_error_messages
 from conventions.views.staff import ManageConventionMixin
+from core.exceptions import DomainError
+from core.permissions import ObjectRuleMixin
 
 # --- Payments -----------------------------------------------------------------------------------
 

@@ -15,9 +15,6 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from aap import rules as aap_rules
-from aap.exceptions import DomainError
-from aap.permissions import ObjectRuleMixin, RuleMixin
 from conventions import queries, rules, services
 from conventions.forms import IndicatorValuesForm, ReportUploadForm
 from conventions.models import Convention
@@ -30,13 +27,16 @@ from conventions.views.common import (
     money_of,
     pdf_response,
 )
+from core import rules as core_rules
+from core.exceptions import DomainError
+from core.permissions import ObjectRuleMixin, RuleMixin
 
 REPORTING_STATUSES = (ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS)
 
 
 class MyConventionsView(RuleMixin, TemplateView):
-    role = staticmethod(aap_rules.is_candidat)
-    rule = staticmethod(aap_rules.is_candidat)
+    role = staticmethod(core_rules.is_candidat)
+    rule = staticmethod(core_rules.is_candidat)
     template_name = "conventions/my_conventions.html"
 
     def get_context_data(self, **kwargs):

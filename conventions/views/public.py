@@ -5,8 +5,8 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from aap.permissions import PublicMixin
 from conventions import opendata
+from core.permissions import PublicMixin
 
 
 class OpenDataView(PublicMixin, View):

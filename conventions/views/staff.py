@@ -12,9 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from aap.exceptions import DomainError
 from aap.models import Call, Lot
-from aap.permissions import ObjectRuleMixin, RuleMixin
 from conventions import charts, exports, opendata, queries, rules, services
 from conventions.forms import (
     AmendmentForm,
@@ -40,6 +38,8 @@ from conventions.views.common import (
     money_of,
     pdf_response,
 )
+from core.exceptions import DomainError
+from core.permissions import ObjectRuleMixin, RuleMixin
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
 

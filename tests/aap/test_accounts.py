@@ -15,9 +15,9 @@ from django.urls import resolve, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from aap.accounts.services import RESEND_WINDOW_SECONDS
-from aap.models import OutgoingEmail, User
-from aap.roles import Role
+from core.accounts.services import RESEND_WINDOW_SECONDS
+from core.models import OutgoingEmail, User
+from core.roles import Role
 from tests.factories import PASSWORD, UserFactory
 
 NEW_PASSWORD = "Nouveau-mot-de-passe-2024"
@@ -556,7 +556,7 @@ def test_admin_creates_a_staff_member_who_chooses_a_password_from_the_invitation
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/admin/aap/user/add/",
+            "/admin/core/user/add/",
             {
                 "email": "Ines.Nouvelle@isere.test",
                 "first_name": "Inès",
@@ -594,7 +594,7 @@ def test_admin_refuses_a_staff_address_that_exists_in_another_case(client, admin
     client.force_login(admin_user)
 
     response = client.post(
-        "/admin/aap/user/add/",
+        "/admin/core/user/add/",
         {"email": "CAMILLE@epci-exemple.test", "first_name": "X", "last_name": "Y", "_save": "1"},
     )
 
@@ -607,7 +607,7 @@ def test_admin_refuses_changing_an_address_to_one_that_exists_in_another_case(
     client, admin_user, candidate, other_candidate
 ):
     client.force_login(admin_user)
-    change_url = f"/admin/aap/user/{other_candidate.pk}/change/"
+    change_url = f"/admin/core/user/{other_candidate.pk}/change/"
     data = client.get(change_url).context["adminform"].form.initial
     data = {
         "email": "CAMILLE@epci-exemple.test",

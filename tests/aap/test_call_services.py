@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from aap.exceptions import DomainError
 from aap.models import CallStatusChange, Criterion, Lot, RequiredDocument, SubCriterion
 from aap.services import (
     CallNotReady,
@@ -19,6 +18,7 @@ from aap.services import (
     unpublish_call,
 )
 from aap.states import CallStatus
+from core.exceptions import DomainError
 from tests.factories import CallFactory, add_structure
 
 

@@ -8,10 +8,11 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from aap.deadlines import NonexistentLocalTime, is_on_time, local_datetime
+from aap.deadlines import is_on_time
 from aap.models import Call, CallStatusChange
 from aap.services import close_calls_past_deadline
 from aap.states import CallStatus
+from core.dates import NonexistentLocalTime, local_datetime
 from tests.factories import CallFactory
 
 PARIS = ZoneInfo("Europe/Paris")

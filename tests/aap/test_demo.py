@@ -20,16 +20,7 @@ from django.utils.html import escape
 from aap.demo import seed
 from aap.demo.dates import CallDates
 from aap.demo.loader import load_demo
-from aap.models import (
-    Call,
-    CallStatusChange,
-    Criterion,
-    Lot,
-    OutgoingEmail,
-    RequiredDocument,
-    SubCriterion,
-    User,
-)
+from aap.models import Call, CallStatusChange, Criterion, Lot, RequiredDocument, SubCriterion
 from aap.states import CallStatus
 from candidatures.models import (
     Answer,
@@ -41,6 +32,7 @@ from candidatures.models import (
     Receipt,
 )
 from candidatures.services import completeness
+from core.models import OutgoingEmail, User
 from evaluation.models import (
     Admissibility,
     Assignment,

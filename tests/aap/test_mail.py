@@ -9,8 +9,8 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from aap.mail import deliver_email, queue_email, requeue_pending_emails
-from aap.models import EmailStatus, OutgoingEmail
+from core.mail import deliver_email, queue_email, requeue_pending_emails
+from core.models import EmailStatus, OutgoingEmail
 from tests.celery_utils import broker_url, eager
 
 
@@ -118,7 +118,7 @@ def test_a_claim_lost_with_its_worker_is_taken_again(db, mailoutbox):
 
 
 def test_every_copy_of_a_message_carries_the_same_message_id(db, settings):
-    from aap.mail import build_message, message_id
+    from core.mail import build_message, message_id
 
     settings.DEFAULT_FROM_EMAIL = "Département de l'Isère <ne-pas-repondre@aap.isere.fr>"
     first, second = _queue(key="a"), _queue(key="b")

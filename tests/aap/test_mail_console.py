@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from aap.demo import modeles
 
-BACKEND = "aap.mail_console.ConsoleEmailBackend"
+BACKEND = "core.mail_console.ConsoleEmailBackend"
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{60,}")
 
 

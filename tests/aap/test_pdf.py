@@ -5,7 +5,7 @@ import subprocess
 import pytest
 from django.template import engines
 
-from aap import pdf
+from core import pdf
 from tests.pdf import pdf_text
 
 

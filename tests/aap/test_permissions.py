@@ -3,8 +3,8 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from aap.permissions import RuleMixin
 from aap.states import CallStatus
+from core.permissions import RuleMixin
 from tests.factories import CallFactory, add_structure
 
 

@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.exceptions import DomainError
 from aap.models import CallQuestion
 from aap.services import answer_question, ask_question
 from aap.states import CallStatus
+from core.exceptions import DomainError
 from tests.factories import CallFactory
 
 

@@ -3,10 +3,10 @@ move writes one history row."""
 
 import pytest
 
-from aap.exceptions import TransitionNotAllowed
 from aap.models import CallStatusChange
 from aap.services import transition_call
 from aap.states import CALL_TRANSITIONS, CallAction, CallStatus
+from core.exceptions import TransitionNotAllowed
 from tests.factories import CallFactory
 
 PAIRS = [(status, action) for status in CallStatus for action in CallAction]

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
 from aap.demo import modeles
-from aap.uploads import check_upload, clean_filename, sniff_format
+from core.uploads import check_upload, clean_filename, sniff_format
 
 PDF = modeles.sample_pdf("Curriculum vitae", ["Élodie Martin"])
 

@@ -22,9 +22,9 @@ from django.contrib.auth.models import Group
 from django.db import connections
 from kombu import pools
 
-from aap.roles import Role
 from candidatures.models import Territory
 from config.celery import app as celery_app
+from core.roles import Role
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 CSP_MESSAGE = re.compile(r"Content[- ]Security[- ]Policy|Refused to", re.IGNORECASE)
@@ -96,7 +96,7 @@ def role_groups(transactional_db):
 @pytest.fixture(autouse=True)
 def territories(transactional_db):
     """The EPCIs an organisation may cover, also from a data migration."""
-    migration = importlib.import_module("candidatures.migrations.0002_territories")
+    migration = importlib.import_module("candidatures.migrations.0003_territories")
     for name in migration.EPCIS:
         Territory.objects.get_or_create(name=name)
 

@@ -19,7 +19,8 @@ from django.utils.html import escape
 from playwright.sync_api import expect
 
 from candidatures.models import Receipt
-from candidatures.receipts import format_datetime, submitted_message
+from candidatures.receipts import submitted_message
+from core.dates import format_datetime
 from tests.browser import helpers
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.permissions import RuleMixin
 from candidatures import services
 from candidatures.models import (
     Answer,
@@ -27,6 +26,7 @@ from candidatures.models import (
 )
 from candidatures.states import CandidatureStatus
 from candidatures.urls import urlpatterns as candidatures_patterns
+from core.permissions import RuleMixin
 from tests.aap.test_permissions import _patterns
 from tests.candidatures.conftest import PDF, fill
 from tests.factories import OrganisationFactory, dossier_ready_call

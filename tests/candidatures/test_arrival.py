@@ -21,10 +21,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from aap import arrival
 from candidatures.models import Candidature, Receipt
 from candidatures.receipts import receipt_pdf
 from candidatures.states import CandidatureStatus
+from core import arrival
 from tests.candidatures.conftest import fill
 from tests.factories import OrganisationFactory, dossier_ready_call
 from tests.nginx import find_nginx, nginx_proxy

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from aap.models import User
-from aap.roles import Role
 from candidatures.models import Candidature, Invitation, Membership, Organisation, Territory
+from core.models import User
+from core.roles import Role
 from tests.factories import OrganisationFactory, UserFactory
 
 SIRET_INVALID = "Ce numéro SIRET n'est pas valide : il compte 14 chiffres, vérifiez-les."
@@ -123,8 +123,8 @@ def test_a_siret_already_registered_asks_for_an_invitation(candidate, other_cand
 
 
 def test_the_service_refuses_a_registered_siret_with_the_same_message(candidate, other_candidate):
-    from aap.exceptions import DomainError
     from candidatures import services
+    from core.exceptions import DomainError
 
     OrganisationFactory(siret="73282932000074", members=[other_candidate])
     data = organisation_data()

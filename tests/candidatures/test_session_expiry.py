@@ -10,8 +10,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.pending import SESSION_KEY
 from candidatures.models import Answer, Candidature
+from core.pending import SESSION_KEY
 from tests.factories import dossier_ready_call
 
 WARNING = (

@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from aap.deadlines import local_datetime
 from aap.demo import modeles
-from aap.exceptions import DomainError
 from aap.models import Question, RequiredDocument
-from aap.roles import Role
 from candidatures import followup, services
 from candidatures.models import Candidature, Message, PaperCopy, PieceRequest
+from core.dates import local_datetime
+from core.exceptions import DomainError
+from core.roles import Role
 from tests.candidatures.conftest import PDF, fill, pdf_file
 from tests.factories import OrganisationFactory, UserFactory, _siret, ready_call
 

@@ -10,11 +10,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.exceptions import DomainError
 from candidatures import services
 from candidatures.models import Answer, Candidature, CandidatureLocked, Document, Receipt
 from candidatures.receipts import receipt_pdf
 from candidatures.states import CandidatureStatus
+from core.exceptions import DomainError
 from tests.candidatures.conftest import PDF, fill, pdf_file
 from tests.pdf import pdf_text
 
@@ -287,7 +287,7 @@ def test_the_receipt_email_goes_out_after_commit_with_the_pdf(
 def test_submission_succeeds_when_the_broker_is_down(
     complete_dossier, candidate, client, django_capture_on_commit_callbacks, mailoutbox
 ):
-    from aap.models import EmailStatus, OutgoingEmail
+    from core.models import EmailStatus, OutgoingEmail
     from tests.celery_utils import broker_url, eager
 
     client.force_login(candidate)

@@ -8,9 +8,9 @@ exactly what the dossier holds (found by the deadline-rush bench, ``bench.rush``
 import pytest
 from django.utils import timezone
 
-from aap.exceptions import DomainError
 from candidatures import services
 from candidatures.models import Candidature, Document
+from core.exceptions import DomainError
 from tests.candidatures.conftest import pdf_file
 
 

@@ -8,11 +8,11 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from aap.roles import Role
 from candidatures import services as dossier_services
 from candidatures.models import Candidature
 from conventions import services
 from conventions.models import Indicator
+from core.roles import Role
 from evaluation import services as evaluation_services
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome

@@ -15,7 +15,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.permissions import RuleMixin
 from conventions import services
 from conventions.models import (
     Amendment,
@@ -30,6 +29,7 @@ from conventions.models import (
 )
 from conventions.states import ReportKind
 from conventions.urls import urlpatterns as conventions_patterns
+from core.permissions import RuleMixin
 from tests.aap.test_permissions import _patterns
 from tests.conventions.conftest import lower_balance, pdf_upload, select, sign
 from tests.factories import OrganisationFactory, dossier_ready_call

@@ -12,7 +12,7 @@ from stdnum.fr import siret
 
 from aap.demo import seed
 from aap.demo.loader import CONVENTION_LOT_BUDGET, load_demo
-from aap.models import Call, User
+from aap.models import Call
 from aap.states import CallStatus
 from candidatures.demo import ORGANISATIONS
 from candidatures.models import Candidature, Organisation
@@ -26,6 +26,7 @@ from conventions.models import (
     ReviewRemark,
 )
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
+from core.models import User
 from evaluation.models import CommitteeRecord, Decision, Evaluation, NotificationLetter, Opinion
 from evaluation.states import DecisionOutcome, EvaluationStatus
 

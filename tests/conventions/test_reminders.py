@@ -7,10 +7,10 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from aap.reminders import milestone_at, run_sweep
 from conventions import services
 from conventions.models import Payment, Report
 from conventions.states import ReportKind
+from core.reminders import milestone_at, run_sweep
 from tests.conventions.conftest import sign
 
 

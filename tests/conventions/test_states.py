@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from aap.exceptions import DomainError, TransitionNotAllowed
 from conventions import services
 from conventions.models import Convention, ConventionStatusChange, Payment, PaymentStatusChange
 from conventions.states import (
@@ -21,6 +20,7 @@ from conventions.states import (
     PaymentAction,
     PaymentStatus,
 )
+from core.exceptions import DomainError, TransitionNotAllowed
 from tests.conventions.conftest import sign
 
 

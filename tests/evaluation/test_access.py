@@ -20,9 +20,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.models import Call, Criterion, OutgoingEmail, SubCriterion
+from aap.models import Call, Criterion, SubCriterion
 from candidatures import services as dossier_services
 from candidatures.models import Candidature, Document, Reading
+from core.models import OutgoingEmail
 from evaluation import services
 from evaluation.models import (
     Admissibility,

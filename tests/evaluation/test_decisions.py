@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from aap.exceptions import DomainError
+from core.exceptions import DomainError
 from evaluation import services
 from evaluation.models import Decision
 from tests.evaluation.conftest import admitted, close, submitted_dossier

@@ -8,10 +8,11 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from aap.exceptions import DomainError, ScoringGridLocked
+from aap.exceptions import ScoringGridLocked
 from aap.models import Criterion, SubCriterion
 from aap.states import CallStatus
 from candidatures.models import Reading
+from core.exceptions import DomainError
 from evaluation import services
 from evaluation.exports import neutralise
 from evaluation.letters import notify_decisions

@@ -1,0 +1,252 @@
+"""The outbox: every e-mail of the platform is a row first, then a Celery task.
+
+``queue_email`` renders the message and stores it inside the caller's transaction;
+after commit it hands the id to Celery. If the broker is down or hangs, the request
+still succeeds (the row waits) and ``requeue_pending_emails`` sends it later.
+``deliver_email`` claims the row with a conditional update, so a duplicated task or
+a second sweep never sends a message twice.
+
+Delivery is **at least once**, not exactly once: a worker that dies, or a database that
+restarts, after the mail server accepted a message but before the row is marked sent
+leaves a claim that nobody finishes. When its lease runs out the sweep sends the message
+again, so that nothing is lost. The copy carries the same ``Message-ID`` (derived from the
+row), so mail clients and servers recognise it as the same message.
+"""
+
+import contextlib
+import logging
+import threading
+import time
+from datetime import timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from core.models import EmailStatus, OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+
+def claim_lease() -> timedelta:
+    """A claim not renewed for this long is taken as lost with its worker (a worker
+    renews its claims while it sends: ``_holding_claim``)."""
+    return timedelta(seconds=settings.EMAIL_STALE_CLAIM_SECONDS)
+
+
+def pending_grace() -> timedelta:
+    """A pending message this old was not picked up after commit: the broker was away."""
+    return timedelta(seconds=settings.EMAIL_PENDING_GRACE_SECONDS)
+
+
+def message_id(email: OutgoingEmail) -> str:
+    """The same for every copy of a row's message: a copy sent again after a crash is
+    recognisable as the same message."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{email.created_at:%Y%m%d%H%M%S%f}.{email.pk}.outbox@{domain}>"
+
+
+def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML of ``templates/emails/<template>/``."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"emails/{template}/subject.txt", context)
+    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    text = render_to_string(f"emails/{template}/body.txt", context)
+    html = render_to_string(f"emails/{template}/body.html", context)
+    return subject, text, html
+
+
+def queue_email(
+    *,
+    to,
+    template: str,
+    context: dict,
+    key: str | None = None,
+    user=None,
+    attachments=(),
+) -> OutgoingEmail | None:
+    """Store an e-mail and send it after the current transaction commits.
+
+    With a ``key`` already used, nothing new is stored and the first row is returned.
+    With no recipient, nothing is stored and None is returned.
+    """
+    recipients = [to] if isinstance(to, str) else sorted(set(to))
+    if not recipients:
+        return None
+    if key is not None and (existing := OutgoingEmail.objects.filter(key=key).first()):
+        return existing
+    subject, text, html = render_email(template, context)
+    try:
+        with transaction.atomic():
+            email = OutgoingEmail.objects.create(
+                key=key,
+                template=template,
+                to=recipients,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                user=user,
+                attachments=list(attachments),
+            )
+    except IntegrityError:
+        # Another transaction stored the same key between our read and our write.
+        return OutgoingEmail.objects.get(key=key)
+    transaction.on_commit(lambda: dispatch_email(email.pk))
+    return email
+
+
+# After a failed publication this process leaves the broker alone for a while: a broker
+# that hangs costs one request the publishing timeout, not every request.
+_broker_paused_until = 0.0
+
+
+def publishing_connection():
+    """A broker connection that gives up after ``EMAIL_PUBLISH_TIMEOUT`` seconds, to
+    connect or to answer, with no retry: a request never waits longer than that for a
+    broker that hangs (the worker and beat keep the patient defaults)."""
+    from config.celery import app  # config imports the apps
+
+    timeout = settings.EMAIL_PUBLISH_TIMEOUT
+    return app.connection_for_write(
+        transport_options={
+            **app.conf.broker_transport_options,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "max_retries": 0,
+        },
+        connect_timeout=timeout,
+    )
+
+
+def dispatch_email(email_id: int, *, while_paused: bool = False) -> bool:
+    """Hand the message to Celery, within ``EMAIL_PUBLISH_TIMEOUT``; on a broker failure
+    leave it for the sweep (``requeue_pending_emails``, which tries ``while_paused``)."""
+    global _broker_paused_until
+    from core.tasks import send_email
+
+    if not while_paused and time.monotonic() < _broker_paused_until:
+        return False
+    try:
+        with publishing_connection() as connection:
+            send_email.apply_async(
+                kwargs={"email_id": email_id}, connection=connection, retry=False
+            )
+    except Exception:  # any broker error: the row stays pending, nothing is lost
+        _broker_paused_until = time.monotonic() + settings.EMAIL_PUBLISH_PAUSE_SECONDS
+        logger.warning("Broker unavailable, e-mail %s left for the sweep", email_id, exc_info=True)
+        return False
+    return True
+
+
+def deliver_email(email_id: int) -> bool:
+    """Send one stored e-mail if nobody else has; return whether this call sent it.
+
+    On a mail-server error the row goes back to pending and the error propagates, so
+    that the task retries with backoff.
+    """
+    claimed = OutgoingEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(
+        status=EmailStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return False
+    email = OutgoingEmail.objects.get(pk=email_id)
+    if not _still_true(email):
+        OutgoingEmail.objects.filter(pk=email_id).update(
+            status=EmailStatus.DROPPED, last_error="Rappel devenu sans objet au moment de l'envoi."
+        )
+        return False
+    try:
+        with _holding_claim(email_id):
+            build_message(email).send()
+    except Exception as error:
+        OutgoingEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
+            status=EmailStatus.PENDING, last_error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    OutgoingEmail.objects.filter(pk=email_id).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def _still_true(email: OutgoingEmail) -> bool:
+    """A reminder is checked again when it leaves: held back by a mail server outage, it
+    may no longer be true (the dossier was submitted, a later milestone took its place)."""
+    from core.models import Reminder
+    from core.reminders import still_due  # the reminders engine queues through this module
+
+    reminder = Reminder.objects.filter(email_id=email.pk).first()
+    return reminder is None or still_due(reminder)
+
+
+@contextlib.contextmanager
+def _holding_claim(email_id: int):
+    """Renew the claim every third of its lease while the message is rendered and sent,
+    so that a short lease never takes a slow but living worker for a dead one."""
+    stop = threading.Event()
+
+    def renew():
+        try:
+            while not stop.wait(claim_lease().total_seconds() / 3):
+                OutgoingEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
+                    claimed_at=timezone.now()
+                )
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=renew, name=f"claim-{email_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=email.to,
+        headers={"Message-ID": message_id(email)},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    for attachment in email.attachments:
+        message.attach(attachment["name"], attachment_content(attachment), attachment["mimetype"])
+    return message
+
+
+def attachment_content(attachment: dict) -> bytes:
+    """A stored file (``path``), or a document rendered when the message is sent
+    (``render``: the dotted path of a function, with ``args``), such as a receipt."""
+    if "render" in attachment:
+        return import_string(attachment["render"])(*attachment.get("args", []))
+    with default_storage.open(attachment["path"], "rb") as handle:
+        return handle.read()
+
+
+def requeue_pending_emails(*, now=None) -> int:
+    """Queue again messages the broker never received and claims lost with a worker."""
+    now = now or timezone.now()
+    OutgoingEmail.objects.filter(
+        status=EmailStatus.SENDING, claimed_at__lt=now - claim_lease()
+    ).update(status=EmailStatus.PENDING)
+    # Taken back just now, or never handed to the broker: both go out.
+    waiting = OutgoingEmail.objects.filter(
+        Q(created_at__lt=now - pending_grace()) | Q(claimed_at__lt=now - claim_lease()),
+        status=EmailStatus.PENDING,
+    ).values_list("pk", flat=True)
+    queued = 0
+    for email_id in waiting.iterator(chunk_size=500):
+        if not dispatch_email(email_id, while_paused=True):
+            break  # the broker is still away; the next sweep tries again
+        queued += 1
+    return queued

@@ -1,0 +1,103 @@
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.roles import Role
+
+
+class UserManager(BaseUserManager):
+    """Users log in with their e-mail address; there is no user name."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def with_role(self, role):
+        """Active users holding ``role`` (a ``Role`` or its group name)."""
+        return self.filter(groups__name=role, is_active=True)
+
+
+class User(AbstractUser):
+    username = None
+    email = models.EmailField(_("adresse électronique"), unique=True)
+    email_verified_at = models.DateTimeField(_("adresse vérifiée le"), null=True, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    job_title = models.CharField(_("fonction"), max_length=150, blank=True)
+    wants_daily_digest = models.BooleanField(
+        _("recevoir le récapitulatif quotidien"),
+        default=True,
+        help_text=_("Pour les instructeurs : chaque matin, ce qui demande une action."),
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        ordering = ["last_name", "first_name", "email"]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @cached_property
+    def role_names(self) -> frozenset[str]:
+        """The names of the user's role groups, read once per request."""
+        if not self.pk:
+            return frozenset()
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, role: Role) -> bool:
+        return self.is_active and role.value in self.role_names
+
+    @property
+    def is_instructeur(self) -> bool:
+        return self.has_role(Role.INSTRUCTEUR)
+
+    @property
+    def is_evaluateur(self) -> bool:
+        return self.has_role(Role.EVALUATEUR)
+
+    @property
+    def is_ddets_reader(self) -> bool:
+        return self.has_role(Role.LECTEUR_DDETS)
+
+    @property
+    def is_candidat(self) -> bool:
+        return self.has_role(Role.CANDIDAT)
+
+    @property
+    def is_platform_staff(self) -> bool:
+        """Département or State staff: anyone with a role other than candidat."""
+        return self.is_superuser or any(
+            self.has_role(role) for role in Role if role != Role.CANDIDAT
+        )
