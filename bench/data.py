@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from stdnum import luhn
 
-from aap.demo import seed
 from aap.models import (
     Call,
     CallQuestion,
@@ -57,6 +56,7 @@ from candidatures.models import (
 from candidatures.states import CandidatureAction, CandidatureStatus
 from core.models import OutgoingEmail, User
 from core.roles import Role
+from demo import seed
 
 # Bump when the generator changes: the marker then no longer matches and data is rebuilt.
 GENERATOR_VERSION = 2

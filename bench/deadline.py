@@ -47,8 +47,6 @@ from django.db import connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.demo import modeles, seed
-from aap.demo.dates import CallDates
 from aap.models import Call, Lot, OrganisationKind, Programme, Question, RequiredDocument
 from aap.states import CallStatus
 from bench import data
@@ -60,6 +58,8 @@ from candidatures import services
 from candidatures.models import Candidature, Membership, Organisation, Receipt
 from core.models import OutgoingEmail, User
 from core.roles import Role
+from demo import modeles, seed
+from demo.dates import CallDates
 from tests.nginx import find_nginx, nginx_proxy
 from tests.processes import stop
 

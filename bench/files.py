@@ -1,4 +1,4 @@
-"""Real files for the uploads of the bench: the demo call's templates (``aap.demo.modeles``)
+"""Real files for the uploads of the bench: the demo call's templates (``demo.modeles``)
 padded to a chosen size with random bytes, so that every file is unique and the platform
 recognises each by its content (libmagic), as it would a candidate's file.
 
@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from aap.demo import modeles
+from demo import modeles
 
 MIB = 1024 * 1024
 

@@ -29,8 +29,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.demo import seed
-from aap.demo.dates import CallDates
 from aap.models import Call, Criterion, Lot, OrganisationKind, Programme, SubCriterion
 from aap.states import CallStatus
 from bench import data, load
@@ -38,6 +36,8 @@ from candidatures.models import Candidature, Organisation
 from candidatures.states import CandidatureStatus
 from core.models import User
 from core.roles import Role
+from demo import seed
+from demo.dates import CallDates
 from evaluation.models import (
     Admissibility,
     AdmissibilityChange,

@@ -1,7 +1,7 @@
 """The deadline rush: many candidates finish and submit their dossiers at the same time.
 
 ``prepare`` opens a call for the bench with the demo call's form and required documents
-(``aap.demo.loader``), and gives each candidate an account, an organisation, a draft
+(``demo.loader``), and gives each candidate an account, an organisation, a draft
 dossier and real files on disk (``bench.files``). ``run`` lets every candidate, in its
 own thread, log in through the form, fill in the answers, upload its files, then submit:
 the submissions leave together, as clicks do in the last minute before a deadline.
@@ -29,8 +29,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.demo import loader, seed
-from aap.demo.dates import CallDates
 from aap.models import Call, OrganisationKind, Programme, QuestionKind, RequiredDocument
 from aap.states import CallStatus
 from bench import data, files
@@ -42,6 +40,8 @@ from candidatures.states import CandidatureStatus
 from core.models import OutgoingEmail, User
 from core.roles import Role
 from core.uploads import clean_filename
+from demo import loader, seed
+from demo.dates import CallDates
 
 REFERENCE = "AAP-BENCH-RUSH"
 SLUG = "aap-bench-rush-depot-de-derniere-minute"

@@ -31,7 +31,6 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
-from aap.demo import seed
 from aap.models import Call, Lot, OrganisationKind, Programme, ReminderSettings, RequiredDocument
 from aap.states import CallStatus
 from bench import data
@@ -49,6 +48,7 @@ from conventions.models import Convention, Payment, ProgressReview, Report
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
 from core.models import OutgoingEmail, Reminder, User
 from core.roles import Role
+from demo import seed
 from evaluation.models import Assignment, Evaluation, ScoringGrid
 from evaluation.states import ConflictStatus, EvaluationStatus
 

@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.demo import modeles
 from aap.models import Call, CallStatusChange
 from aap.states import CallStatus
+from demo import modeles
 from tests.factories import CallFactory, ProgrammeFactory, add_structure
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.urls import reverse
 
-from aap.demo import modeles
+from demo import modeles
 
 BACKEND = "core.mail_console.ConsoleEmailBackend"
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{60,}")

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
-from aap.demo import modeles
 from core.uploads import check_upload, clean_filename, sniff_format
+from demo import modeles
 
 PDF = modeles.sample_pdf("Curriculum vitae", ["Élodie Martin"])
 

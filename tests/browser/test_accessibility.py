@@ -8,13 +8,13 @@ once with every violation found, screen by screen."""
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from aap.demo import seed
-from aap.demo.loader import load_demo
 from aap.models import Call
 from candidatures.models import Candidature, Organisation
 from candidatures.services import start_candidature
 from conventions.models import Convention
 from core.models import User
+from demo import seed
+from demo.loader import load_demo
 from evaluation.models import Assignment
 from tests.browser.helpers import log_in
 

@@ -13,12 +13,12 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from aap.demo import modeles
-from aap.demo.loader import load_demo
-from aap.demo.seed import DEMO_REFERENCE, EXPECTED_ACTIONS, QUESTIONS, REQUIRED_DOCUMENTS
 from candidatures.models import Candidature, Receipt
 from candidatures.states import CandidatureStatus
 from core.models import EmailStatus, OutgoingEmail
+from demo import modeles
+from demo.loader import load_demo
+from demo.seed import DEMO_REFERENCE, EXPECTED_ACTIONS, QUESTIONS, REQUIRED_DOCUMENTS
 from tests.browser.helpers import (
     assert_every_field_labelled,
     follow_verification_link,

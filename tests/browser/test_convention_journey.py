@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from aap.demo import modeles
 from conventions.models import Convention, Indicator, IndicatorValue, Report
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
+from demo import modeles
 from tests.browser.helpers import assert_every_field_labelled, label, log_in, log_out, menu
 from tests.conventions.conftest import select
 from tests.factories import OrganisationFactory, UserFactory, dossier_ready_call

@@ -10,10 +10,10 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from aap.demo.loader import load_demo
-from aap.demo.seed import CRITERIA, DEMO_REFERENCE
 from aap.models import Call, CallStatusChange
 from aap.states import CallStatus
+from demo.loader import load_demo
+from demo.seed import CRITERIA, DEMO_REFERENCE
 from tests.browser.helpers import assert_every_field_labelled, label, log_in
 from tests.factories import ProgrammeFactory, UserFactory, ready_call
 

@@ -1,8 +1,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from aap.demo import modeles
 from candidatures.models import Candidature
+from demo import modeles
 from tests.factories import OrganisationFactory, dossier_ready_call
 
 PDF = modeles.sample_pdf("Dossier de demande de financement", ["Communauté de communes"])

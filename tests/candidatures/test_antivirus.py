@@ -14,12 +14,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from aap.demo import modeles
 from aap.states import CallStatus
 from candidatures import services
 from candidatures.models import Document
 from core import antivirus
 from core.exceptions import DomainError
+from demo import modeles
 from tests.candidatures.conftest import PDF
 from tests.clamd import BODY_SIGNATURE, EICAR, STREAM_MAX_LENGTH
 from tests.factories import CallFactory

@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from aap.demo import modeles
 from aap.models import Question, RequiredDocument
 from candidatures import followup, services
 from candidatures.models import Candidature, Message, PaperCopy, PieceRequest
 from core.dates import local_datetime
 from core.exceptions import DomainError
 from core.roles import Role
+from demo import modeles
 from tests.candidatures.conftest import PDF, fill, pdf_file
 from tests.factories import OrganisationFactory, UserFactory, _siret, ready_call
 

@@ -14,9 +14,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 import tests.settings as test_settings
-from aap.demo import modeles
 from aap.models import RequiredDocument
 from candidatures.models import Document
+from demo import modeles
 from tests.candidatures.conftest import PDF
 from tests.factories import dossier_ready_call
 

@@ -11,12 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from aap.demo import modeles
 from conventions import services
 from conventions.models import Convention, FundingTerms, IndicatorValue, Payment, Report
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
 from core.exceptions import DomainError
 from core.roles import Role
+from demo import modeles
 from evaluation.models import Decision
 from tests.conventions.conftest import (
     AMOUNT,

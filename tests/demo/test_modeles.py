@@ -14,7 +14,7 @@ import magic
 import openpyxl
 import pytest
 
-from aap.demo.modeles import (
+from demo.modeles import (
     EXPECTED_ACTIONS,
     attestation_docx,
     budget_xlsx,

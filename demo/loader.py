@@ -13,8 +13,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from aap.demo import seed
-from aap.demo.dates import SEED_DATES, CallDates
 from aap.models import (
     Call,
     CallStatusChange,
@@ -25,10 +23,16 @@ from aap.models import (
     Question,
     RequiredDocument,
 )
+from aap.services import close_call, reopen_call
 from aap.states import CallAction, CallStatus
 from core.dates import local_datetime
 from core.models import User
 from core.roles import Role
+from demo import seed
+from demo.conventions import add_seed_indicators, run_demo_conventions
+from demo.dates import SEED_DATES, CallDates
+from demo.dossiers import CONVENTION_ORGANISATIONS, ORGANISATIONS, submit_demo_dossiers
+from demo.evaluation import decide_demo_dossiers, instruct_demo_dossiers
 
 DEMO_DAYS = 30
 # The copy in instruction: its deadline passed this many days before the loading.
@@ -98,10 +102,6 @@ def _add_structure(call, *, dates, lot_budget=None):
         if template is not None:
             _attach_template(document, template, dates)
         document.save()
-    # The agreements' indicators belong downstream (conventions): imported here only, as
-    # the demo builds every part of a call.
-    from conventions.demo import add_seed_indicators
-
     add_seed_indicators(call)
 
 
@@ -212,8 +212,6 @@ def _load_demo_call(programme, report, now):
         return
     if call.deadline < now and call.status in (CallStatus.PUBLISHED, CallStatus.CLOSED):
         # A newcomer trying the platform weeks later still finds an open demonstration.
-        from aap.services import close_call, reopen_call
-
         if call.status == CallStatus.PUBLISHED:
             close_call(call, by=None, note="Clôture à la date limite.")
         deadline = _demo_deadline(now)
@@ -279,10 +277,6 @@ def _load_past_call(programme, report, now, spec: PastCall, organisations):
     call, its dossiers and the demo accounts, or None if the copy is already loaded."""
     if Call.objects.filter(reference=spec.reference).exists():
         return None
-    # Downstream apps, imported here only, as for the indicators.
-    from aap.services import close_call
-    from candidatures.demo import submit_demo_dossiers
-
     accounts = {user.email: user for user in User.objects.filter(email__endswith="@demo.example")}
     instructeur = accounts["instructeur@demo.example"]
     instructeur.groups.add(Group.objects.get(name=Role.EVALUATEUR))  # accounts of older loads
@@ -326,9 +320,6 @@ def _load_review_call(programme, report, now):
     """A copy under review: fictional dossiers submitted before a deadline passed
     ``REVIEW_DAYS_AGO`` days ago, admissibility decided, the instructeur's evaluations
     submitted and the evaluator's to do."""
-    from candidatures.demo import ORGANISATIONS
-    from evaluation.demo import instruct_demo_dossiers
-
     if not (loaded := _load_past_call(programme, report, now, REVIEW_CALL, ORGANISATIONS)):
         return
     _call, dossiers, accounts = loaded
@@ -348,10 +339,6 @@ def _load_convention_call(programme, report, now):
     scored, the DDETS has given its opinions, the committee has selected one dossier per
     lot within the lot's budget, the letters are sent; the agreements are signed, running,
     their advance paid, a progress review held, indicators and a report sent."""
-    from candidatures.demo import CONVENTION_ORGANISATIONS
-    from conventions.demo import run_demo_conventions
-    from evaluation.demo import decide_demo_dossiers, instruct_demo_dossiers
-
     loaded = _load_past_call(programme, report, now, CONVENTION_CALL, CONVENTION_ORGANISATIONS)
     if not loaded:
         return

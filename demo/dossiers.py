@@ -1,4 +1,4 @@
-"""Fictional dossiers of the demonstration calls past their deadline (``aap.demo.loader``).
+"""Fictional dossiers of the demonstration calls past their deadline (``demo.loader``).
 
 Every organisation, dossier, answer and file goes through the services a candidate
 uses, so that receipts, hashes and history are the platform's own. Those services take
@@ -17,7 +17,6 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from stdnum import luhn
 
-from aap.demo import modeles
 from aap.models import Call, QuestionKind
 from candidatures import receipts, services
 from candidatures.models import (
@@ -31,6 +30,7 @@ from candidatures.models import (
 )
 from core.models import User
 from core.roles import Role
+from demo import modeles
 
 
 def fictional_siret(n: int) -> str:

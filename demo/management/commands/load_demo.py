@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from aap.demo import seed
-from aap.demo.loader import load_demo
+from demo import seed
+from demo.loader import load_demo
 
 
 class Command(BaseCommand):

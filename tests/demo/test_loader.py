@@ -17,9 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from aap.demo import seed
-from aap.demo.dates import CallDates
-from aap.demo.loader import load_demo
 from aap.models import Call, CallStatusChange, Criterion, Lot, RequiredDocument, SubCriterion
 from aap.states import CallStatus
 from candidatures.models import (
@@ -33,6 +30,9 @@ from candidatures.models import (
 )
 from candidatures.services import completeness
 from core.models import OutgoingEmail, User
+from demo import seed
+from demo.dates import CallDates
+from demo.loader import load_demo
 from evaluation.models import (
     Admissibility,
     Assignment,
@@ -45,8 +45,8 @@ from evaluation.models import (
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 from evaluation.templatetags.evaluation_tags import score
 
-# The published text, committed beside the demo (aap/demo/source/README.md says whence).
-SEED_FILE = Path(settings.BASE_DIR) / "aap" / "demo" / "source" / "000_100a8835a1135cc9.txt"
+# The published text, committed beside the demo (demo/source/README.md says whence).
+SEED_FILE = Path(settings.BASE_DIR) / "demo" / "source" / "000_100a8835a1135cc9.txt"
 
 
 def _normalise(text: str) -> str:

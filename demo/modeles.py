@@ -24,9 +24,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from aap.demo.dates import SEED_DATES, CallDates
+from demo.dates import SEED_DATES, CallDates
 
-# {year}, {deadline} and {start} are filled from the call's calendar (aap.demo.dates).
+# {year}, {deadline} and {start} are filled from the call's calendar (demo.dates).
 CALL_TITLE = "Appel à projets {year} – Co-animation du réseau des facilitateurs clauses sociales"
 CALL_AUTHORITY = (
     "Département de l'Isère, Direction des solidarités, Service Insertion Vers l'Emploi"

@@ -1,4 +1,4 @@
-"""The instruction of the demonstration calls' fictional dossiers (``aap.demo.loader``).
+"""The instruction of the demonstration calls' fictional dossiers (``demo.loader``).
 
 Through the services an instructeur uses: paper copies, admissibility (which moves the
 call under review), the grid, assignments, declarations of interest and the
@@ -15,11 +15,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from candidatures.demo import CONVENTION_ORGANISATIONS, ORGANISATIONS
 from candidatures.followup import record_paper_copy
 from candidatures.models import Identical, PaperMethod
 from core.dates import local_datetime
 from core.models import User
+from demo.dossiers import CONVENTION_ORGANISATIONS, ORGANISATIONS
 from evaluation import letters, services
 from evaluation.models import DEFAULT_LEVELS
 from evaluation.states import DecisionOutcome, OpinionKind

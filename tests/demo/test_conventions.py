@@ -10,13 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from stdnum.fr import siret
 
-from aap.demo import seed
-from aap.demo.loader import CONVENTION_LOT_BUDGET, load_demo
 from aap.models import Call
 from aap.states import CallStatus
-from candidatures.demo import ORGANISATIONS
 from candidatures.models import Candidature, Organisation
-from conventions.demo import DDETS_REMARK, QUARTER_VALUES, SEED_INDICATORS
 from conventions.models import (
     Convention,
     IndicatorValue,
@@ -27,6 +23,10 @@ from conventions.models import (
 )
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
 from core.models import User
+from demo import seed
+from demo.conventions import DDETS_REMARK, QUARTER_VALUES, SEED_INDICATORS
+from demo.dossiers import ORGANISATIONS
+from demo.loader import CONVENTION_LOT_BUDGET, load_demo
 from evaluation.models import CommitteeRecord, Decision, Evaluation, NotificationLetter, Opinion
 from evaluation.states import DecisionOutcome, EvaluationStatus
 

@@ -11,13 +11,13 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from aap.demo import modeles
 from candidatures.models import Membership
 from conventions import services
 from conventions.models import Indicator
 from conventions.states import PaymentAction, ReportKind
 from core.dates import local_datetime
 from core.models import User
+from demo import modeles
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
 
