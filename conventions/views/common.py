@@ -10,14 +10,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from conventions import charts, queries
 from conventions.pdf import convention_pdf, pdf_filename
 from conventions.states import PaymentStatus
-from core.exceptions import DomainError
 from core.uploads import HashingUploadHandler
-
-
-def error_messages(request, error: DomainError):
-    messages.error(request, error.message)
-    for problem in error.problems:
-        messages.error(request, problem)
 
 
 def form_error_messages(request, form):

@@ -24,9 +24,10 @@ from conventions.forms import (
 )
 from conventions.models import Payment, ProgressReview, Report
 from conventions.states import PaymentAction
-from conventions.views.common import error_messages, file_response, form_error_messages
+from conventions.views.common import file_response, form_error_messages
 from conventions.views.staff import ManageConventionMixin
 from core.exceptions import DomainError
+from core.messages import error_messages
 from core.permissions import ObjectRuleMixin
 
 # --- Payments -----------------------------------------------------------------------------------

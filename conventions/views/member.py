@@ -21,7 +21,6 @@ from conventions.models import Convention
 from conventions.states import ConventionStatus, PaymentStatus
 from conventions.views.common import (
     StreamedUploadMixin,
-    error_messages,
     file_response,
     indicator_charts,
     money_of,
@@ -29,6 +28,7 @@ from conventions.views.common import (
 )
 from core import rules as core_rules
 from core.exceptions import DomainError
+from core.messages import error_messages
 from core.permissions import ObjectRuleMixin, RuleMixin
 
 REPORTING_STATUSES = (ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS)

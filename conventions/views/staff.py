@@ -31,7 +31,6 @@ from conventions.models import Convention
 from conventions.states import ConventionAction, ConventionStatus, PaymentAction
 from conventions.views.common import (
     StreamedUploadMixin,
-    error_messages,
     file_response,
     form_error_messages,
     indicator_charts,
@@ -39,6 +38,7 @@ from conventions.views.common import (
     pdf_response,
 )
 from core.exceptions import DomainError
+from core.messages import error_messages
 from core.permissions import ObjectRuleMixin, RuleMixin
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome

@@ -1,0 +1,382 @@
+"""Instructeurs, a call's evaluation: admissibility, the scoring grid, assignments,
+rankings and their exports, committee records, notification."""
+
+from django.contrib import messages
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from aap.models import Call, Lot
+from aap.states import CallStatus
+from candidatures.models import Candidature
+from core.dates import format_datetime
+from core.exceptions import DomainError
+from core.messages import error_messages
+from core.models import User
+from core.pdf import render_pdf
+from core.permissions import ObjectRuleMixin, RuleMixin
+from core.roles import Role
+from evaluation import charts, exports, letters, rules, services
+from evaluation.forms import (
+    AdmissibilityForm,
+    AssignForm,
+    GridForm,
+)
+from evaluation.models import Assignment, CommitteeRecord
+from evaluation.states import AdmissibilityOutcome, ConflictStatus
+
+
+class CallEvaluationMixin(RuleMixin):
+    """Pages of one call's evaluation, for instructeurs."""
+
+    role = staticmethod(rules.can_run_evaluation)
+    rule = staticmethod(rules.can_run_evaluation)
+
+    def get_call(self):
+        if not hasattr(self, "_call"):
+            self._call = get_object_or_404(
+                Call.objects.public().select_related("programme"), pk=self.kwargs["pk"]
+            )
+        return self._call
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(call=self.get_call(), **kwargs)
+
+
+class AdmissibilityListView(CallEvaluationMixin, TemplateView):
+    template_name = "evaluation/admissibility_list.html"
+
+    def get_context_data(self, **kwargs):
+        call = self.get_call()
+        dossiers = list(
+            Candidature.objects.submitted()
+            .filter(call=call)
+            .select_related("organisation", "admissibility", "paper_copy", "call")
+            .prefetch_related(
+                "lots",
+                "documents",
+                "call__required_documents",
+                "call__form_questions",
+                "answers",
+                "call__lots",
+            )
+            .order_by("organisation__name")
+        )
+        rows = [(dossier, services.admissibility_checks(dossier)) for dossier in dossiers]
+        return super().get_context_data(rows=rows, **kwargs)
+
+
+class AdmissibilityDecideView(ObjectRuleMixin, DetailView):
+    role = staticmethod(rules.can_run_evaluation)
+    rule = staticmethod(rules.can_run_evaluation)
+    template_name = "evaluation/admissibility_decide.html"
+    context_object_name = "candidature"
+
+    def get_queryset(self):
+        return Candidature.objects.submitted().select_related("call", "organisation", "paper_copy")
+
+    def get_context_data(self, **kwargs):
+        candidature = self.object
+        admissibility = getattr(candidature, "admissibility", None)
+        initial = (
+            {"outcome": admissibility.outcome, "reason": admissibility.reason}
+            if admissibility
+            else {}
+        )
+        return super().get_context_data(
+            checks=services.admissibility_checks(candidature),
+            admissibility=admissibility,
+            history=candidature.admissibility_changes.select_related("by"),
+            form=kwargs.pop("form", None) or AdmissibilityForm(initial=initial),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.object = candidature = self.get_object()
+        form = AdmissibilityForm(request.POST)
+        if form.is_valid():
+            try:
+                services.decide_admissibility(
+                    candidature,
+                    by=request.user,
+                    admissible=form.cleaned_data["outcome"] == "admissible",
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("La décision de recevabilité est enregistrée."))
+                return redirect("evaluation:admissibility", pk=candidature.call_id)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class GridView(CallEvaluationMixin, TemplateView):
+    template_name = "evaluation/grid.html"
+
+    def get_form(self, data=None):
+        call = self.get_call()
+        grid = services.grid_for(call)
+        initial = {
+            "scale_max": grid.scale_max,
+            "levels": "\n".join(grid.levels),
+            "evaluators_per_dossier": grid.evaluators_per_dossier,
+            "disagreement_threshold": grid.disagreement_threshold,
+        }
+        if grid.due_at:
+            local = timezone.localtime(grid.due_at)
+            initial.update(due_date=local.date(), due_time=local.time())
+        return GridForm(
+            data,
+            initial=initial,
+            criteria=call.criteria.all(),
+            locked=call.scoring_locked_at is not None,
+        )
+
+    def get_context_data(self, **kwargs):
+        call = self.get_call()
+        kwargs.setdefault("form", self.get_form())
+        return super().get_context_data(
+            grid=services.grid_for(call),
+            criteria=call.criteria.prefetch_related("subcriteria"),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        call = self.get_call()
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_grid(
+                    call,
+                    by=request.user,
+                    scale_max=data["scale_max"]
+                    if data.get("scale_max")
+                    else services.grid_for(call).scale_max,
+                    levels=data["level_list"],
+                    due_at=data["due_at"],
+                    evaluators_per_dossier=data["evaluators_per_dossier"],
+                    disagreement_threshold=data["disagreement_threshold"],
+                    weights=data["weights"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("La grille d'évaluation est enregistrée."))
+                return redirect("evaluation:grid", pk=call.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+def evaluators():
+    return User.objects.filter(groups__name=Role.EVALUATEUR, is_active=True).order_by("last_name")
+
+
+class AssignmentsView(CallEvaluationMixin, TemplateView):
+    template_name = "evaluation/assignments.html"
+
+    def get_context_data(self, **kwargs):
+        call = self.get_call()
+        grid = services.grid_for(call)
+        dossiers = (
+            Candidature.objects.filter(
+                call=call, admissibility__outcome=AdmissibilityOutcome.ADMISSIBLE
+            )
+            .select_related("organisation")
+            .prefetch_related(
+                "lots",
+                Prefetch(
+                    "assignments",
+                    queryset=Assignment.objects.select_related("evaluator", "evaluation"),
+                ),
+            )
+            .annotate(
+                active=Count(
+                    "assignments", filter=~Q(assignments__conflict=ConflictStatus.CONFLICT)
+                )
+            )
+            .order_by("organisation__name")
+        )
+        return super().get_context_data(
+            dossiers=dossiers,
+            grid=grid,
+            lots=call.lots.all(),
+            evaluator_list=list(evaluators()),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        call = self.get_call()
+        try:
+            if lot_id := request.POST.get("lot"):
+                lot = get_object_or_404(call.lots.all(), pk=lot_id)
+                created = services.assign_lot(lot, by=request.user)
+                messages.success(
+                    request,
+                    _("%(n)s affectation(s) créée(s) sur le lot %(lot)s.")
+                    % {"n": created, "lot": lot.name},
+                )
+            else:
+                dossier = get_object_or_404(
+                    Candidature.objects.filter(call=call), pk=request.POST.get("candidature")
+                )
+                form = AssignForm(request.POST, evaluators=evaluators())
+                if not form.is_valid():
+                    messages.error(request, _("Choisissez un évaluateur."))
+                else:
+                    services.assign(dossier, form.cleaned_data["evaluator"], by=request.user)
+                    messages.success(request, _("L'évaluateur est affecté au dossier."))
+        except DomainError as error:
+            error_messages(request, error)
+        return redirect("evaluation:assignments", pk=call.pk)
+
+
+class RankingsIndexView(RuleMixin, TemplateView):
+    """The calls whose dossiers are being evaluated, with a ranking per lot."""
+
+    role = staticmethod(rules.can_read_rankings)
+    rule = staticmethod(rules.can_read_rankings)
+    template_name = "evaluation/rankings_index.html"
+
+    def get_context_data(self, **kwargs):
+        calls = (
+            Call.objects.filter(
+                status__in=[
+                    CallStatus.CLOSED,
+                    CallStatus.UNDER_REVIEW,
+                    CallStatus.DECIDED,
+                    CallStatus.ARCHIVED,
+                ]
+            )
+            .prefetch_related("lots")
+            .annotate(submitted=Count("candidatures", filter=Q(candidatures__status="submitted")))
+            .order_by("-deadline")
+        )
+        return super().get_context_data(calls=calls, **kwargs)
+
+
+class RankingView(RuleMixin, TemplateView):
+    """The ranking of one lot: instructeurs and the DDETS read it."""
+
+    role = staticmethod(rules.can_read_rankings)
+    rule = staticmethod(rules.can_read_rankings)
+    template_name = "evaluation/ranking.html"
+
+    def get_lot(self):
+        if not hasattr(self, "_lot"):
+            self._lot = get_object_or_404(
+                Lot.objects.select_related("call").filter(
+                    call__status__in=[
+                        CallStatus.CLOSED,
+                        CallStatus.UNDER_REVIEW,
+                        CallStatus.DECIDED,
+                        CallStatus.ARCHIVED,
+                    ]
+                ),
+                pk=self.kwargs["lot"],
+                call_id=self.kwargs["pk"],
+            )
+        return self._lot
+
+    def get_context_data(self, **kwargs):
+        lot = self.get_lot()
+        table = exports.ranking_table(lot)
+        kwargs.pop("lot", None)  # the URL's lot id; the context gets the Lot itself
+        return super().get_context_data(
+            call=lot.call,
+            lot=lot,
+            lots=lot.call.lots.all(),
+            table=table,
+            distribution=charts.distribution(table.dossiers),
+            records=lot.committee_records.all()[:5],
+            can_run=rules.can_run_evaluation(self.request.user),
+            **kwargs,
+        )
+
+
+class RankingExportView(RankingView):
+    def get(self, request, *args, **kwargs):
+        lot = self.get_lot()
+        table = exports.ranking_table(lot)
+        stem = f"classement-{lot.call.reference}-{lot.pk}"
+        fmt = kwargs["fmt"]
+        if fmt == "csv":
+            response = HttpResponse(exports.to_csv(table), content_type="text/csv; charset=utf-8")
+        elif fmt == "xlsx":
+            response = HttpResponse(
+                exports.to_xlsx(table),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        elif fmt == "pdf":
+            response = HttpResponse(
+                render_pdf(
+                    "evaluation/pdf/committee.html",
+                    {
+                        "call": lot.call,
+                        "lot": lot,
+                        "table": table,
+                        "frozen_at": format_datetime(timezone.now()),
+                        "by": request.user,
+                        "draft": True,
+                    },
+                ),
+                content_type="application/pdf",
+            )
+        else:
+            raise Http404
+        response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+        return response
+
+
+class CommitteeRecordView(RankingView):
+    """Freeze the lot's ranking as the committee's record (POST); GET shows the ranking.
+    Records are downloaded through ``CommitteeRecordDownloadView``."""
+
+    role = staticmethod(rules.can_run_evaluation)
+    rule = staticmethod(rules.can_run_evaluation)
+
+    def post(self, request, *args, **kwargs):
+        lot = self.get_lot()
+        record = letters.freeze_committee(lot.call, lot, by=request.user)
+        messages.success(
+            request,
+            _("Le classement est figé dans le procès-verbal du %(date)s.")
+            % {"date": format_datetime(record.created_at)},
+        )
+        return redirect("evaluation:ranking", pk=lot.call_id, lot=lot.pk)
+
+
+class CommitteeRecordDownloadView(RuleMixin, View):
+    role = staticmethod(rules.can_read_rankings)
+    rule = staticmethod(rules.can_read_rankings)
+
+    def get(self, request, pk):
+        record = get_object_or_404(CommitteeRecord, pk=pk)
+        response = FileResponse(
+            record.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"proces-verbal-{record.call.reference}-{record.lot.name}.pdf",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class NotifyView(CallEvaluationMixin, TemplateView):
+    template_name = "evaluation/notify.html"
+
+    def get_context_data(self, **kwargs):
+        call = self.get_call()
+        return super().get_context_data(problems=letters.missing_decisions(call), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        call = self.get_call()
+        try:
+            sent = letters.notify_decisions(call, by=request.user)
+        except DomainError as error:
+            error_messages(request, error)
+            return redirect("evaluation:notify", pk=call.pk)
+        messages.success(request, _("%(n)s lettre(s) de notification envoyée(s).") % {"n": sent})
+        return redirect("aap:backoffice_call", pk=call.pk)
