@@ -1,6 +1,6 @@
 from django.urls import path
 
-from candidatures.views import candidate, staff
+from candidatures.views import candidate, organisations, staff, submission
 
 app_name = "candidatures"
 
@@ -9,27 +9,27 @@ urlpatterns = [
     path("candidatures/", candidate.MyDossiersView.as_view(), name="my_dossiers"),
     path(
         "candidatures/structures/nouvelle/",
-        candidate.OrganisationCreateView.as_view(),
+        organisations.OrganisationCreateView.as_view(),
         name="organisation_create",
     ),
     path(
         "candidatures/structures/<int:pk>/",
-        candidate.OrganisationDetailView.as_view(),
+        organisations.OrganisationDetailView.as_view(),
         name="organisation",
     ),
     path(
         "candidatures/structures/<int:pk>/modifier/",
-        candidate.OrganisationUpdateView.as_view(),
+        organisations.OrganisationUpdateView.as_view(),
         name="organisation_edit",
     ),
     path(
         "candidatures/structures/<int:pk>/inviter/",
-        candidate.InviteView.as_view(),
+        organisations.InviteView.as_view(),
         name="invite",
     ),
     path(
         "candidatures/invitation/<str:token>/",
-        candidate.AcceptInvitationView.as_view(),
+        organisations.AcceptInvitationView.as_view(),
         name="invitation",
     ),
     path("candidatures/appels/<slug:slug>/", candidate.StartView.as_view(), name="start"),
@@ -64,15 +64,15 @@ urlpatterns = [
         candidate.DocumentDeleteView.as_view(),
         name="delete_document",
     ),
-    path("candidatures/dossiers/<int:pk>/deposer/", candidate.SubmitView.as_view(), name="submit"),
+    path("candidatures/dossiers/<int:pk>/deposer/", submission.SubmitView.as_view(), name="submit"),
     path(
         "candidatures/dossiers/<int:pk>/retirer/",
-        candidate.WithdrawView.as_view(),
+        submission.WithdrawView.as_view(),
         name="withdraw",
     ),
     path(
         "candidatures/dossiers/<int:pk>/accuses/<int:receipt_id>/",
-        candidate.ReceiptDownloadView.as_view(),
+        submission.ReceiptDownloadView.as_view(),
         name="receipt",
     ),
     path(

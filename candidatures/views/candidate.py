@@ -2,28 +2,24 @@
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.generic import DetailView, FormView, TemplateView
+from django.views.generic import DetailView, TemplateView
 
 from aap.models import Call, RequiredDocument
-from candidatures import followup, queries, receipts, rules, services
+from candidatures import followup, queries, rules, services
 from candidatures.answers import AnswersForm, display
 from candidatures.forms import (
-    CertifyForm,
-    InviteForm,
     MessageForm,
-    OrganisationForm,
     UploadForm,
-    WithdrawForm,
 )
-from candidatures.models import Candidature, Document, Invitation, Organisation, Receipt
+from candidatures.models import Candidature, Document, Organisation, Receipt
 from core.exceptions import DomainError
 from core.pending import restore_pending_post
 from core.permissions import ObjectRuleMixin, RuleMixin
@@ -75,121 +71,6 @@ def start_and_open(request, call, organisation):
         messages.error(request, error.message)
         return redirect(call.get_absolute_url())
     return redirect("candidatures:dossier", pk=candidature.pk)
-
-
-# --- Organisations --------------------------------------------------------------------------
-
-
-class OrganisationCreateView(CandidateMixin, FormView):
-    form_class = OrganisationForm
-    template_name = "candidatures/organisation_form.html"
-
-    def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        territories = data.pop("territories")
-        try:
-            organisation = services.create_organisation(
-                by=self.request.user, territories=territories, **data
-            )
-        except DomainError as error:
-            form.add_error("siret", error.message)
-            return self.form_invalid(form)
-        messages.success(self.request, _("La structure est créée. Vous en êtes membre."))
-        call = Call.objects.public().filter(slug=self.request.GET.get("appel", "")).first()
-        if call is not None:
-            # Created on the way to a call: the dossier the candidate came for is opened.
-            return start_and_open(self.request, call, organisation)
-        return redirect("candidatures:organisation", pk=organisation.pk)
-
-
-class OrganisationMixin(ObjectRuleMixin):
-    rule = staticmethod(rules.is_member)
-    model = Organisation
-    context_object_name = "organisation"
-
-    def get_queryset(self):
-        return Organisation.objects.of_member(self.request.user)
-
-
-class OrganisationDetailView(OrganisationMixin, DetailView):
-    template_name = "candidatures/organisation_detail.html"
-
-    def get_queryset(self):
-        return super().get_queryset().prefetch_related("memberships__user", "territories")
-
-    def get_context_data(self, **kwargs):
-        pending = self.object.invitations.filter(accepted_at=None, expires_at__gt=timezone.now())
-        return super().get_context_data(invite_form=InviteForm(), pending=pending, **kwargs)
-
-
-class OrganisationUpdateView(OrganisationMixin, FormView):
-    form_class = OrganisationForm
-    template_name = "candidatures/organisation_form.html"
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.get_object()}
-
-    def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        territories = data.pop("territories")
-        services.update_organisation(
-            self.get_object(), by=self.request.user, territories=territories, **data
-        )
-        messages.success(self.request, _("Les informations de la structure sont enregistrées."))
-        return redirect("candidatures:organisation", pk=self.get_object().pk)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(organisation=self.get_object(), **kwargs)
-
-
-class InviteView(OrganisationMixin, View):
-    def post(self, request, pk):
-        organisation = self.get_object()
-        form = InviteForm(request.POST)
-        if form.is_valid():
-            try:
-                invitation = services.invite_member(
-                    organisation, by=request.user, email=form.cleaned_data["email"]
-                )
-            except DomainError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(
-                    request,
-                    _("Invitation envoyée à %(email)s : le lien est valable 14 jours.")
-                    % {"email": invitation.email},
-                )
-        else:
-            messages.error(request, _("Indiquez une adresse électronique valide."))
-        return redirect("candidatures:organisation", pk=organisation.pk)
-
-
-class AcceptInvitationView(RuleMixin, TemplateView):
-    """Open to any signed-in person: the service checks the invited address."""
-
-    rule = staticmethod(lambda user, obj=None: user.is_authenticated)
-    template_name = "candidatures/invitation.html"
-
-    def get_invitation(self):
-        return get_object_or_404(
-            Invitation.objects.select_related("organisation", "invited_by"),
-            token=self.kwargs["token"],
-        )
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(invitation=self.get_invitation(), **kwargs)
-
-    def post(self, request, token):
-        invitation = self.get_invitation()
-        try:
-            services.accept_invitation(invitation, user=request.user)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("candidatures:invitation", token=token)
-        messages.success(
-            request, _("Vous êtes membre de %(name)s.") % {"name": invitation.organisation.name}
-        )
-        return redirect("candidatures:organisation", pk=invitation.organisation_id)
 
 
 # --- Dossiers ---------------------------------------------------------------------------------
@@ -450,103 +331,6 @@ class DocumentDeleteView(DossierMixin, View):
         return redirect(
             f"{reverse('candidatures:documents', args=[pk])}#piece-{document.required_document_id}"
         )
-
-
-class SubmitView(DossierMixin, DetailView):
-    """The confirmation step: everything shown, the certification box, then the deposit."""
-
-    template_name = "candidatures/submit.html"
-    # Run again if the database restarts meanwhile, with the same instant of arrival: a
-    # second run finds the dossier submitted if the first had committed.
-    retry_on_lost_database = True
-
-    def get_queryset(self):
-        return queries.dossier_page(super().get_queryset())
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return self.render_to_response(self.get_context_data(form=CertifyForm()))
-
-    def post(self, request, *args, **kwargs):
-        when = received_at(request)
-        self.object = candidature = self.get_object()
-        form = CertifyForm(request.POST)
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form), status=400)
-        try:
-            receipt = services.submit_candidature(
-                candidature, by=request.user, received_at=when, certified=True
-            )
-        except services.AlreadySubmitted as error:
-            # A double click, or a run again after a database restart: the proof again.
-            messages.info(request, error.message)
-            if error.receipt is None:
-                return redirect("candidatures:dossier", pk=candidature.pk)
-            return self.submitted(request, candidature, error.receipt)
-        except DomainError as error:
-            form.add_error(None, error.message)
-            for problem in error.problems:
-                form.add_error(None, problem)
-            return self.render_to_response(self.get_context_data(form=form), status=409)
-        messages.success(request, receipts.submitted_message(receipt))
-        return self.submitted(request, candidature, receipt)
-
-    @staticmethod
-    def submitted(request, candidature, receipt):
-        """The answer itself carries the receipt (not a redirect): a candidate whose next
-        page fails, while the database restarts, still holds the proof of the deposit."""
-        return render(
-            request,
-            "candidatures/submitted.html",
-            {
-                "candidature": candidature,
-                "receipt": receipt,
-                "submitted_at": receipts.format_datetime(receipt.submitted_at, seconds=True),
-            },
-        )
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(**dossier_context(self.object), **kwargs)
-
-
-class WithdrawView(DossierMixin, DetailView):
-    template_name = "candidatures/withdraw.html"
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return self.render_to_response(self.get_context_data(form=WithdrawForm()))
-
-    def post(self, request, *args, **kwargs):
-        when = received_at(request)
-        self.object = candidature = self.get_object()
-        form = WithdrawForm(request.POST)
-        if form.is_valid():
-            try:
-                services.withdraw_candidature(
-                    candidature, by=request.user, received_at=when, note=form.cleaned_data["note"]
-                )
-            except DomainError as error:
-                messages.error(request, error.message)
-                return redirect("candidatures:dossier", pk=candidature.pk)
-            messages.success(
-                request,
-                _(
-                    "Le dossier est retiré et repasse en brouillon ; son accusé de réception est "
-                    "remplacé. Pensez à le déposer à nouveau avant la date limite."
-                ),
-            )
-        return redirect("candidatures:dossier", pk=candidature.pk)
-
-
-class ReceiptDownloadView(DossierMixin, View):
-    def get(self, request, pk, receipt_id):
-        candidature = self.get_object()
-        receipt = get_object_or_404(candidature.receipts.all(), pk=receipt_id)
-        response = HttpResponse(receipts.receipt_pdf(receipt.pk), content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'attachment; filename="{receipts.receipt_filename(receipt)}"'
-        )
-        return response
 
 
 class MessageView(DossierMixin, View):

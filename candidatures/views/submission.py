@@ -1,0 +1,113 @@
+"""Submitting a dossier, withdrawing it before the deadline, its receipts."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView
+
+from candidatures import queries, receipts, services
+from candidatures.forms import (
+    CertifyForm,
+    WithdrawForm,
+)
+from candidatures.views.candidate import DossierMixin, dossier_context, received_at
+from core.exceptions import DomainError
+
+
+class SubmitView(DossierMixin, DetailView):
+    """The confirmation step: everything shown, the certification box, then the deposit."""
+
+    template_name = "candidatures/submit.html"
+    # Run again if the database restarts meanwhile, with the same instant of arrival: a
+    # second run finds the dossier submitted if the first had committed.
+    retry_on_lost_database = True
+
+    def get_queryset(self):
+        return queries.dossier_page(super().get_queryset())
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(form=CertifyForm()))
+
+    def post(self, request, *args, **kwargs):
+        when = received_at(request)
+        self.object = candidature = self.get_object()
+        form = CertifyForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            receipt = services.submit_candidature(
+                candidature, by=request.user, received_at=when, certified=True
+            )
+        except services.AlreadySubmitted as error:
+            # A double click, or a run again after a database restart: the proof again.
+            messages.info(request, error.message)
+            if error.receipt is None:
+                return redirect("candidatures:dossier", pk=candidature.pk)
+            return self.submitted(request, candidature, error.receipt)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            for problem in error.problems:
+                form.add_error(None, problem)
+            return self.render_to_response(self.get_context_data(form=form), status=409)
+        messages.success(request, receipts.submitted_message(receipt))
+        return self.submitted(request, candidature, receipt)
+
+    @staticmethod
+    def submitted(request, candidature, receipt):
+        """The answer itself carries the receipt (not a redirect): a candidate whose next
+        page fails, while the database restarts, still holds the proof of the deposit."""
+        return render(
+            request,
+            "candidatures/submitted.html",
+            {
+                "candidature": candidature,
+                "receipt": receipt,
+                "submitted_at": receipts.format_datetime(receipt.submitted_at, seconds=True),
+            },
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**dossier_context(self.object), **kwargs)
+
+
+class WithdrawView(DossierMixin, DetailView):
+    template_name = "candidatures/withdraw.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(form=WithdrawForm()))
+
+    def post(self, request, *args, **kwargs):
+        when = received_at(request)
+        self.object = candidature = self.get_object()
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                services.withdraw_candidature(
+                    candidature, by=request.user, received_at=when, note=form.cleaned_data["note"]
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+                return redirect("candidatures:dossier", pk=candidature.pk)
+            messages.success(
+                request,
+                _(
+                    "Le dossier est retiré et repasse en brouillon ; son accusé de réception est "
+                    "remplacé. Pensez à le déposer à nouveau avant la date limite."
+                ),
+            )
+        return redirect("candidatures:dossier", pk=candidature.pk)
+
+
+class ReceiptDownloadView(DossierMixin, View):
+    def get(self, request, pk, receipt_id):
+        candidature = self.get_object()
+        receipt = get_object_or_404(candidature.receipts.all(), pk=receipt_id)
+        response = HttpResponse(receipts.receipt_pdf(receipt.pk), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{receipts.receipt_filename(receipt)}"'
+        )
+        return response
