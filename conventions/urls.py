@@ -1,15 +1,15 @@
 from django.urls import path
 
-from conventions.views import followup, member, public, staff
+from conventions.views import dashboard, followup, member, public, staff
 
 app_name = "conventions"
 
 urlpatterns = [
     # Service IVE, read by the DDETS
-    path("gestion/conventions/", staff.DashboardView.as_view(), name="dashboard"),
+    path("gestion/conventions/", dashboard.DashboardView.as_view(), name="dashboard"),
     path(
         "gestion/conventions/export/<str:what>.xlsx",
-        staff.ExportView.as_view(),
+        dashboard.ExportView.as_view(),
         name="export",
     ),
     path(
