@@ -430,3 +430,44 @@ def test_sample_pdf_has_one_a4_page_and_a_title(tmp_path):
 def test_sample_pdf_refuses_text_longer_than_a_page():
     with pytest.raises(ValueError, match="one page"):
         sample_pdf(CV_TITLE, ["ligne"] * 200)
+
+
+def test_the_committed_annexes_are_what_the_builder_makes():
+    """The platform reads demo/annexes/; ``python -m demo.build_annexes`` makes them. Run
+    it after changing their content: this test fails until the files are made again."""
+    from demo.build_annexes import ANNEXES, build
+
+    for name, built in build().items():
+        committed = (ANNEXES / name).read_bytes()
+        with (
+            zipfile.ZipFile(io.BytesIO(built)) as fresh,
+            zipfile.ZipFile(io.BytesIO(committed)) as stored,
+        ):
+            assert fresh.namelist() == stored.namelist(), name
+            for member in fresh.namelist():
+                if member == "docProps/core.xml" and name.endswith(".xlsx"):
+                    continue  # openpyxl writes the instant of saving there
+                assert fresh.read(member) == stored.read(member), f"{name}: {member}"
+
+
+def test_a_call_s_copy_names_its_own_calendar_in_every_annex():
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from demo.dates import CallDates
+
+    dates = CallDates(dt.datetime(2027, 1, 6, 17, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    texts = {
+        "docx": "\n".join(docx_paragraphs(funding_request_docx(dates))),
+        "odt": "\n".join(odt_paragraphs(funding_request_odt(dates))),
+        "attestation": "\n".join(docx_paragraphs(attestation_docx(dates))),
+    }
+    workbook = openpyxl.load_workbook(io.BytesIO(budget_xlsx(dates)))
+    texts["xlsx"] = workbook["Budget de l'action"]["A2"].value
+    for text in texts.values():
+        assert "{" not in text and "}" not in text
+        assert "2027" in text and "2024" not in text
+    assert "au plus tard le 6 janvier 2027 à 17h00" in texts["docx"]
+    assert "au plus tôt à l'hiver 2026-2027" in texts["odt"]
+    assert mime_type(funding_request_odt(dates)) == ODT_MIME
+    assert mime_type(budget_xlsx(dates)) == XLSX_MIME
