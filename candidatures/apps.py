@@ -7,10 +7,12 @@ class CandidaturesConfig(AppConfig):
     verbose_name = _("Candidatures")
 
     def ready(self):
-        from candidatures import calendars, reminders
+        from candidatures import calendars, receipts, reminders
         from core.calendars import register_source
+        from core.mail import register_renderer
         from core.reminders import register
 
+        register_renderer("receipt", receipts.receipt_pdf)
         register(reminders.DraftBeforeDeadline())
         register(reminders.PaperCopyMissing())
         register(reminders.PiecesBeforeDue())

@@ -108,7 +108,7 @@ def send_receipt(receipt: Receipt):
             {
                 "name": receipt_filename(receipt),
                 "mimetype": "application/pdf",
-                "render": "candidatures.receipts.receipt_pdf",
+                "render": "receipt",
                 "args": [receipt.pk],
             }
         ],

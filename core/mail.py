@@ -27,7 +27,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from core.models import EmailStatus, OutgoingEmail
 
@@ -224,11 +223,24 @@ def build_message(email: OutgoingEmail) -> EmailMultiAlternatives:
     return message
 
 
+# Documents rendered when a message is sent (a receipt's PDF), by name: a stored message
+# names its renderer, never a path to code. Apps register theirs in ``AppConfig.ready``.
+_renderers: dict = {}
+
+
+def register_renderer(name: str, render) -> None:
+    """``render(*args) -> bytes`` renders the attachments whose ``render`` is ``name``."""
+    _renderers[name] = render
+
+
 def attachment_content(attachment: dict) -> bytes:
     """A stored file (``path``), or a document rendered when the message is sent
-    (``render``: the dotted path of a function, with ``args``), such as a receipt."""
+    (``render``: a registered renderer's name, with ``args``), such as a receipt."""
     if "render" in attachment:
-        return import_string(attachment["render"])(*attachment.get("args", []))
+        render = _renderers.get(attachment["render"])
+        if render is None:
+            raise LookupError(f"No renderer registered as {attachment['render']!r}")
+        return render(*attachment.get("args", []))
     with default_storage.open(attachment["path"], "rb") as handle:
         return handle.read()
 

@@ -128,3 +128,12 @@ def test_every_copy_of_a_message_carries_the_same_message_id(db, settings):
     assert ids[0] == ids[1] == message_id(first)
     assert ids[2] != ids[0]
     assert ids[0].startswith("<") and ids[0].endswith(f".{first.pk}.outbox@aap.isere.fr>")
+
+
+def test_an_attachment_is_rendered_by_a_registered_name_never_a_path_to_code(db):
+    from core.mail import attachment_content
+
+    # A row naming a function by its dotted path renders nothing (the receipt's renderer
+    # is registered as "receipt": tests/candidatures/test_submission.py reads its PDF).
+    with pytest.raises(LookupError, match="os.system"):
+        attachment_content({"name": "x.pdf", "render": "os.system", "args": ["true"]})
