@@ -135,5 +135,5 @@ def test_an_attachment_is_rendered_by_a_registered_name_never_a_path_to_code(db)
 
     # A row naming a function by its dotted path renders nothing (the receipt's renderer
     # is registered as "receipt": tests/candidatures/test_submission.py reads its PDF).
-    with pytest.raises(LookupError, match="os.system"):
+    with pytest.raises(LookupError, match=r"os\.system"):
         attachment_content({"name": "x.pdf", "render": "os.system", "args": ["true"]})
