@@ -58,7 +58,7 @@ class SubCriterionAdmin(admin.ModelAdmin):
 
 @admin.register(CallStatusChange)
 class CallStatusChangeAdmin(admin.ModelAdmin):
-    list_display = ("call", "from_status", "to_status", "by", "at")
+    list_display = ("call", "from_label", "to_label", "by", "at")
     list_filter = ("to_status",)
 
     def has_change_permission(self, request, obj=None):

@@ -1,6 +1,5 @@
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -14,6 +13,7 @@ from aap.exceptions import ScoringGridLocked
 from aap.states import PUBLIC_STATUSES, CallAction, CallStatus
 from core.dates import to_the_second
 from core.documents import describe_formats
+from core.models.history import StatusChange
 
 
 class OrganisationKind(models.TextChoices):
@@ -420,29 +420,10 @@ class RequiredDocument(models.Model):
         return self.max_size_mb * 1024 * 1024
 
 
-class CallStatusChange(models.Model):
-    """One row per move of a call's status: who, when, from, to, and why."""
-
+class CallStatusChange(StatusChange):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="status_changes")
-    action = models.CharField(_("action"), max_length=20, choices=CallAction.choices)
-    from_status = models.CharField(_("de"), max_length=20, choices=CallStatus.choices)
-    to_status = models.CharField(_("vers"), max_length=20, choices=CallStatus.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("par"),
-        help_text=_("Vide quand la plateforme agit seule (clôture à la date limite)."),
-    )
-    at = models.DateTimeField(_("le"), default=timezone.now)
-    note = models.TextField(_("note"), blank=True)
+    statuses, actions = CallStatus, CallAction
 
-    class Meta:
+    class Meta(StatusChange.Meta):
         verbose_name = _("changement de statut")
         verbose_name_plural = _("historique des statuts")
-        ordering = ["call_id", "at", "pk"]
-
-    def __str__(self):
-        return f"{self.call.reference} : {self.from_status} → {self.to_status}"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from aap.models import Call, Lot, Question, RequiredDocument
 from candidatures.models.organisations import Organisation
 from candidatures.states import CandidatureAction, CandidatureStatus
+from core.models.history import StatusChange
 
 
 class CandidatureLocked(Exception):
@@ -84,26 +85,15 @@ class Candidature(models.Model):
         return self.status == CandidatureStatus.DRAFT
 
 
-class CandidatureStatusChange(models.Model):
+class CandidatureStatusChange(StatusChange):
     candidature = models.ForeignKey(
         Candidature, on_delete=models.CASCADE, related_name="status_changes"
     )
-    action = models.CharField(max_length=20, choices=CandidatureAction.choices)
-    from_status = models.CharField(max_length=20, choices=CandidatureStatus.choices)
-    to_status = models.CharField(max_length=20, choices=CandidatureStatus.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
+    statuses, actions = CandidatureStatus, CandidatureAction
 
-    class Meta:
+    class Meta(StatusChange.Meta):
         verbose_name = _("changement de statut du dossier")
         verbose_name_plural = _("historique des dossiers")
-        ordering = ["candidature_id", "at", "pk"]
-
-    def __str__(self):
-        return f"{self.candidature_id} : {self.from_status} → {self.to_status}"
 
 
 class LockedContentMixin:

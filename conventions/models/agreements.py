@@ -16,6 +16,7 @@ from conventions.states import (
     PaymentStatus,
     ReportKind,
 )
+from core.models.history import StatusChange
 
 
 class FundingTerms(models.Model):
@@ -133,24 +134,11 @@ class Convention(models.Model):
         return f"{self.number} – {self.beneficiary_name}"
 
 
-class ConventionStatusChange(models.Model):
+class ConventionStatusChange(StatusChange):
     convention = models.ForeignKey(
         Convention, on_delete=models.CASCADE, related_name="status_changes"
     )
-    action = models.CharField(max_length=20, choices=ConventionAction.choices)
-    from_status = models.CharField(max_length=20, choices=ConventionStatus.choices)
-    to_status = models.CharField(max_length=20, choices=ConventionStatus.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["convention_id", "at", "pk"]
-
-    def __str__(self):
-        return f"{self.convention_id}: {self.from_status} → {self.to_status}"
+    statuses, actions = ConventionStatus, ConventionAction
 
 
 class Amendment(models.Model):
@@ -216,20 +204,9 @@ class Payment(models.Model):
         return f"{self.label} – {self.amount} €"
 
 
-class PaymentStatusChange(models.Model):
+class PaymentStatusChange(StatusChange):
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="status_changes")
-    action = models.CharField(max_length=20, choices=PaymentAction.choices)
-    from_status = models.CharField(max_length=20, choices=PaymentStatus.choices)
-    to_status = models.CharField(max_length=20, choices=PaymentStatus.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["payment_id", "at", "pk"]
-
-    def __str__(self):
-        return f"{self.payment_id}: {self.from_status} → {self.to_status}"
+    statuses, actions = PaymentStatus, PaymentAction
 
 
 class ProgressReview(models.Model):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aap.models import Criterion, Lot, SubCriterion
 from candidatures.models import Candidature
+from core.models.history import StatusChange
 from evaluation.states import (
     AdmissibilityOutcome,
     ConflictStatus,
@@ -173,22 +174,11 @@ class Justification(models.Model):
         return self.text[:60]
 
 
-class EvaluationStatusChange(models.Model):
+class EvaluationStatusChange(StatusChange):
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="status_changes"
     )
-    action = models.CharField(max_length=20, choices=EvaluationAction.choices)
-    from_status = models.CharField(max_length=20, choices=EvaluationStatus.choices)
-    to_status = models.CharField(max_length=20, choices=EvaluationStatus.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["evaluation_id", "at", "pk"]
-
-    def __str__(self):
-        return f"{self.evaluation_id}: {self.from_status} → {self.to_status}"
+    statuses, actions = EvaluationStatus, EvaluationAction
 
 
 class Consensus(models.Model):
