@@ -16,7 +16,9 @@ import magic
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.template.defaultfilters import filesizeformat
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core import antivirus
 from core.documents import FORMAT_SPECS, DocumentFormat, describe_formats, format_for_extension
@@ -166,3 +168,34 @@ def sha256_of(handle, chunk_size: int = 1024 * 1024) -> str:
         digest.update(chunk)
     handle.seek(0)
     return digest.hexdigest()
+
+
+class StreamedUploadMixin:
+    """Receive one file streamed to disk while it is hashed; a file over ``max_bytes`` is
+    dropped as soon as it passes the limit.
+
+    The upload handlers must be set before the body is read, hence CSRF is checked inside
+    (``csrf_protect``) once they are in place. Subclasses implement ``receive(request,
+    files, too_large, *args, **kwargs)``, with the view's URL arguments.
+    """
+
+    max_bytes: int = 0
+
+    def get_max_bytes(self) -> int:
+        """The largest file accepted; called once the rule has passed (``get_object``)."""
+        return self.max_bytes
+
+    @method_decorator(csrf_exempt)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.get_object()  # the rule is checked before anything is read
+        handler = HashingUploadHandler(request, max_bytes=self.get_max_bytes())
+        request.upload_handlers = [handler]
+
+        def view(request):
+            files = request.FILES  # streamed now: ``too_large`` is known afterwards
+            return self.receive(request, files, handler.too_large, *args, **kwargs)
+
+        return csrf_protect(view)(request)

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from aap import queries, rules, services
 from aap.forms import AskQuestionForm
 from aap.models import Call, RequiredDocument
 from aap.states import CallStatus
+from core import downloads
 from core.exceptions import DomainError
 from core.pdf import render_pdf
 from core.permissions import PublicMixin, RuleMixin
@@ -81,9 +82,7 @@ class CallPdfView(CallMixin, View):
     def get(self, request, slug):
         call = get_object_or_404(queries.call_page(self.get_call_queryset()), slug=slug)
         pdf = render_pdf("aap/pdf/call.html", {"call": call, "now": timezone.now()})
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{call.reference}.pdf"'
-        return response
+        return downloads.document(pdf, f"{call.reference}.pdf", "application/pdf", inline=True)
 
 
 class TemplateDownloadView(CallMixin, View):
@@ -97,11 +96,7 @@ class TemplateDownloadView(CallMixin, View):
         )
         if not document.template:
             raise Http404
-        response = FileResponse(
-            document.template.open("rb"), as_attachment=True, filename=document.template_name
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return downloads.stored_file(document.template, document.template_name)
 
 
 class AskQuestionView(RuleMixin, FormView):

@@ -2,14 +2,11 @@
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, TemplateView
 
 from aap.models import Call, RequiredDocument
@@ -20,10 +17,11 @@ from candidatures.forms import (
     UploadForm,
 )
 from candidatures.models import Candidature, Document, Organisation, Receipt
+from core import downloads
 from core.exceptions import DomainError
 from core.pending import restore_pending_post
 from core.permissions import ObjectRuleMixin, RuleMixin
-from core.uploads import HashingUploadHandler
+from core.uploads import StreamedUploadMixin
 
 
 def received_at(request):
@@ -251,36 +249,27 @@ class DocumentsView(DossierMixin, DetailView):
         )
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-class UploadView(DossierMixin, View):
-    """Receive one file for one piece, streaming it to disk while it is hashed.
+class UploadView(StreamedUploadMixin, DossierMixin, View):
+    """Receive one file for one piece, streamed to disk while it is hashed."""
 
-    The upload handlers must be set before the body is read, hence CSRF is checked
-    inside (``csrf_protect``) once they are in place.
-    """
-
-    def post(self, request, pk, required_id):
-        candidature = self.get_object()
-        required = get_object_or_404(
-            RequiredDocument.objects.filter(call=candidature.call_id), pk=required_id
+    def get_max_bytes(self) -> int:
+        self.required = get_object_or_404(
+            RequiredDocument.objects.filter(call=self.get_object().call_id),
+            pk=self.kwargs["required_id"],
         )
-        handler = HashingUploadHandler(request, max_bytes=required.max_size_bytes)
-        request.upload_handlers = [handler]
-        return csrf_protect(self._receive)(request, candidature, required, handler)
+        return self.required.max_size_bytes
 
-    def _receive(self, request, candidature, required, handler):
+    def receive(self, request, files, too_large, pk, required_id):
+        candidature, required = self.get_object(), self.required
         anchor = f"{reverse('candidatures:documents', args=[candidature.pk])}#piece-{required.pk}"
-        # Read the body now: ``too_large`` is known only once the handler has streamed it
-        # (the CSRF check reads it first, but not when it is skipped, as in tests).
-        files = request.FILES
-        if handler.too_large:
+        if too_large:
             messages.error(
                 request,
                 _(
                     "Le fichier « %(name)s » dépasse la taille maximale de %(max)s Mo : il n'a pas "
                     "été enregistré."
                 )
-                % {"name": handler.too_large[0], "max": required.max_size_mb},
+                % {"name": too_large[0], "max": required.max_size_mb},
             )
             return redirect(anchor)
         form = UploadForm(request.POST, files)
@@ -308,12 +297,7 @@ class DocumentDownloadView(DossierMixin, View):
 
 
 def attachment_response(document: Document):
-    response = FileResponse(
-        document.file.open("rb"), as_attachment=True, filename=document.original_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return downloads.stored_file(document.file, document.original_name)
 
 
 class DocumentDeleteView(DossierMixin, View):

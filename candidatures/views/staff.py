@@ -3,7 +3,6 @@ requests for missing pieces, and the verification of receipts."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from candidatures import followup, queries, receipts, rules
 from candidatures.forms import MessageForm, PaperCopyForm, PieceRequestForm
 from candidatures.models import Candidature, Receipt
 from candidatures.views.candidate import attachment_response, dossier_context
+from core import downloads
 from core import rules as core_rules
 from core.exceptions import DomainError
 from core.permissions import ObjectRuleMixin, RuleMixin
@@ -109,11 +109,9 @@ class StaffReceiptDownloadView(StaffDossierMixin, View):
     def get(self, request, pk, receipt_id):
         receipt = get_object_or_404(self.get_object().receipts.all(), pk=receipt_id)
         self.log_ddets_reading(_("accusé de réception %(n)s") % {"n": receipt.number})
-        response = HttpResponse(receipts.receipt_pdf(receipt.pk), content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'attachment; filename="{receipts.receipt_filename(receipt)}"'
+        return downloads.document(
+            receipts.receipt_pdf(receipt.pk), receipts.receipt_filename(receipt), "application/pdf"
         )
-        return response
 
 
 class PaperCopyView(ManageDossierMixin, View):

@@ -1,7 +1,6 @@
 """Submitting a dossier, withdrawing it before the deadline, its receipts."""
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -13,6 +12,7 @@ from candidatures.forms import (
     WithdrawForm,
 )
 from candidatures.views.candidate import DossierMixin, dossier_context, received_at
+from core import downloads
 from core.exceptions import DomainError
 
 
@@ -106,8 +106,6 @@ class ReceiptDownloadView(DossierMixin, View):
     def get(self, request, pk, receipt_id):
         candidature = self.get_object()
         receipt = get_object_or_404(candidature.receipts.all(), pk=receipt_id)
-        response = HttpResponse(receipts.receipt_pdf(receipt.pk), content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'attachment; filename="{receipts.receipt_filename(receipt)}"'
+        return downloads.document(
+            receipts.receipt_pdf(receipt.pk), receipts.receipt_filename(receipt), "application/pdf"
         )
-        return response

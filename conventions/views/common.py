@@ -3,14 +3,11 @@
 from decimal import Decimal
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
-from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from conventions import charts, queries
 from conventions.pdf import convention_pdf, pdf_filename
 from conventions.states import PaymentStatus
-from core.uploads import HashingUploadHandler
+from core import downloads
 
 
 def form_error_messages(request, form):
@@ -20,19 +17,10 @@ def form_error_messages(request, form):
             messages.error(request, f"{label} : {error}" if label else error)
 
 
-def file_response(field, filename):
-    """A stored file, offered for download only (never shown inline)."""
-    response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
 def pdf_response(convention):
-    response = HttpResponse(convention_pdf(convention), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(convention)}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return downloads.document(
+        convention_pdf(convention), pdf_filename(convention), "application/pdf"
+    )
 
 
 def money_of(convention) -> dict:
@@ -50,29 +38,3 @@ def money_of(convention) -> dict:
 
 def indicator_charts(convention) -> list[dict]:
     return [charts.indicator(item) for item in queries.indicator_series(convention)]
-
-
-class StreamedUploadMixin:
-    """Receive one file streamed to disk while it is hashed; a file over ``max_bytes`` is
-    dropped as soon as it passes the limit.
-
-    The upload handlers must be set before the body is read, hence CSRF is checked inside
-    (``csrf_protect``) once they are in place. Subclasses implement ``receive``.
-    """
-
-    max_bytes: int = 0
-
-    @method_decorator(csrf_exempt)
-    def dispatch(self, request, *args, **kwargs):
-        return super().dispatch(request, *args, **kwargs)
-
-    def post(self, request, *args, **kwargs):
-        self.get_object()  # the rule is checked before anything is read
-        handler = HashingUploadHandler(request, max_bytes=self.max_bytes)
-        request.upload_handlers = [handler]
-
-        def view(request):
-            files = request.FILES  # streamed now: ``too_large`` is known afterwards
-            return self.receive(request, files, handler.too_large, *args, **kwargs)
-
-        return csrf_protect(view)(request)

@@ -1,6 +1,6 @@
 """Staff: every agreement with its money and what needs action, and the exports."""
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -11,6 +11,7 @@ from conventions.forms import (
     DashboardFilterForm,
 )
 from conventions.views.staff import StaffReadMixin
+from core import downloads
 
 
 def filtered(request):
@@ -89,6 +90,4 @@ class ExportView(StaffReadMixin, View):
             filename = "versements.xlsx"
         else:
             raise Http404
-        response = HttpResponse(content, content_type=exports.XLSX_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return downloads.document(content, filename, exports.XLSX_TYPE)

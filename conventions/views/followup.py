@@ -24,8 +24,9 @@ from conventions.forms import (
 )
 from conventions.models import Payment, ProgressReview, Report
 from conventions.states import PaymentAction
-from conventions.views.common import file_response, form_error_messages
+from conventions.views.common import form_error_messages
 from conventions.views.staff import ManageConventionMixin
+from core import downloads
 from core.exceptions import DomainError
 from core.messages import error_messages
 from core.permissions import ObjectRuleMixin
@@ -160,7 +161,7 @@ class ReportDownloadView(StaffReportMixin, View):
         report = self.get_object()
         if not report.file:
             raise Http404
-        return file_response(report.file, report.file_name)
+        return downloads.stored_file(report.file, report.file_name)
 
 
 class ReportAcceptView(StaffReportMixin, View):

@@ -20,16 +20,16 @@ from conventions.forms import IndicatorValuesForm, ReportUploadForm
 from conventions.models import Convention
 from conventions.states import ConventionStatus, PaymentStatus
 from conventions.views.common import (
-    StreamedUploadMixin,
-    file_response,
     indicator_charts,
     money_of,
     pdf_response,
 )
+from core import downloads
 from core import rules as core_rules
 from core.exceptions import DomainError
 from core.messages import error_messages
 from core.permissions import ObjectRuleMixin, RuleMixin
+from core.uploads import StreamedUploadMixin
 
 REPORTING_STATUSES = (ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS)
 
@@ -101,7 +101,7 @@ class MemberScanView(MemberConventionMixin, View):
         convention = self.get_object()
         if not convention.signed_scan:
             raise Http404
-        return file_response(convention.signed_scan, convention.signed_scan_name)
+        return downloads.stored_file(convention.signed_scan, convention.signed_scan_name)
 
 
 class MemberReportDownloadView(MemberConventionMixin, View):
@@ -109,7 +109,7 @@ class MemberReportDownloadView(MemberConventionMixin, View):
         report = get_object_or_404(self.get_object().reports.all(), pk=report_id)
         if not report.file:
             raise Http404
-        return file_response(report.file, report.file_name)
+        return downloads.stored_file(report.file, report.file_name)
 
 
 class ReportUploadView(StreamedUploadMixin, MemberConventionMixin, View):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from conventions import opendata
+from core import downloads
 from core.permissions import PublicMixin
 
 
@@ -20,6 +21,6 @@ class OpenDataView(PublicMixin, View):
                 status=503,
                 content_type="text/plain; charset=utf-8",
             )
-        response = HttpResponse(opendata.to_csv(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'inline; filename="subventions.csv"'
-        return response
+        return downloads.document(
+            opendata.to_csv(), "subventions.csv", "text/csv; charset=utf-8", inline=True
+        )

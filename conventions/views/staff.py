@@ -28,16 +28,16 @@ from conventions.forms import (
 from conventions.models import Convention
 from conventions.states import ConventionAction, ConventionStatus, PaymentAction
 from conventions.views.common import (
-    StreamedUploadMixin,
-    file_response,
     form_error_messages,
     indicator_charts,
     money_of,
     pdf_response,
 )
+from core import downloads
 from core.exceptions import DomainError
 from core.messages import error_messages
 from core.permissions import ObjectRuleMixin, RuleMixin
+from core.uploads import StreamedUploadMixin
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
 
@@ -209,7 +209,7 @@ class ScanDownloadView(StaffConventionMixin, View):
         convention = self.get_object()
         if not convention.signed_scan:
             raise Http404
-        return file_response(convention.signed_scan, convention.signed_scan_name)
+        return downloads.stored_file(convention.signed_scan, convention.signed_scan_name)
 
 
 # --- Status moves -------------------------------------------------------------------------------

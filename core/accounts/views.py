@@ -1,13 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, RedirectView, TemplateView, UpdateView
 
-from core import rules
+from core import downloads, rules
 from core.accounts import services
 from core.accounts.forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
 from core.calendars import events_for, to_ics
@@ -187,7 +186,8 @@ def calendar_feed(request, token):
     feed = get_object_or_404(
         CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
     )
-    response = HttpResponse(to_ics(feed.user), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="appels-a-projets.ics"'
+    response = downloads.document(
+        to_ics(feed.user), "appels-a-projets.ics", "text/calendar; charset=utf-8", inline=True
+    )
     response["Cache-Control"] = "private, max-age=300"
     return response

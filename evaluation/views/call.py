@@ -3,7 +3,7 @@ rankings and their exports, committee records, notification."""
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.views.generic import DetailView, TemplateView
 from aap.models import Call, Lot
 from aap.states import CallStatus
 from candidatures.models import Candidature
+from core import downloads
 from core.dates import format_datetime
 from core.exceptions import DomainError
 from core.messages import error_messages
@@ -304,31 +305,26 @@ class RankingExportView(RankingView):
         stem = f"classement-{lot.call.reference}-{lot.pk}"
         fmt = kwargs["fmt"]
         if fmt == "csv":
-            response = HttpResponse(exports.to_csv(table), content_type="text/csv; charset=utf-8")
+            content, content_type = exports.to_csv(table), "text/csv; charset=utf-8"
         elif fmt == "xlsx":
-            response = HttpResponse(
-                exports.to_xlsx(table),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
+            content = exports.to_xlsx(table)
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         elif fmt == "pdf":
-            response = HttpResponse(
-                render_pdf(
-                    "evaluation/pdf/committee.html",
-                    {
-                        "call": lot.call,
-                        "lot": lot,
-                        "table": table,
-                        "frozen_at": format_datetime(timezone.now()),
-                        "by": request.user,
-                        "draft": True,
-                    },
-                ),
-                content_type="application/pdf",
+            content = render_pdf(
+                "evaluation/pdf/committee.html",
+                {
+                    "call": lot.call,
+                    "lot": lot,
+                    "table": table,
+                    "frozen_at": format_datetime(timezone.now()),
+                    "by": request.user,
+                    "draft": True,
+                },
             )
+            content_type = "application/pdf"
         else:
             raise Http404
-        response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
-        return response
+        return downloads.document(content, f"{stem}.{fmt}", content_type)
 
 
 class CommitteeRecordView(RankingView):
@@ -355,13 +351,9 @@ class CommitteeRecordDownloadView(RuleMixin, View):
 
     def get(self, request, pk):
         record = get_object_or_404(CommitteeRecord, pk=pk)
-        response = FileResponse(
-            record.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"proces-verbal-{record.call.reference}-{record.lot.name}.pdf",
+        return downloads.stored_file(
+            record.pdf, f"proces-verbal-{record.call.reference}-{record.lot.name}.pdf"
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 class NotifyView(CallEvaluationMixin, TemplateView):

@@ -1,10 +1,10 @@
 """Candidates: the notification letter of their dossier."""
 
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
 from candidatures import rules as dossier_rules
+from core import downloads
 from core import rules as core_rules
 from core.permissions import ObjectRuleMixin
 from evaluation.models import NotificationLetter
@@ -36,10 +36,6 @@ class LetterDownloadView(ObjectRuleMixin, View):
 
     def get(self, request, pk):
         letter = self.get_object()
-        response = FileResponse(
-            letter.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"Notification-{letter.candidature.call.reference}.pdf",
+        return downloads.stored_file(
+            letter.pdf, f"Notification-{letter.candidature.call.reference}.pdf"
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
