@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aap.models import Question, QuestionKind
+from core.forms import AmountInput, FrenchDecimalField
 
 YES_NO_CHOICES = [
     ("", gettext_lazy("— Choisir —")),
@@ -24,26 +25,6 @@ YES_NO_CHOICES = [
 
 def answer_is_empty(value) -> bool:
     return value is None or value == "" or value == []
-
-
-class FrenchDecimalField(forms.DecimalField):
-    """A number as people type it in French: "24 500,00" or "0,5". The spaces that group
-    thousands (ordinary, non-breaking or narrow) are dropped before Django parses it,
-    which it does not do unless ``USE_THOUSAND_SEPARATOR`` is on."""
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = "".join(value.split())
-        return super().to_python(value)
-
-
-class AmountInput(forms.TextInput):
-    """Shows a stored amount as "24 500,00", as it was typed."""
-
-    def format_value(self, value):
-        if isinstance(value, Decimal):
-            return number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
-        return super().format_value(value)
 
 
 def field_for(question: Question, lots) -> forms.Field:

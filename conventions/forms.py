@@ -13,21 +13,7 @@ from aap.models import Call, Lot
 from conventions.models import FundingTerms, Indicator
 from conventions.states import PaymentAction
 from core.dates import NonexistentLocalTime, local_datetime
-
-
-class EurosField(forms.DecimalField):
-    """An amount as people type it: "24 500,00 €" as well as "24500"."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 12)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", 0)
-        super().__init__(localize=True, **kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = "".join(value.replace("€", "").split())
-        return super().to_python(value)
+from core.forms import EurosField
 
 
 class DashboardFilterForm(forms.Form):

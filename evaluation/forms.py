@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
-from candidatures.answers import FrenchDecimalField
 from core.dates import NonexistentLocalTime, local_datetime
+from core.forms import FrenchDecimalField
 from evaluation.states import DecisionOutcome, OpinionKind
 
 
