@@ -20,25 +20,40 @@ class ProgrammeAdmin(admin.ModelAdmin):
     list_display = ("short_name", "name", "start_year", "end_year")
 
 
-class LotInline(admin.TabularInline):
+class StructureInline(admin.TabularInline):
+    """A part of a call's structure: editable here only while the call is a draft, as in
+    the back-office (the models refuse it otherwise, whatever the path)."""
+
+    extra = 0
+
+    def _editable(self, obj) -> bool:
+        return obj is None or obj.is_structure_editable
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class LotInline(StructureInline):
     model = Lot
-    extra = 0
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(StructureInline):
     model = Criterion
-    extra = 0
 
 
-class RequiredDocumentInline(admin.TabularInline):
+class RequiredDocumentInline(StructureInline):
     model = RequiredDocument
-    extra = 0
     fields = ("position", "label", "mandatory", "multiple", "allowed_formats", "max_size_mb")
 
 
-class ExpectedActionInline(admin.TabularInline):
+class ExpectedActionInline(StructureInline):
     model = ExpectedAction
-    extra = 0
 
 
 @admin.register(Call)
@@ -46,14 +61,23 @@ class CallAdmin(admin.ModelAdmin):
     list_display = ("reference", "title", "status", "deadline", "is_demo")
     list_filter = ("status", "is_demo", "programme")
     search_fields = ("reference", "title")
-    # Status moves go through the back-office services, which keep the history.
-    readonly_fields = ("status", "published_at")
+    # Status moves go through the back-office services, which keep the history; the
+    # deadline may be postponed here, never brought forward (Call.clean and Call.save).
+    readonly_fields = ("status", "published_at", "scoring_locked_at")
     inlines = [LotInline, CriterionInline, ExpectedActionInline, RequiredDocumentInline]
 
 
 @admin.register(SubCriterion)
 class SubCriterionAdmin(admin.ModelAdmin):
     list_display = ("title", "criterion")
+
+    def has_change_permission(self, request, obj=None):
+        editable = obj is None or obj.criterion.call.is_structure_editable
+        return editable and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        editable = obj is None or obj.criterion.call.is_structure_editable
+        return editable and super().has_delete_permission(request, obj)
 
 
 @admin.register(CallStatusChange)

@@ -26,6 +26,7 @@ from aap.models import (
     RequiredDocument,
 )
 from aap.services import weights_problem
+from aap.states import CallStatus
 from core.dates import NonexistentLocalTime, local_datetime
 from core.documents import DocumentFormat
 from core.uploads import check_upload, clean_filename
@@ -166,7 +167,7 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
             deadline = _local(call.deadline)
             self.fields["deadline_date"].initial = deadline.date()
             self.fields["deadline_time"].initial = deadline.time()
-            self.fields["reference"].disabled = call.status != "draft"
+            self.fields["reference"].disabled = call.status != CallStatus.DRAFT
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -265,7 +266,7 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
                 self.add_error("deadline_date", _("La date limite doit suivre le lancement."))
             elif (
                 self.instance.pk
-                and self.instance.status == "published"
+                and self.instance.status == CallStatus.PUBLISHED
                 and (deadline < self.instance.deadline)
             ):
                 self.add_error(

@@ -215,10 +215,9 @@ def prepare(count: int) -> Setup:
         title="Dépôt de dernière seconde (bench)",
         opens_at=now - dt.timedelta(days=30),
         deadline=deadline,
-        status=CallStatus.PUBLISHED,
-        published_at=now - dt.timedelta(days=30),
         **{**fields, "paper_copy_required": False},
     )
+    # Its structure while it is a draft (the models refuse it later), then published.
     lot = Lot.objects.create(call=call, position=1, name="Nord Isère", fte="0.5")
     lots_question = Question.objects.create(
         call=call, position=1, label="Lots sollicités", kind="lots"
@@ -226,6 +225,10 @@ def prepare(count: int) -> Setup:
     required = RequiredDocument.objects.create(
         call=call, position=1, label="Dossier de demande de financement", allowed_formats=["pdf"]
     )
+    Call.objects.filter(pk=call.pk).update(
+        status=CallStatus.PUBLISHED, published_at=now - dt.timedelta(days=30)
+    )
+    call.refresh_from_db()
     group = Group.objects.get(name=Role.CANDIDAT)
     candidates = []
     for index in range(count):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from aap.deadlines import is_on_time
 from aap.models import Call, QuestionKind, QuestionMeaning, RequiredDocument
+from aap.states import CallStatus
 from candidatures import rules
 from candidatures.answers import answer_is_empty
 from candidatures.models import (
@@ -363,7 +364,10 @@ def submit_candidature(
         call = row.call
         # A request received in time is accepted even if the automatic closing ran while
         # it was being processed: the instant of reception decides.
-        if not is_on_time(call.deadline, received_at) or call.status not in ("published", "closed"):
+        if not is_on_time(call.deadline, received_at) or call.status not in (
+            CallStatus.PUBLISHED,
+            CallStatus.CLOSED,
+        ):
             raise DomainError(
                 _(
                     "La date limite de réception des dossiers (%(deadline)s) est passée : le "

@@ -115,20 +115,27 @@ def _attach_template(document, template, dates):
 
 def _redate(call, dates):
     """A copy whose deadline moved names the new one in its texts, its questions' help
-    and its annexes (the rows are written directly: the demo rebuilds its own copy)."""
+    and its annexes. The rows are written directly (``update``), past the rule that
+    freezes a published call's structure: the demo rebuilds its own copy, and what it
+    changes is only the dates its texts name."""
     fields = seed.call_fields(dates)
     Call.objects.filter(pk=call.pk).update(**{key: fields[key] for key in seed.DATED_FIELDS})
     for question, spec in zip(
         call.form_questions.order_by("position"), seed.QUESTIONS, strict=True
     ):
-        question.help_text = seed.dated(spec.get("help_text", ""), dates)
-        question.save(update_fields=["help_text"])
+        type(question).objects.filter(pk=question.pk).update(
+            help_text=seed.dated(spec.get("help_text", ""), dates)
+        )
     documents = call.required_documents.order_by("position")
     for document, spec in zip(documents, seed.REQUIRED_DOCUMENTS, strict=True):
         if spec["template"] is not None:
             document.template.delete(save=False)
             _attach_template(document, spec["template"], dates)
-            document.save(update_fields=["template", "template_name", "template_size"])
+            type(document).objects.filter(pk=document.pk).update(
+                template=document.template.name,
+                template_name=document.template_name,
+                template_size=document.template_size,
+            )
 
 
 def _load_seed_call(programme, report):

@@ -1,5 +1,6 @@
 """Boring factories: an open call shaped like the seed call, and users with roles."""
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 
@@ -74,7 +75,33 @@ class CallFactory(factory.django.DjangoModelFactory):
 
 
 def add_structure(call, *, lots=2, weights=(Decimal("34"), Decimal("33"), Decimal("33"))):
-    """Give ``call`` what publication requires: lots, weighted criteria, documents."""
+    """Give ``call`` what publication requires: lots, weighted criteria, documents. The
+    models take a structure only from a draft: the call is one meanwhile, then gets its
+    status back."""
+    with as_draft(call):
+        _add_structure(call, lots=lots, weights=weights)
+    return call
+
+
+@contextlib.contextmanager
+def as_draft(call):
+    """Test data only: ``call`` is a draft while its structure is made."""
+    status = Call.objects.values_list("status", flat=True).get(pk=call.pk)
+    Call.objects.filter(pk=call.pk).update(status=CallStatus.DRAFT)
+    try:
+        yield call
+    finally:
+        Call.objects.filter(pk=call.pk).update(status=status)
+
+
+def set_deadline(call, deadline):
+    """Test data only: move ``call``'s deadline wherever the test needs it, even earlier
+    (the models refuse that once the call is published)."""
+    Call.objects.filter(pk=call.pk).update(deadline=deadline)
+    call.deadline = deadline
+
+
+def _add_structure(call, *, lots, weights):
     for index in range(lots):
         Lot.objects.create(call=call, position=index, name=f"Lot {index + 1}", fte=Decimal("0.5"))
     for index, weight in enumerate(weights):
@@ -86,7 +113,6 @@ def add_structure(call, *, lots=2, weights=(Decimal("34"), Decimal("33"), Decima
         call=call, position=1, label="Dossier de demande de financement", allowed_formats=["pdf"]
     )
     ExpectedAction.objects.create(call=call, position=1, label="Co-animer des réunions")
-    return call
 
 
 def ready_call(**kwargs):
@@ -132,9 +158,15 @@ def _siret(n: int) -> str:
 def dossier_ready_call(**kwargs):
     """An open call with two lots, one mandatory PDF piece, one optional XLSX piece
     (several files) and three questions, two of them required."""
+    call = ready_call(**kwargs)
+    with as_draft(call):
+        _add_form(call)
+    return call
+
+
+def _add_form(call):
     from aap.models import Question
 
-    call = ready_call(**kwargs)
     RequiredDocument.objects.create(
         call=call,
         position=2,
@@ -151,4 +183,3 @@ def dossier_ready_call(**kwargs):
     Question.objects.create(
         call=call, position=4, label="Cofinancements", kind="long_text", required=False
     )
-    return call

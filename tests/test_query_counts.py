@@ -24,7 +24,7 @@ from aap.models import (
     SubCriterion,
 )
 from aap.states import CallAction, CallStatus
-from tests.factories import CallFactory, add_structure, ready_call
+from tests.factories import CallFactory, add_structure, as_draft, ready_call
 
 pytestmark = pytest.mark.django_db
 
@@ -39,17 +39,20 @@ def count_queries(client, url):
 def enrich(call, *, by=None):
     """Three more lots (five in all with ready_call's two), more sub-criteria, four
     documents, eight actions, published and pending questions, a status history."""
-    for index in range(2, 5):
-        Lot.objects.create(call=call, position=index, name=f"Lot {index + 1}", fte=Decimal("0.25"))
-    for criterion in call.criteria.all():
-        for index in range(2, 4):
-            SubCriterion.objects.create(criterion=criterion, position=index, title="Autre")
-    for index in range(2, 5):
-        RequiredDocument.objects.create(
-            call=call, position=index, label=f"Pièce {index}", allowed_formats=["pdf", "docx"]
-        )
-    for index in range(2, 9):
-        ExpectedAction.objects.create(call=call, position=index, label=f"Action {index}")
+    with as_draft(call):
+        for index in range(2, 5):
+            Lot.objects.create(
+                call=call, position=index, name=f"Lot {index + 1}", fte=Decimal("0.25")
+            )
+        for criterion in call.criteria.all():
+            for index in range(2, 4):
+                SubCriterion.objects.create(criterion=criterion, position=index, title="Autre")
+        for index in range(2, 5):
+            RequiredDocument.objects.create(
+                call=call, position=index, label=f"Pièce {index}", allowed_formats=["pdf", "docx"]
+            )
+        for index in range(2, 9):
+            ExpectedAction.objects.create(call=call, position=index, label=f"Action {index}")
     for index in range(3):
         CallQuestion.objects.create(
             call=call,

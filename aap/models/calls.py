@@ -1,7 +1,8 @@
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from aap.deadlines import is_on_time
-from aap.exceptions import ScoringGridLocked
+from aap.exceptions import DeadlineBroughtForward, ScoringGridLocked, StructureLocked
 from aap.states import PUBLIC_STATUSES, CallAction, CallStatus
 from core.dates import to_the_second
 from core.documents import describe_formats
@@ -167,7 +168,11 @@ class Call(models.Model):
     contact_details = models.TextField(_("personnes à contacter"), blank=True)
 
     status = models.CharField(
-        _("statut"), max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT
+        _("statut"),
+        max_length=20,
+        choices=CallStatus.choices,
+        default=CallStatus.DRAFT,
+        editable=False,
     )
     published_at = models.DateTimeField(_("publié le"), null=True, blank=True, editable=False)
     scoring_locked_at = models.DateTimeField(
@@ -201,8 +206,20 @@ class Call(models.Model):
     def __str__(self):
         return f"{self.reference} – {self.title}"
 
+    def save(self, *args, **kwargs):
+        # Every path (back-office, admin, shell) meets the rule, under the row's lock.
+        with transaction.atomic():
+            if problem := self.deadline_problem(locked=True):
+                raise DeadlineBroughtForward(problem)
+            return super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("aap:call_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        if problem := self.deadline_problem():
+            raise ValidationError({"deadline": problem})
 
     @property
     def is_public(self) -> bool:
@@ -236,6 +253,25 @@ class Call(models.Model):
     def is_text_editable(self) -> bool:
         return self.status in (CallStatus.DRAFT, CallStatus.PUBLISHED)
 
+    def deadline_problem(self, *, locked: bool = False) -> str:
+        """Why this deadline may not be saved, or "": once published, a call's deadline
+        may be postponed, never brought forward (a candidate counting on it would lose).
+        ``locked``: the stored deadline is read under a lock of the row."""
+        if self.pk is None or self.status == CallStatus.DRAFT:
+            return ""
+        rows = Call.objects.select_for_update() if locked else Call.objects
+        stored = rows.filter(pk=self.pk).values_list("deadline", flat=True).first()
+        # Compared to the second, as the deadline rule reads it (aap.deadlines).
+        if stored is not None and to_the_second(self.deadline) < to_the_second(stored):
+            return str(
+                _(
+                    "L'appel est publié : la date limite peut être reportée, pas avancée "
+                    "(elle est le %(date)s)."
+                )
+                % {"date": date_format(timezone.localtime(stored), "DATETIME_FORMAT")}
+            )
+        return ""
+
     def get_eligible_kinds_display(self) -> list[str]:
         return [
             str(label) for code, label in OrganisationKind.choices if code in self.eligible_kinds
@@ -255,7 +291,63 @@ class Call(models.Model):
         return sum((lot.fte for lot in self.lots.all()), Decimal("0"))
 
 
-class Lot(models.Model):
+STRUCTURE_LOCKED = _(
+    "L'appel à projets est publié : ses lots, critères, pièces, actions attendues et "
+    "questions ne changent plus, pour que tous les candidats soient traités de la même façon."
+)
+
+
+def refuse_unless_structure_editable(call_id: int) -> None:
+    """Raise unless the call is a draft, read under a lock of its row: a publication
+    running at the same time waits for the change, or the change sees it."""
+    status = Call.objects.select_for_update().values_list("status", flat=True).get(pk=call_id)
+    if status != CallStatus.DRAFT:
+        raise StructureLocked(STRUCTURE_LOCKED)
+
+
+class CallPart(models.Model):
+    """A part of a call's structure (lot, criterion, document, action, question): it
+    changes only while its call is a draft, through every path (back-office, admin,
+    shell). ``call_path`` names the call's id from the part."""
+
+    call_path = "call_id"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            self.refuse_change()
+            return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            refuse_unless_structure_editable(self.structure_call_id())
+            return super().delete(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        try:
+            call_id = self.structure_call_id()
+        except ObjectDoesNotExist:
+            return  # no call yet: the form says what is missing
+        if (
+            call_id is not None
+            and not Call.objects.filter(pk=call_id, status=CallStatus.DRAFT).exists()
+        ):
+            raise ValidationError(STRUCTURE_LOCKED)
+
+    def structure_call_id(self) -> int:
+        value = self
+        for name in self.call_path.split("."):
+            value = getattr(value, name)
+        return value
+
+    def refuse_change(self) -> None:
+        refuse_unless_structure_editable(self.structure_call_id())
+
+
+class Lot(CallPart):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="lots")
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     name = models.CharField(_("nom"), max_length=120, help_text=_("Par exemple : Nord Isère."))
@@ -289,7 +381,16 @@ class Lot(models.Model):
 
 
 def refuse_if_grid_locked(call):
-    if call.scoring_locked_at is not None:
+    """Raise once the first evaluation has frozen the grid, read under a lock of the call's
+    row (``lock_grid`` sets it in the submission's transaction)."""
+    with transaction.atomic():
+        locked_at = (
+            Call.objects.select_for_update()
+            .values_list("scoring_locked_at", flat=True)
+            .get(pk=call.pk)
+        )
+    if locked_at is not None:
+        call.scoring_locked_at = locked_at
         raise ScoringGridLocked(
             _(
                 "La grille d'évaluation est figée depuis le dépôt de la première évaluation "
@@ -299,7 +400,7 @@ def refuse_if_grid_locked(call):
         )
 
 
-class Criterion(models.Model):
+class Criterion(CallPart):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     title = models.CharField(_("intitulé"), max_length=250)
@@ -319,22 +420,32 @@ class Criterion(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        # Scores already given were weighed with the current grid: it no longer changes.
-        if self.pk is None:
+    # The weights are set in the scoring grid after publication, until the first
+    # evaluation freezes them; the rest of a criterion is structure.
+    STRUCTURE_FIELDS = ("title", "description", "position")
+
+    def refuse_change(self) -> None:
+        stored = (
+            type(self).objects.filter(pk=self.pk).values(*self.STRUCTURE_FIELDS, "weight").first()
+            if self.pk is not None
+            else None
+        )
+        if stored is None or any(
+            stored[name] != getattr(self, name) for name in self.STRUCTURE_FIELDS
+        ):
+            super().refuse_change()
+        if stored is None or stored["weight"] != self.weight:
+            # Scores already given were weighed with the current grid: it no longer changes.
             refuse_if_grid_locked(self.call)
-        else:
-            stored = type(self).objects.filter(pk=self.pk).values_list("weight", flat=True).first()
-            if stored is not None and stored != self.weight:
-                refuse_if_grid_locked(self.call)
-        return super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         refuse_if_grid_locked(self.call)
         return super().delete(*args, **kwargs)
 
 
-class SubCriterion(models.Model):
+class SubCriterion(CallPart):
+    call_path = "criterion.call_id"
+
     criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="subcriteria")
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     title = models.CharField(_("intitulé"), max_length=250)
@@ -347,17 +458,16 @@ class SubCriterion(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        if self.pk is None:
-            refuse_if_grid_locked(self.criterion.call)
-        return super().save(*args, **kwargs)
+    def refuse_change(self) -> None:
+        refuse_if_grid_locked(self.criterion.call)  # the more precise reason comes first
+        super().refuse_change()
 
     def delete(self, *args, **kwargs):
         refuse_if_grid_locked(self.criterion.call)
         return super().delete(*args, **kwargs)
 
 
-class ExpectedAction(models.Model):
+class ExpectedAction(CallPart):
     """An action the call expects candidates to carry out (the seed lists eight)."""
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="expected_actions")
@@ -380,7 +490,7 @@ def template_upload_to(instance, filename):
     return f"modeles/{uuid4().hex}"
 
 
-class RequiredDocument(models.Model):
+class RequiredDocument(CallPart):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="required_documents")
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     label = models.CharField(_("pièce à fournir"), max_length=250)

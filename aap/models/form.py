@@ -2,7 +2,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from aap.models.calls import Call
+from aap.models.calls import Call, CallPart
 
 
 class QuestionKind(models.TextChoices):
@@ -28,7 +28,7 @@ KINDS_WITH_CHOICES = (QuestionKind.CHOICE, QuestionKind.CHOICES)
 KINDS_WITH_LENGTH = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
 
 
-class Question(models.Model):
+class Question(CallPart):
     """A question of a call's funding-request form, set by the instructeurs."""
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="form_questions")

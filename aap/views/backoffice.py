@@ -25,7 +25,7 @@ from aap.forms import (
 )
 from aap.models import Call, CallQuestion, CallStatusChange, ReminderSettings
 from aap.reminder_settings import call_scope
-from aap.states import CallAction
+from aap.states import CallAction, CallStatus
 from core.exceptions import DomainError
 from core.models import Reminder
 from core.permissions import ObjectRuleMixin, RuleMixin
@@ -82,7 +82,7 @@ class CallDetailView(StaffCallMixin, DetailView):
         call = self.object
         return super().get_context_data(
             actions=[CallAction(action) for action in services.available_actions(call)],
-            problems=services.call_problems(call) if call.status == "draft" else [],
+            problems=services.call_problems(call) if call.status == CallStatus.DRAFT else [],
             pending_questions=call.questions.pending().count(),
             **kwargs,
         )

@@ -45,6 +45,7 @@ class Candidature(models.Model):
         max_length=20,
         choices=CandidatureStatus.choices,
         default=CandidatureStatus.DRAFT,
+        editable=False,
     )
     submitted_at = models.DateTimeField(_("déposé le"), null=True, blank=True)
     requested_amount = models.DecimalField(

@@ -93,7 +93,11 @@ class Convention(models.Model):
     representative_name = models.CharField(_("représentant légal"), max_length=200)
     representative_role = models.CharField(_("qualité"), max_length=200)
     status = models.CharField(
-        _("statut"), max_length=20, choices=ConventionStatus.choices, default=ConventionStatus.DRAFT
+        _("statut"),
+        max_length=20,
+        choices=ConventionStatus.choices,
+        default=ConventionStatus.DRAFT,
+        editable=False,
     )
     signed_on = models.DateField(_("signée le"), null=True, blank=True)
     signed_scan = models.FileField(
@@ -186,7 +190,11 @@ class Payment(models.Model):
     )
     condition = models.CharField(_("condition"), max_length=250, blank=True)
     status = models.CharField(
-        _("statut"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PLANNED
+        _("statut"),
+        max_length=20,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.PLANNED,
+        editable=False,
     )
     requested_on = models.DateField(_("demandé le"), null=True, blank=True)
     ordered_on = models.DateField(_("mandaté le"), null=True, blank=True)

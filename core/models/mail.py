@@ -41,7 +41,11 @@ class OutgoingEmail(models.Model):
         verbose_name=_("destinataire"),
     )
     status = models.CharField(
-        _("statut"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+        _("statut"),
+        max_length=10,
+        choices=EmailStatus.choices,
+        default=EmailStatus.PENDING,
+        editable=False,
     )
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
     last_error = models.TextField(_("dernière erreur"), blank=True)

@@ -113,7 +113,11 @@ class Evaluation(models.Model):
         Assignment, on_delete=models.CASCADE, related_name="evaluation"
     )
     status = models.CharField(
-        _("statut"), max_length=20, choices=EvaluationStatus.choices, default=EvaluationStatus.DRAFT
+        _("statut"),
+        max_length=20,
+        choices=EvaluationStatus.choices,
+        default=EvaluationStatus.DRAFT,
+        editable=False,
     )
     overall_comment = models.TextField(_("appréciation générale"), blank=True)
     submitted_at = models.DateTimeField(_("déposée le"), null=True, blank=True)

@@ -13,6 +13,7 @@ from django.views.generic import DetailView, TemplateView
 from aap.models import Call, Lot
 from aap.states import CallStatus
 from candidatures.models import Candidature
+from candidatures.states import CandidatureStatus
 from core import downloads
 from core.dates import format_datetime
 from core.exceptions import DomainError
@@ -253,7 +254,11 @@ class RankingsIndexView(RuleMixin, TemplateView):
                 ]
             )
             .prefetch_related("lots")
-            .annotate(submitted=Count("candidatures", filter=Q(candidatures__status="submitted")))
+            .annotate(
+                submitted=Count(
+                    "candidatures", filter=Q(candidatures__status=CandidatureStatus.SUBMITTED)
+                )
+            )
             .order_by("-deadline")
         )
         return super().get_context_data(calls=calls, **kwargs)

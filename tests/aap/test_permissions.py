@@ -5,7 +5,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from aap.states import CallStatus
 from core.permissions import RuleMixin
-from tests.factories import CallFactory, add_structure
+from tests.factories import CallFactory, add_structure, as_draft
 
 
 def _patterns(resolver=None, namespace=""):
@@ -50,7 +50,8 @@ def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
     for doc in (document, draft_document):
         doc.template.save("modele.pdf", ContentFile(b"%PDF-1.4 test"), save=False)
         doc.template_name = "modele.pdf"
-        doc.save()
+        with as_draft(doc.call):
+            doc.save()
     question = published.questions.create(asked_by=candidate, question="Une question ?")
     return {
         "published": published,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aap.states import CallStatus
-from tests.factories import CallFactory, add_structure
+from tests.factories import CallFactory, add_structure, as_draft
 from tests.pdf import pdf_text
 
 
@@ -114,7 +114,8 @@ def test_a_template_downloads_as_an_attachment(db, client):
     call = add_structure(CallFactory())
     document = call.required_documents.get()
     document.template_name = "Modèle de dossier.docx"
-    document.template.save("x", ContentFile(b"PK\x03\x04 contenu"), save=True)
+    with as_draft(call):
+        document.template.save("x", ContentFile(b"PK\x03\x04 contenu"), save=True)
     response = client.get(reverse("aap:template_download", args=[call.slug, document.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")

@@ -22,7 +22,7 @@ from core.exceptions import DomainError
 from demo import modeles
 from tests.candidatures.conftest import PDF
 from tests.clamd import BODY_SIGNATURE, EICAR, STREAM_MAX_LENGTH
-from tests.factories import CallFactory
+from tests.factories import CallFactory, as_draft
 
 
 @pytest.fixture
@@ -50,7 +50,8 @@ def piece(call):
     """The dossier's mandatory piece, accepting PDF and Word files."""
     required = call.required_documents.get(mandatory=True)
     required.allowed_formats = ["pdf", "docx"]
-    required.save()
+    with as_draft(call):
+        required.save()
     return required
 
 

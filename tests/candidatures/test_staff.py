@@ -24,7 +24,7 @@ from core.exceptions import DomainError
 from core.roles import Role
 from demo import modeles
 from tests.candidatures.conftest import PDF, fill, pdf_file
-from tests.factories import OrganisationFactory, UserFactory, _siret, ready_call
+from tests.factories import OrganisationFactory, UserFactory, _siret, as_draft, ready_call
 
 XLSX = modeles.budget_xlsx()
 
@@ -321,9 +321,10 @@ def small_call_and_dossier(member, instructeur):
     request for one piece (a request's pieces are a many-to-many, which Django reads only
     once there is a request: one query more, whatever their number)."""
     call = ready_call(paper_copy_required=True)
-    question = Question.objects.create(
-        call=call, position=1, label="Résumé du projet", kind="long_text"
-    )
+    with as_draft(call):
+        question = Question.objects.create(
+            call=call, position=1, label="Résumé du projet", kind="long_text"
+        )
     dossier = Candidature.objects.create(
         call=call, organisation=OrganisationFactory(members=[member]), created_by=member
     )
@@ -392,19 +393,24 @@ def enrich(dossier, member, instructeur, *, questions, budget_piece):
 
 def grow(call, dossier, member, instructeur):
     """Four more questions, a piece with several files; the dossier and 19 others full."""
-    for index in range(2, 6):
-        Question.objects.create(
-            call=call, position=index, label=f"Question {index}", kind="long_text", required=False
+    with as_draft(call):
+        for index in range(2, 6):
+            Question.objects.create(
+                call=call,
+                position=index,
+                label=f"Question {index}",
+                kind="long_text",
+                required=False,
+            )
+        budget_piece = RequiredDocument.objects.create(
+            call=call,
+            position=2,
+            label="Budgets prévisionnels",
+            allowed_formats=["xlsx"],
+            mandatory=False,
+            multiple=True,
         )
     questions = list(call.form_questions.all())
-    budget_piece = RequiredDocument.objects.create(
-        call=call,
-        position=2,
-        label="Budgets prévisionnels",
-        allowed_formats=["xlsx"],
-        mandatory=False,
-        multiple=True,
-    )
     services.withdraw_candidature(dossier, by=member, received_at=timezone.now())
     enrich(dossier, member, instructeur, questions=questions, budget_piece=budget_piece)
     for _index in range(19):
@@ -929,9 +935,10 @@ def test_an_empty_message_is_refused(
 @pytest.fixture
 def three_pieces(call, complete_dossier, candidate):
     """The deposited dossier with a file for each of its three pieces."""
-    statutes = RequiredDocument.objects.create(
-        call=call, position=3, label="Statuts", allowed_formats=["pdf"], mandatory=False
-    )
+    with as_draft(call):
+        statutes = RequiredDocument.objects.create(
+            call=call, position=3, label="Statuts", allowed_formats=["pdf"], mandatory=False
+        )
     budget = call.required_documents.get(label="Budgets prévisionnels")
     services.add_document(complete_dossier, budget, by=candidate, uploaded=xlsx_file())
     services.add_document(

@@ -16,6 +16,7 @@ from candidatures.receipts import receipt_pdf
 from candidatures.states import CandidatureStatus
 from core.exceptions import DomainError
 from tests.candidatures.conftest import PDF, fill, pdf_file
+from tests.factories import set_deadline
 from tests.pdf import pdf_text
 
 
@@ -60,8 +61,7 @@ def test_receipt_numbers_follow_each_other_per_call(call, candidate, other_candi
 def test_the_receipt_pdf_carries_the_hashes_and_the_second(complete_dossier, candidate):
     when = timezone.make_aware(dt.datetime(2030, 3, 1, 16, 59, 58))
     with time_machine.travel(when - dt.timedelta(days=1), tick=False):
-        complete_dossier.call.deadline = when + dt.timedelta(minutes=1)
-        complete_dossier.call.save()
+        set_deadline(complete_dossier.call, when + dt.timedelta(minutes=1))
     with time_machine.travel(when, tick=False):
         receipt = services.submit_candidature(
             complete_dossier, by=candidate, received_at=when, certified=True
@@ -79,8 +79,7 @@ def test_the_receipt_pdf_carries_the_hashes_and_the_second(complete_dossier, can
 
 def test_submitting_one_second_after_the_deadline_is_refused(complete_dossier, candidate):
     deadline = complete_dossier.call.deadline.replace(microsecond=0)
-    complete_dossier.call.deadline = deadline
-    complete_dossier.call.save()
+    set_deadline(complete_dossier.call, deadline)
     late = deadline + dt.timedelta(seconds=1)
     with time_machine.travel(late, tick=False), pytest.raises(DomainError, match="est passée"):
         services.submit_candidature(
@@ -93,8 +92,7 @@ def test_submitting_one_second_after_the_deadline_is_refused(complete_dossier, c
 
 def test_submitting_at_the_deadline_second_is_accepted(complete_dossier, candidate):
     deadline = complete_dossier.call.deadline.replace(microsecond=0)
-    complete_dossier.call.deadline = deadline
-    complete_dossier.call.save()
+    set_deadline(complete_dossier.call, deadline)
     at = deadline + dt.timedelta(microseconds=900_000)
     with time_machine.travel(at, tick=False):
         services.submit_candidature(complete_dossier, by=candidate, received_at=at, certified=True)
@@ -105,8 +103,7 @@ def test_submitting_at_the_deadline_second_is_accepted(complete_dossier, candida
 def test_the_deadline_is_judged_when_the_request_arrives(complete_dossier, candidate, client):
     """A request received before the deadline is on time even if the work ends after it."""
     deadline = (timezone.now() + dt.timedelta(minutes=10)).replace(microsecond=0)
-    complete_dossier.call.deadline = deadline
-    complete_dossier.call.save()
+    set_deadline(complete_dossier.call, deadline)
     client.force_login(candidate)
     url = reverse("candidatures:submit", args=[complete_dossier.pk])
     with time_machine.travel(deadline + dt.timedelta(seconds=1), tick=False):
@@ -329,8 +326,7 @@ def test_a_request_received_in_time_is_accepted_even_if_the_closing_ran_meanwhil
     from aap.services import close_calls_past_deadline
 
     deadline = complete_dossier.call.deadline.replace(microsecond=0)
-    complete_dossier.call.deadline = deadline
-    complete_dossier.call.save()
+    set_deadline(complete_dossier.call, deadline)
     received = deadline - dt.timedelta(seconds=1)
     with time_machine.travel(deadline + dt.timedelta(seconds=5), tick=False):
         assert close_calls_past_deadline() == 1  # the sweep ran while the request was handled

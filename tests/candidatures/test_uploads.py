@@ -18,7 +18,7 @@ from aap.models import RequiredDocument
 from candidatures.models import Document
 from demo import modeles
 from tests.candidatures.conftest import PDF
-from tests.factories import dossier_ready_call
+from tests.factories import as_draft, dossier_ready_call
 
 XLSX = modeles.budget_xlsx()
 DOCX = modeles.funding_request_docx()
@@ -50,9 +50,10 @@ def budget_piece(call):
 
 @pytest.fixture
 def docx_piece(call):
-    return RequiredDocument.objects.create(
-        call=call, position=3, label="Lettre d'engagement", allowed_formats=["docx"]
-    )
+    with as_draft(call):
+        return RequiredDocument.objects.create(
+            call=call, position=3, label="Lettre d'engagement", allowed_formats=["docx"]
+        )
 
 
 @pytest.fixture
@@ -176,7 +177,8 @@ def test_a_file_over_the_piece_limit_is_skipped_while_it_streams(
     logged_in, dossier, pdf_piece, private_root
 ):
     pdf_piece.max_size_mb = 1
-    pdf_piece.save()
+    with as_draft(pdf_piece.call):
+        pdf_piece.save()
     big = PDF + b"0" * (1536 * 1024 - len(PDF))
     response = upload(logged_in, dossier, pdf_piece, "gros.pdf", big)
     assert_refused(
@@ -205,9 +207,10 @@ def test_a_file_that_would_push_the_dossier_over_its_limit_is_refused(
 ):
     call.max_dossier_size_mb = 1
     call.save()
-    annexes = RequiredDocument.objects.create(
-        call=call, position=3, label="Annexes", allowed_formats=["pdf"], multiple=True
-    )
+    with as_draft(call):
+        annexes = RequiredDocument.objects.create(
+            call=call, position=3, label="Annexes", allowed_formats=["pdf"], multiple=True
+        )
     first = PDF + b"0" * (700 * 1024 - len(PDF))
     upload(logged_in, dossier, pdf_piece, "dossier.pdf", first)
     kept = Document.objects.get()

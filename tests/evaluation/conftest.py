@@ -9,7 +9,7 @@ from candidatures import services as dossier_services
 from candidatures.models import Candidature
 from evaluation import services
 from tests.candidatures.conftest import fill
-from tests.factories import OrganisationFactory, UserFactory, dossier_ready_call
+from tests.factories import OrganisationFactory, UserFactory, as_draft, dossier_ready_call
 
 
 @pytest.fixture
@@ -18,14 +18,15 @@ def graded_call(db):
     C 25 (2), on a 0 to 4 scale. One point is worth 5, 8.75 and 3.125 points out of 100."""
     call = dossier_ready_call()
     Criterion.objects.filter(call=call).delete()
-    for position, (title, weight, subs) in enumerate(
-        [("A", "40", ["A1", "A2"]), ("B", "35", ["B1"]), ("C", "25", ["C1", "C2"])], start=1
-    ):
-        criterion = Criterion.objects.create(
-            call=call, position=position, title=title, weight=Decimal(weight)
-        )
-        for sub_position, sub in enumerate(subs, start=1):
-            SubCriterion.objects.create(criterion=criterion, position=sub_position, title=sub)
+    with as_draft(call):
+        for position, (title, weight, subs) in enumerate(
+            [("A", "40", ["A1", "A2"]), ("B", "35", ["B1"]), ("C", "25", ["C1", "C2"])], start=1
+        ):
+            criterion = Criterion.objects.create(
+                call=call, position=position, title=title, weight=Decimal(weight)
+            )
+            for sub_position, sub in enumerate(subs, start=1):
+                SubCriterion.objects.create(criterion=criterion, position=sub_position, title=sub)
     return call
 
 

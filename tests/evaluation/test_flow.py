@@ -19,6 +19,7 @@ from evaluation.letters import notify_decisions
 from evaluation.models import Decision, Evaluation, NotificationLetter
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 from tests.evaluation.conftest import admitted, close, score, submitted_dossier
+from tests.factories import as_draft
 from tests.pdf import pdf_text
 
 E1 = {"A1": 4, "A2": 2, "B1": 3, "C1": 4, "C2": 4}  # 81.25
@@ -292,7 +293,8 @@ def test_the_ddets_gives_an_opinion_and_its_readings_are_logged(
 
 def test_decisions_stay_within_the_lot_budget(graded_call, lot, instructeur):
     lot.budget = Decimal("30000")
-    lot.save()
+    with as_draft(lot.call):
+        lot.save()
     alpha, beta = admitted(
         graded_call, ["EPCI Alpha", "GIP Bêta"], by_instructeur=instructeur, lot=lot
     )

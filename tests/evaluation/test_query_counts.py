@@ -35,7 +35,7 @@ from evaluation.models import (
 from evaluation.queries import evaluation_total_subquery
 from evaluation.states import ConflictStatus, EvaluationStatus
 from tests.evaluation.conftest import close, submitted_dossier
-from tests.factories import UserFactory, dossier_ready_call
+from tests.factories import UserFactory, as_draft, dossier_ready_call
 
 pytestmark = pytest.mark.django_db
 
@@ -65,14 +65,15 @@ def build(*, dossiers, criteria, subcriteria, evaluators, instructeur, readers) 
     second dossier."""
     call = dossier_ready_call(paper_copy_required=True)
     Criterion.objects.filter(call=call).delete()
-    for position, weight in enumerate(weights(criteria), start=1):
-        criterion = Criterion.objects.create(
-            call=call, position=position, title=f"Critère {position}", weight=weight
-        )
-        SubCriterion.objects.bulk_create(
-            SubCriterion(criterion=criterion, position=sub, title=f"Sous-critère {sub}")
-            for sub in range(1, subcriteria + 1)
-        )
+    with as_draft(call):
+        for position, weight in enumerate(weights(criteria), start=1):
+            criterion = Criterion.objects.create(
+                call=call, position=position, title=f"Critère {position}", weight=weight
+            )
+            SubCriterion.objects.bulk_create(
+                SubCriterion(criterion=criterion, position=sub, title=f"Sous-critère {sub}")
+                for sub in range(1, subcriteria + 1)
+            )
     lots = list(call.lots.all())
     rows = [submitted_dossier(call, f"Structure {n:02d}", lot=lots[0]) for n in range(dossiers)]
     close(call)

@@ -10,7 +10,7 @@ from aap.models import Criterion, SubCriterion
 from evaluation import exports, queries
 from evaluation.models import Evaluation, ScoringGrid, SubCriterionFactor
 from tests.evaluation.conftest import admitted, score
-from tests.factories import dossier_ready_call
+from tests.factories import as_draft, dossier_ready_call
 
 Q = Decimal("0.0001")
 
@@ -21,19 +21,20 @@ def second_grid_call(db):
     worth 40 / 15 = 2.666…, 25 / 5 = 5 and 35 / 20 = 1.75 points out of 100."""
     call = dossier_ready_call()
     Criterion.objects.filter(call=call).delete()
-    for position, (title, weight, subs) in enumerate(
-        [
-            ("P", "40", ["P1", "P2", "P3"]),
-            ("Q", "25", ["Q1"]),
-            ("R", "35", ["R1", "R2", "R3", "R4"]),
-        ],
-        start=1,
-    ):
-        criterion = Criterion.objects.create(
-            call=call, position=position, title=title, weight=Decimal(weight)
-        )
-        for sub_position, sub in enumerate(subs, start=1):
-            SubCriterion.objects.create(criterion=criterion, position=sub_position, title=sub)
+    with as_draft(call):
+        for position, (title, weight, subs) in enumerate(
+            [
+                ("P", "40", ["P1", "P2", "P3"]),
+                ("Q", "25", ["Q1"]),
+                ("R", "35", ["R1", "R2", "R3", "R4"]),
+            ],
+            start=1,
+        ):
+            criterion = Criterion.objects.create(
+                call=call, position=position, title=title, weight=Decimal(weight)
+            )
+            for sub_position, sub in enumerate(subs, start=1):
+                SubCriterion.objects.create(criterion=criterion, position=sub_position, title=sub)
     ScoringGrid.objects.create(
         call=call,
         scale_max=5,
