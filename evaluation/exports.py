@@ -20,7 +20,7 @@ from candidatures.models import Candidature
 from core.spreadsheets import neutralise
 from evaluation import queries
 from evaluation.models import Decision, Opinion
-from evaluation.services import granted_in_lot, grid_for
+from evaluation.services import granted_in_lot, grid_of
 from evaluation.states import DecisionOutcome, OpinionKind
 
 CENT = Decimal("0.01")
@@ -58,7 +58,7 @@ def ranking_rows(lot: Lot):
     the DDETS's opinions, in a fixed number of queries whatever the number of dossiers,
     evaluations and criteria. Each dossier gets ``criterion_scores``, ``decision``, and
     the labels of its organisation's kind, its decision and its opinions."""
-    grid = grid_for(lot.call)
+    grid = grid_of(lot.call)
     criteria = list(lot.call.criteria.all())
     kinds, outcomes = _labels(OrganisationKind.choices), _labels(DecisionOutcome.choices)
     opinion_kinds = _labels(OpinionKind.choices)

@@ -204,7 +204,14 @@ def open_review(call: Call, *, by: User) -> Call:
 # --- Scoring grid ------------------------------------------------------------------------------
 
 
+def grid_of(call: Call) -> ScoringGrid:
+    """The call's grid as saved, or the default one, unsaved: pages that only read never
+    write a row (GET never writes)."""
+    return ScoringGrid.objects.filter(call=call).first() or ScoringGrid(call=call)
+
+
 def grid_for(call: Call) -> ScoringGrid:
+    """The call's grid, created with the defaults if needed: for the services that write."""
     grid, _created = ScoringGrid.objects.get_or_create(call=call)
     return grid
 
@@ -355,7 +362,16 @@ def declare_conflict(
 # --- Evaluations -------------------------------------------------------------------------------
 
 
+def evaluation_of(assignment: Assignment) -> Evaluation:
+    """The assignment's evaluation as saved, or a blank draft, unsaved: reading the scoring
+    page creates nothing (GET never writes)."""
+    return Evaluation.objects.filter(assignment=assignment).first() or Evaluation(
+        assignment=assignment
+    )
+
+
 def evaluation_for(assignment: Assignment) -> Evaluation:
+    """The assignment's evaluation, created if needed: for the services that write."""
     evaluation, _created = Evaluation.objects.get_or_create(assignment=assignment)
     return evaluation
 

@@ -121,7 +121,7 @@ class GridView(CallEvaluationMixin, TemplateView):
 
     def get_form(self, data=None):
         call = self.get_call()
-        grid = services.grid_for(call)
+        grid = services.grid_of(call)
         initial = {
             "scale_max": grid.scale_max,
             "levels": "\n".join(grid.levels),
@@ -142,7 +142,7 @@ class GridView(CallEvaluationMixin, TemplateView):
         call = self.get_call()
         kwargs.setdefault("form", self.get_form())
         return super().get_context_data(
-            grid=services.grid_for(call),
+            grid=services.grid_of(call),
             criteria=call.criteria.prefetch_related("subcriteria"),
             **kwargs,
         )
@@ -158,7 +158,7 @@ class GridView(CallEvaluationMixin, TemplateView):
                     by=request.user,
                     scale_max=data["scale_max"]
                     if data.get("scale_max")
-                    else services.grid_for(call).scale_max,
+                    else services.grid_of(call).scale_max,
                     levels=data["level_list"],
                     due_at=data["due_at"],
                     evaluators_per_dossier=data["evaluators_per_dossier"],
@@ -182,7 +182,7 @@ class AssignmentsView(CallEvaluationMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         call = self.get_call()
-        grid = services.grid_for(call)
+        grid = services.grid_of(call)
         dossiers = (
             Candidature.objects.filter(
                 call=call, admissibility__outcome=AdmissibilityOutcome.ADMISSIBLE

@@ -98,19 +98,22 @@ class ScoreView(AssignmentMixin, DetailView):
     def get_form(self, data=None):
         assignment = self.object
         call = assignment.candidature.call
-        evaluation = services.evaluation_for(assignment)
+        evaluation = services.evaluation_of(assignment)
+        saved = evaluation.pk is not None
         return EvaluationForm(
             data,
             criteria=list(call.criteria.prefetch_related("subcriteria")),
-            grid=services.grid_for(call),
-            scores={s.subcriterion_id: s.value for s in evaluation.scores.all()},
-            justifications={j.criterion_id: j.text for j in evaluation.justifications.all()},
+            grid=services.grid_of(call),
+            scores={s.subcriterion_id: s.value for s in evaluation.scores.all()} if saved else {},
+            justifications=(
+                {j.criterion_id: j.text for j in evaluation.justifications.all()} if saved else {}
+            ),
             comment=evaluation.overall_comment,
         )
 
     def get_context_data(self, **kwargs):
         assignment = self.object
-        evaluation = services.evaluation_for(assignment)
+        evaluation = services.evaluation_of(assignment)
         candidature = assignment.candidature
         others = []
         if rules.can_see_other_scores(self.request.user, candidature, evaluation):
@@ -123,7 +126,7 @@ class ScoreView(AssignmentMixin, DetailView):
         return super().get_context_data(
             evaluation=evaluation,
             candidature=candidature,
-            grid=services.grid_for(candidature.call),
+            grid=services.grid_of(candidature.call),
             others=others,
             editable=evaluation.status == EvaluationStatus.DRAFT,
             **dossier_context(candidature),
