@@ -1,8 +1,9 @@
 """Who may do what with calls; the roles' predicates are the kernel's (``core.rules``)."""
 
-from core.rules import is_candidat, is_instructeur
+from core.rules import is_candidat, is_instructeur, role_predicate
 
 
+@role_predicate
 def can_manage_call(user, call=None) -> bool:
     """Instructeurs of the Service IVE create, edit, publish and answer for calls."""
     return is_instructeur(user)

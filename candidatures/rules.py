@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from candidatures.states import CandidatureStatus
 from core import rules as core_rules
+from core.rules import role_predicate
 
 
 def is_member(user, organisation) -> bool:
@@ -17,6 +18,7 @@ def is_member(user, organisation) -> bool:
     return organisation.pk in cache
 
 
+@role_predicate
 def can_apply(user, call=None) -> bool:
     return core_rules.is_candidat(user)
 
@@ -30,6 +32,13 @@ def can_read_dossier(user, candidature) -> bool:
     return is_dossier_member(user, candidature) or core_rules.is_platform_staff(user)
 
 
+@role_predicate
+def can_read_all_dossiers(user, obj=None) -> bool:
+    """Instructeurs and the DDETS read every submitted dossier of every call."""
+    return core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user)
+
+
+@role_predicate
 def can_manage_dossiers(user, candidature=None) -> bool:
     """Instructeurs follow dossiers: paper copies, messages, requests for pieces."""
     return core_rules.is_instructeur(user)

@@ -20,10 +20,17 @@ class RuleMixin:
     #: predicate ``rule(user, obj) -> bool``; ``obj`` is ``get_rule_object()``
     rule = None
     #: optional predicate ``role(user) -> bool`` checked before any object is fetched,
-    #: so that a whole area (the back-office) answers 403 to other roles
+    #: so that a whole area (the back-office) answers 403 to other roles; a rule that
+    #: reads only roles (``core.rules.role_predicate``) is that check by itself
     role = None
     #: whether anonymous visitors may use the view (the rule still applies)
     public = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # One check per predicate: a role that repeats the rule says nothing more.
+        if cls.__dict__.get("role") is not None and cls.role is cls.rule:
+            raise ImproperlyConfigured(f"{cls.__name__}: role and rule name the same predicate.")
 
     def get_rule_object(self):
         return None
@@ -33,9 +40,11 @@ class RuleMixin:
         if rule is None:
             raise ImproperlyConfigured(f"{type(self).__name__} declares no rule.")
         role = type(self).role
+        if role is None and getattr(rule, "reads_only_roles", False):
+            role = rule
         if role is not None and not role(request.user):
             raise PermissionDenied
-        if not rule(request.user, self.get_rule_object()):
+        if rule is not role and not rule(request.user, self.get_rule_object()):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

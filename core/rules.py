@@ -4,14 +4,24 @@ alike. Each app adds its own rules on its objects in its ``rules.py``."""
 from core.roles import Role
 
 
+def role_predicate(predicate):
+    """Marks a predicate that reads only the user's roles, never the object: a view checks
+    it before fetching its object, so that a wrong role gets 403, never 404."""
+    predicate.reads_only_roles = True
+    return predicate
+
+
+@role_predicate
 def anyone(user, obj=None) -> bool:
     return True
 
 
+@role_predicate
 def is_authenticated(user, obj=None) -> bool:
     return user.is_authenticated
 
 
+@role_predicate
 def is_instructeur(user, obj=None) -> bool:
     return (
         user.is_authenticated
@@ -20,17 +30,21 @@ def is_instructeur(user, obj=None) -> bool:
     )
 
 
+@role_predicate
 def is_candidat(user, obj=None) -> bool:
     return user.is_authenticated and user.has_role(Role.CANDIDAT)
 
 
+@role_predicate
 def is_ddets_reader(user, obj=None) -> bool:
     return user.is_authenticated and user.has_role(Role.LECTEUR_DDETS)
 
 
+@role_predicate
 def is_evaluator(user, obj=None) -> bool:
     return user.is_authenticated and user.has_role(Role.EVALUATEUR)
 
 
+@role_predicate
 def is_platform_staff(user, obj=None) -> bool:
     return user.is_authenticated and user.is_platform_staff

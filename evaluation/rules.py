@@ -1,19 +1,23 @@
 """Who may do what in the evaluation of dossiers."""
 
 from core import rules as core_rules
+from core.rules import role_predicate
 from evaluation.states import ConflictStatus, EvaluationStatus
 
 
+@role_predicate
 def can_run_evaluation(user, obj=None) -> bool:
     """Instructeurs run admissibility, assignments, rankings and decisions."""
     return core_rules.is_instructeur(user)
 
 
+@role_predicate
 def can_read_rankings(user, obj=None) -> bool:
     """Instructeurs and the DDETS read rankings and every evaluation."""
     return core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user)
 
 
+@role_predicate
 def can_give_opinion(user, candidature=None) -> bool:
     return core_rules.is_ddets_reader(user)
 

@@ -37,7 +37,6 @@ class StaffMixin(RuleMixin):
 
 
 class StaffCallMixin(ObjectRuleMixin):
-    role = staticmethod(rules.is_instructeur)
     rule = staticmethod(rules.can_manage_call)
     model = Call
     context_object_name = "call"
@@ -277,7 +276,6 @@ class QuestionListView(StaffCallMixin, DetailView):
 
 
 class AnswerQuestionView(ObjectRuleMixin, FormView):
-    role = staticmethod(rules.is_instructeur)
     rule = staticmethod(rules.can_manage_call)
     form_class = AnswerForm
     template_name = "aap/backoffice/answer_question.html"

@@ -20,14 +20,8 @@ from core.exceptions import DomainError
 from core.permissions import ObjectRuleMixin, RuleMixin
 
 
-def can_read_all_dossiers(user, obj=None) -> bool:
-    """Instructeurs and the DDETS read every submitted dossier of every call."""
-    return core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user)
-
-
 class DossierListView(RuleMixin, TemplateView):
-    role = staticmethod(can_read_all_dossiers)
-    rule = staticmethod(can_read_all_dossiers)
+    rule = staticmethod(rules.can_read_all_dossiers)
     template_name = "candidatures/staff/dossier_list.html"
     per_page = 50
 
@@ -54,8 +48,7 @@ class DossierListView(RuleMixin, TemplateView):
 
 
 class StaffDossierMixin(ObjectRuleMixin):
-    role = staticmethod(can_read_all_dossiers)
-    rule = staticmethod(can_read_all_dossiers)
+    rule = staticmethod(rules.can_read_all_dossiers)
     model = Candidature
     context_object_name = "candidature"
 
@@ -94,7 +87,6 @@ class StaffDossierView(StaffDossierMixin, DetailView):
 
 
 class ManageDossierMixin(StaffDossierMixin):
-    role = staticmethod(core_rules.is_instructeur)
     rule = staticmethod(rules.can_manage_dossiers)
 
 
@@ -180,8 +172,7 @@ class ClosePieceRequestView(ManageDossierMixin, View):
 class VerifyReceiptView(RuleMixin, TemplateView):
     """Where the QR code of a receipt leads: staff compare it with what is stored."""
 
-    role = staticmethod(can_read_all_dossiers)
-    rule = staticmethod(can_read_all_dossiers)
+    rule = staticmethod(rules.can_read_all_dossiers)
     template_name = "candidatures/staff/verify_receipt.html"
 
     def get_context_data(self, **kwargs):

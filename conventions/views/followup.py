@@ -51,7 +51,6 @@ class PaymentAddView(ManageConventionMixin, View):
 
 
 class PaymentMixin(ObjectRuleMixin):
-    role = staticmethod(rules.can_manage_conventions)
     rule = staticmethod(rules.can_manage_conventions)
     context_object_name = "payment"
 
@@ -147,7 +146,6 @@ class PaymentMoveView(PaymentMixin, View):
 
 
 class StaffReportMixin(ObjectRuleMixin):
-    role = staticmethod(rules.can_read_conventions)
     rule = staticmethod(rules.can_read_conventions)
 
     def get_queryset(self):
@@ -165,7 +163,6 @@ class ReportDownloadView(StaffReportMixin, View):
 
 
 class ReportAcceptView(StaffReportMixin, View):
-    role = staticmethod(rules.can_manage_conventions)
     rule = staticmethod(rules.can_manage_conventions)
 
     def post(self, request, pk):
@@ -219,7 +216,6 @@ class ReviewMixin(ObjectRuleMixin):
 
 
 class ReviewRecordView(ReviewMixin, View):
-    role = staticmethod(rules.can_manage_conventions)
     rule = staticmethod(rules.can_manage_conventions)
 
     def post(self, request, pk):
@@ -239,7 +235,6 @@ class ReviewRecordView(ReviewMixin, View):
 class RemarkView(ReviewMixin, View):
     """The only write of the DDETS on agreements."""
 
-    role = staticmethod(rules.can_remark)
     rule = staticmethod(rules.can_remark)
 
     def post(self, request, pk):
@@ -262,7 +257,6 @@ class RemarkView(ReviewMixin, View):
 class CallIndicatorsView(ObjectRuleMixin, DetailView):
     """The indicators the agreements of a call report on, and its default payment terms."""
 
-    role = staticmethod(rules.can_manage_conventions)
     rule = staticmethod(rules.can_manage_conventions)
     template_name = "conventions/call_indicators.html"
     context_object_name = "call"

@@ -35,7 +35,6 @@ REPORTING_STATUSES = (ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS)
 
 
 class MyConventionsView(RuleMixin, TemplateView):
-    role = staticmethod(core_rules.is_candidat)
     rule = staticmethod(core_rules.is_candidat)
     template_name = "conventions/my_conventions.html"
 

@@ -43,14 +43,12 @@ from evaluation.states import DecisionOutcome
 
 
 class StaffReadMixin(RuleMixin):
-    role = staticmethod(rules.can_read_conventions)
     rule = staticmethod(rules.can_read_conventions)
 
 
 class StaffConventionMixin(ObjectRuleMixin):
     """One agreement, for instructeurs and the DDETS."""
 
-    role = staticmethod(rules.can_read_conventions)
     rule = staticmethod(rules.can_read_conventions)
     model = Convention
     context_object_name = "convention"
@@ -64,7 +62,6 @@ class StaffConventionMixin(ObjectRuleMixin):
 class ManageConventionMixin(StaffConventionMixin):
     """A write on one agreement: instructeurs only (the DDETS gets 403)."""
 
-    role = staticmethod(rules.can_manage_conventions)
     rule = staticmethod(rules.can_manage_conventions)
 
     def back(self, anchor=""):
@@ -78,7 +75,6 @@ class ManageConventionMixin(StaffConventionMixin):
 class CreateConventionView(ObjectRuleMixin, DetailView):
     """Confirm the year, then the agreement is prepared in draft with its schedule."""
 
-    role = staticmethod(rules.can_manage_conventions)
     rule = staticmethod(rules.can_manage_conventions)
     template_name = "conventions/create.html"
     context_object_name = "decision"

@@ -35,7 +35,6 @@ from evaluation.states import AdmissibilityOutcome, ConflictStatus
 class CallEvaluationMixin(RuleMixin):
     """Pages of one call's evaluation, for instructeurs."""
 
-    role = staticmethod(rules.can_run_evaluation)
     rule = staticmethod(rules.can_run_evaluation)
 
     def get_call(self):
@@ -73,7 +72,6 @@ class AdmissibilityListView(CallEvaluationMixin, TemplateView):
 
 
 class AdmissibilityDecideView(ObjectRuleMixin, DetailView):
-    role = staticmethod(rules.can_run_evaluation)
     rule = staticmethod(rules.can_run_evaluation)
     template_name = "evaluation/admissibility_decide.html"
     context_object_name = "candidature"
@@ -239,7 +237,6 @@ class AssignmentsView(CallEvaluationMixin, TemplateView):
 class RankingsIndexView(RuleMixin, TemplateView):
     """The calls whose dossiers are being evaluated, with a ranking per lot."""
 
-    role = staticmethod(rules.can_read_rankings)
     rule = staticmethod(rules.can_read_rankings)
     template_name = "evaluation/rankings_index.html"
 
@@ -267,7 +264,6 @@ class RankingsIndexView(RuleMixin, TemplateView):
 class RankingView(RuleMixin, TemplateView):
     """The ranking of one lot: instructeurs and the DDETS read it."""
 
-    role = staticmethod(rules.can_read_rankings)
     rule = staticmethod(rules.can_read_rankings)
     template_name = "evaluation/ranking.html"
 
@@ -336,7 +332,6 @@ class CommitteeRecordView(RankingView):
     """Freeze the lot's ranking as the committee's record (POST); GET shows the ranking.
     Records are downloaded through ``CommitteeRecordDownloadView``."""
 
-    role = staticmethod(rules.can_run_evaluation)
     rule = staticmethod(rules.can_run_evaluation)
 
     def post(self, request, *args, **kwargs):
@@ -351,7 +346,6 @@ class CommitteeRecordView(RankingView):
 
 
 class CommitteeRecordDownloadView(RuleMixin, View):
-    role = staticmethod(rules.can_read_rankings)
     rule = staticmethod(rules.can_read_rankings)
 
     def get(self, request, pk):

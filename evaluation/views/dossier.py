@@ -23,7 +23,6 @@ from evaluation.models import Evaluation
 
 
 class DossierEvaluationsView(ObjectRuleMixin, DetailView):
-    role = staticmethod(rules.can_read_rankings)
     rule = staticmethod(rules.can_read_rankings)
     template_name = "evaluation/dossier_evaluations.html"
     context_object_name = "candidature"
@@ -77,7 +76,6 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
 
 
 class DossierActionMixin(ObjectRuleMixin, View):
-    role = staticmethod(rules.can_run_evaluation)
     rule = staticmethod(rules.can_run_evaluation)
 
     def get_queryset(self):
@@ -105,7 +103,6 @@ class ConsensusView(DossierActionMixin):
 class OpinionView(DossierActionMixin):
     """The only write of the DDETS."""
 
-    role = staticmethod(rules.can_give_opinion)
     rule = staticmethod(rules.can_give_opinion)
 
     def post(self, request, pk):
@@ -142,7 +139,6 @@ class DecisionView(DossierActionMixin):
 
 
 class ReopenEvaluationView(ObjectRuleMixin, View):
-    role = staticmethod(rules.can_run_evaluation)
     rule = staticmethod(rules.can_run_evaluation)
 
     def get_queryset(self):

@@ -21,7 +21,6 @@ from evaluation.states import ConflictStatus, EvaluationStatus
 
 
 class MyEvaluationsView(RuleMixin, TemplateView):
-    role = staticmethod(core_rules.is_evaluator)
     rule = staticmethod(core_rules.is_evaluator)
     template_name = "evaluation/my_evaluations.html"
 

@@ -219,3 +219,18 @@ def test_anonymous_posts_to_the_back_office_are_sent_to_login(world, client):
         response = client.post(reverse(name, args=args(world)), {"note": "x"})
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_view_cannot_name_one_predicate_twice():
+    """One check per predicate: a rule that reads only roles is checked before the object
+    is fetched by itself; repeating it as the view's role is refused."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.permissions import RuleMixin
+    from core.rules import is_instructeur
+
+    with pytest.raises(ImproperlyConfigured, match="same predicate"):
+
+        class Twice(RuleMixin):
+            role = staticmethod(is_instructeur)
+            rule = staticmethod(is_instructeur)
