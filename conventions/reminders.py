@@ -152,11 +152,7 @@ class ReviewComing(ReminderKind):
         )
         settings = settings_by_call(reviews.values("convention__call_id"))
         staff = list(
-            User.objects.filter(
-                groups__name__in=[Role.INSTRUCTEUR, Role.LECTEUR_DDETS], is_active=True
-            )
-            .values_list("pk", "email")
-            .distinct()
+            User.objects.with_role(Role.INSTRUCTEUR, Role.LECTEUR_DDETS).values_list("pk", "email")
         )
         for chunk in chunks(reviews.iterator(chunk_size=CHUNK), CHUNK):
             yield from self._chunk_due(chunk, now, settings, staff)
@@ -320,9 +316,9 @@ class DailyDigest(ReminderKind):
         if now < milestone_at(today, DIGEST_TIME):
             return
         recipients = list(
-            User.objects.filter(
-                groups__name=Role.INSTRUCTEUR, is_active=True, wants_daily_digest=True
-            ).values_list("pk", "email")
+            User.objects.with_role(Role.INSTRUCTEUR)
+            .filter(wants_daily_digest=True)
+            .values_list("pk", "email")
         )
         if not recipients:
             return

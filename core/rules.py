@@ -47,4 +47,7 @@ def is_evaluator(user, obj=None) -> bool:
 
 @role_predicate
 def is_platform_staff(user, obj=None) -> bool:
-    return user.is_authenticated and user.is_platform_staff
+    """Département or State staff: a superuser, or anyone with a role other than candidat."""
+    return user.is_authenticated and (
+        user.is_superuser or any(user.has_role(role) for role in Role if role != Role.CANDIDAT)
+    )

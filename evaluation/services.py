@@ -293,7 +293,7 @@ def lock_grid(call: Call) -> None:
 
 
 def _evaluators():
-    return User.objects.filter(groups__name=Role.EVALUATEUR, is_active=True)
+    return User.objects.with_role(Role.EVALUATEUR)
 
 
 def assign(candidature: Candidature, evaluator: User, *, by: User) -> Assignment:

@@ -34,9 +34,9 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)
 
-    def with_role(self, role):
-        """Active users holding ``role`` (a ``Role`` or its group name)."""
-        return self.filter(groups__name=role, is_active=True)
+    def with_role(self, *roles):
+        """Active users holding one of ``roles`` (a ``Role`` or its group name), each once."""
+        return self.filter(groups__name__in=roles, is_active=True).distinct()
 
 
 class User(AbstractUser):
@@ -78,26 +78,3 @@ class User(AbstractUser):
 
     def has_role(self, role: Role) -> bool:
         return self.is_active and role.value in self.role_names
-
-    @property
-    def is_instructeur(self) -> bool:
-        return self.has_role(Role.INSTRUCTEUR)
-
-    @property
-    def is_evaluateur(self) -> bool:
-        return self.has_role(Role.EVALUATEUR)
-
-    @property
-    def is_ddets_reader(self) -> bool:
-        return self.has_role(Role.LECTEUR_DDETS)
-
-    @property
-    def is_candidat(self) -> bool:
-        return self.has_role(Role.CANDIDAT)
-
-    @property
-    def is_platform_staff(self) -> bool:
-        """Département or State staff: anyone with a role other than candidat."""
-        return self.is_superuser or any(
-            self.has_role(role) for role in Role if role != Role.CANDIDAT
-        )

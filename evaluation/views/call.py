@@ -172,7 +172,7 @@ class GridView(CallEvaluationMixin, TemplateView):
 
 
 def evaluators():
-    return User.objects.filter(groups__name=Role.EVALUATEUR, is_active=True).order_by("last_name")
+    return User.objects.with_role(Role.EVALUATEUR).order_by("last_name")
 
 
 class AssignmentsView(CallEvaluationMixin, TemplateView):
