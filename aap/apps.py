@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AapConfig(AppConfig):
     name = "aap"
     verbose_name = _("Appels à projets")
+
+    def ready(self):
+        from aap import reminders
+        from core.reminders import register_digest_items
+
+        register_digest_items(reminders.digest_items)

@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.conf import settings
+from django.db import transaction
 from django.forms import inlineformset_factory
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -22,13 +23,16 @@ from aap.models import (
     Question,
     QuestionKind,
     QuestionMeaning,
-    ReminderSettings,
+    ReminderSetting,
     RequiredDocument,
 )
+from aap.models.reminders import days_list
+from aap.reminder_settings import days_for
 from aap.services import weights_problem
 from aap.states import CallStatus
 from core.dates import NonexistentLocalTime, local_datetime
 from core.documents import DocumentFormat
+from core.reminders import reminder_settings
 from core.uploads import check_upload, clean_filename
 
 TEMPLATE_MAX_BYTES = 20 * 1024 * 1024
@@ -516,17 +520,37 @@ class AnswerForm(forms.Form):
     answer = forms.CharField(label=_("Réponse"), widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class ReminderSettingsForm(forms.ModelForm):
-    class Meta:
-        model = ReminderSettings
-        fields = [
-            "draft_days",
-            "paper_copy_days",
-            "piece_request_days",
-            "evaluation_days",
-            "unsigned_days",
-            "instalment_days",
-            "review_days",
-            "report_days",
-            "report_overdue_days",
-        ]
+class ReminderSettingsForm(forms.Form):
+    """The offsets of a call's reminders: one field per offset that the kinds of reminder
+    declare (``core.reminders.Setting``), each showing the call's value or the default."""
+
+    def __init__(self, *args, call, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.call = call
+        current = days_for(call)
+        for setting in reminder_settings():
+            value = current.saved.get(setting.name) or setting.default
+            if setting.many:
+                field = forms.CharField(
+                    label=setting.label, max_length=50, validators=[days_list], initial=value
+                )
+            else:
+                field = forms.IntegerField(
+                    label=setting.label, min_value=0, max_value=365, initial=int(value)
+                )
+            field.help_text = setting.help_text
+            self.fields[setting.name] = field
+
+    def save(self) -> None:
+        """Store the offsets that differ from their default; forget the others."""
+        with transaction.atomic():
+            for setting in reminder_settings():
+                days = ReminderSetting.parse(str(self.cleaned_data[setting.name]))
+                if days == ReminderSetting.parse(setting.default):
+                    ReminderSetting.objects.filter(call=self.call, name=setting.name).delete()
+                    continue
+                ReminderSetting.objects.update_or_create(
+                    call=self.call,
+                    name=setting.name,
+                    defaults={"days": ", ".join(str(day) for day in days)},
+                )

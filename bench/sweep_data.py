@@ -31,7 +31,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
-from aap.models import Call, Lot, OrganisationKind, Programme, ReminderSettings, RequiredDocument
+from aap.models import Call, Lot, OrganisationKind, Programme, ReminderSetting, RequiredDocument
 from aap.states import CallStatus
 from bench import data
 from bench.sweep import NOW
@@ -249,10 +249,11 @@ def generate(shape: Shape) -> dict[str, int]:
             RequiredDocument(call=call, position=0, label="Budget prévisionnel") for call in calls
         )
     }
-    ReminderSettings.objects.bulk_create(
-        ReminderSettings(call=call, draft_days="10, 7, 2, 0", report_days="20, 15, 3")
+    ReminderSetting.objects.bulk_create(
+        ReminderSetting(call=call, name=name, days=days)
         for call, group in zip(calls, groups, strict=True)
         if group in ("draft_j7", "decided") and rng.random() < 0.3
+        for name, days in (("draft_days", "10, 7, 2, 0"), ("report_days", "20, 15, 3"))
     )
     ScoringGrid.objects.bulk_create(
         ScoringGrid(

@@ -10,10 +10,11 @@ class CandidaturesConfig(AppConfig):
         from candidatures import calendars, receipts, reminders
         from core.calendars import register_source
         from core.mail import register_renderer
-        from core.reminders import register
+        from core.reminders import register, register_digest_items
 
         register_renderer("receipt", receipts.receipt_pdf)
         register(reminders.DraftBeforeDeadline())
         register(reminders.PaperCopyMissing())
         register(reminders.PiecesBeforeDue())
         register_source(calendars.dossier_dates)
+        register_digest_items(reminders.digest_items)

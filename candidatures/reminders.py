@@ -11,14 +11,14 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from aap.models import Call, RequiredDocument
-from aap.reminder_settings import call_id_of, call_scope, days_of, settings_by_call, settings_for
+from aap.reminder_settings import call_id_of, call_scope, days_by_call
 from aap.states import CallStatus
 from candidatures.models import Candidature, Membership, PieceRequest
 from candidatures.states import CandidatureStatus
 from core.dates import format_datetime
 from core.links import absolute_url
 from core.models import User
-from core.reminders import Due, ReminderKind, after, before, local_date, only_this
+from core.reminders import Due, ReminderKind, Setting, after, before, local_date, only_this
 from core.roles import Role
 
 # Querysets of dossier ids that no reminder may concern any more, declared downstream.
@@ -55,15 +55,24 @@ def _call_context(call) -> dict:
 class DraftBeforeDeadline(ReminderKind):
     name = "draft_deadline"
     label = _("Dossier en brouillon avant la date limite")
+    settings = (
+        Setting(
+            "draft_days",
+            _("dossiers en brouillon : jours avant la date limite"),
+            "7, 2, 0",
+            _("0 : le matin du jour de la date limite."),
+        ),
+    )
 
     def due(self, now, only=None):
         calls = Call.objects.filter(
             status=CallStatus.PUBLISHED, deadline__gt=now, deadline__lte=now + dt.timedelta(days=60)
-        ).select_related("reminder_settings")
+        )
         if only is not None:
             calls = calls.filter(candidatures__pk=only)
+        days = days_by_call(calls.values("pk"))
         for call in calls:
-            milestone = before(call.deadline, days_of(settings_for(call).draft_days), now)
+            milestone = before(call.deadline, days[call.pk].of("draft_days"), now)
             if milestone is None:
                 continue
             dossiers = unsettled(
@@ -111,6 +120,14 @@ class DraftBeforeDeadline(ReminderKind):
 class PaperCopyMissing(ReminderKind):
     name = "paper_copy_missing"
     label = _("Exemplaire papier non reçu après la date limite")
+    settings = (
+        Setting(
+            "paper_copy_days",
+            _("exemplaire papier non reçu : jours après la date limite"),
+            "5",
+            many=False,
+        ),
+    )
 
     def due(self, now, only=None):
         # The staff's message about a call has the object id "call-<pk>".
@@ -120,14 +137,15 @@ class PaperCopyMissing(ReminderKind):
             deadline__lt=now,
             deadline__gte=now - dt.timedelta(days=90),
             status__in=[CallStatus.PUBLISHED, CallStatus.CLOSED, CallStatus.UNDER_REVIEW],
-        ).select_related("reminder_settings")
+        )
         if for_call is not None:
             calls = calls.filter(pk=for_call)
         elif only is not None:
             calls = calls.filter(candidatures__pk=only)
         instructeurs = list(User.objects.with_role(Role.INSTRUCTEUR).values_list("pk", "email"))
+        days = days_by_call(calls.values("pk"))
         for call in calls:
-            milestone = after(local_date(call.deadline), [settings_for(call).paper_copy_days], now)
+            milestone = after(local_date(call.deadline), days[call.pk].of("paper_copy_days"), now)
             if milestone is None:
                 continue
             # Submitted and still in play: not withdrawn, declared inadmissible or decided.
@@ -189,6 +207,9 @@ class PaperCopyMissing(ReminderKind):
 class PiecesBeforeDue(ReminderKind):
     name = "pieces_due"
     label = _("Pièces demandées avant l'échéance")
+    settings = (
+        Setting("piece_request_days", _("pièces demandées : jours avant l'échéance"), "3, 1"),
+    )
 
     def due(self, now, only=None):
         requests = (
@@ -222,13 +243,11 @@ class PiecesBeforeDue(ReminderKind):
                 ),
             )
         )
-        settings = settings_by_call(requests.values("candidature__call_id"))
+        days = days_by_call(requests.values("candidature__call_id"))
         for piece_request in requests.iterator(chunk_size=500):
             candidature = piece_request.candidature
             call = candidature.call
-            milestone = before(
-                piece_request.due_at, days_of(settings[call.pk].piece_request_days), now
-            )
+            milestone = before(piece_request.due_at, days[call.pk].of("piece_request_days"), now)
             if milestone is None:
                 continue
             context = {
@@ -253,3 +272,20 @@ class PiecesBeforeDue(ReminderKind):
                     call_scope(call.pk),
                     call.reference,
                 )
+
+
+def digest_items(now) -> list[tuple[int, str]]:
+    """For the instructeurs' daily digest: dossiers submitted since yesterday, requests
+    for pieces due within three days."""
+    return [
+        (
+            Candidature.objects.filter(submitted_at__gte=now - dt.timedelta(days=1)).count(),
+            _("dossier(s) déposé(s) depuis hier"),
+        ),
+        (
+            PieceRequest.objects.open_at(now)
+            .filter(due_at__lte=now + dt.timedelta(days=3))
+            .count(),
+            _("demande(s) de pièces arrivant à échéance sous trois jours"),
+        ),
+    ]

@@ -9,11 +9,11 @@ class ConventionsConfig(AppConfig):
     def ready(self):
         from conventions import calendars, reminders
         from core.calendars import register_source
-        from core.reminders import register
+        from core.reminders import register, register_digest_items
 
         register(reminders.UnsignedAgreement())
         register(reminders.InstalmentDue())
         register(reminders.ReviewComing())
         register(reminders.ReportDue())
-        register(reminders.DailyDigest())
+        register_digest_items(reminders.digest_items)
         register_source(calendars.agreement_dates)

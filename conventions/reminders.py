@@ -3,12 +3,10 @@ instructeurs' daily digest of what needs action."""
 
 import datetime as dt
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from aap.models import CallQuestion
-from aap.reminder_settings import call_scope, days_of, settings_by_call
-from candidatures.models import Candidature, Membership, PieceRequest
+from aap.reminder_settings import call_scope, days_by_call
+from candidatures.models import Membership
 from conventions.models import Convention, Payment, ProgressReview, Report
 from conventions.states import ConventionStatus, PaymentStatus
 from core.dates import format_datetime, local_datetime
@@ -17,22 +15,20 @@ from core.models import User
 from core.reminders import (
     Due,
     ReminderKind,
+    Setting,
     after,
     before,
     chunks,
     local_date,
-    milestone_at,
     only_this,
 )
 from core.roles import Role
-from evaluation.models import Assignment
-from evaluation.states import ConflictStatus, EvaluationStatus
 
 END_OF_DAY = dt.time(23, 59)
 # Rows read at a time; the members of their organisations are fetched per chunk.
 CHUNK = 1000
 # The agreement's fields the e-mails name: rows are joined to their agreement, never to
-# its call (whose texts would come once per row; its settings come from settings_by_call).
+# its call (whose texts would come once per row; its offsets come from days_by_call).
 CONVENTION_FIELDS = ("number", "beneficiary_name", "organisation_id", "call_id", "call__reference")
 
 
@@ -53,6 +49,14 @@ def _members_by_organisation(organisation_ids) -> dict[int, list[tuple[int, str]
 class UnsignedAgreement(ReminderKind):
     name = "convention_unsigned"
     label = _("Convention non signée")
+    settings = (
+        Setting(
+            "unsigned_days",
+            _("convention non signée : jours après sa préparation"),
+            "30",
+            many=False,
+        ),
+    )
 
     def due(self, now, only=None):
         conventions = (
@@ -64,12 +68,12 @@ class UnsignedAgreement(ReminderKind):
             .select_related("call")
             .only(*CONVENTION_FIELDS, "status", "created_at")
         )
-        settings = settings_by_call(conventions.values("call_id"))
+        days = days_by_call(conventions.values("call_id"))
         staff = _instructeurs()
         for convention in conventions.iterator(chunk_size=CHUNK):
             milestone = after(
                 local_date(convention.created_at),
-                [settings[convention.call_id].unsigned_days],
+                days[convention.call_id].of("unsigned_days"),
                 now,
             )
             if milestone is None:
@@ -96,6 +100,9 @@ class UnsignedAgreement(ReminderKind):
 class InstalmentDue(ReminderKind):
     name = "instalment_due"
     label = _("Versement à venir")
+    settings = (
+        Setting("instalment_days", _("versements : jours avant l'échéance"), "10", many=False),
+    )
 
     def due(self, now, only=None):
         today = local_date(now)
@@ -110,11 +117,11 @@ class InstalmentDue(ReminderKind):
             .select_related("convention__call")
             .only("label", "amount", "due_on", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
-        settings = settings_by_call(payments.values("convention__call_id"))
+        offsets = days_by_call(payments.values("convention__call_id"))
         staff = _instructeurs()
         for payment in payments.iterator(chunk_size=CHUNK):
             convention = payment.convention
-            days = [settings[convention.call_id].instalment_days]
+            days = offsets[convention.call_id].of("instalment_days")
             milestone = before(local_datetime(payment.due_on, END_OF_DAY), days, now)
             if milestone is None:
                 continue
@@ -142,6 +149,7 @@ class InstalmentDue(ReminderKind):
 class ReviewComing(ReminderKind):
     name = "review_coming"
     label = _("Point d'étape à venir")
+    settings = (Setting("review_days", _("points d'étape : jours avant"), "7, 1"),)
 
     def due(self, now, only=None):
         reviews = (
@@ -150,20 +158,18 @@ class ReviewComing(ReminderKind):
             .select_related("convention__call")
             .only("scheduled_at", "place", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
-        settings = settings_by_call(reviews.values("convention__call_id"))
+        days = days_by_call(reviews.values("convention__call_id"))
         staff = list(
             User.objects.with_role(Role.INSTRUCTEUR, Role.LECTEUR_DDETS).values_list("pk", "email")
         )
         for chunk in chunks(reviews.iterator(chunk_size=CHUNK), CHUNK):
-            yield from self._chunk_due(chunk, now, settings, staff)
+            yield from self._chunk_due(chunk, now, days, staff)
 
-    def _chunk_due(self, reviews, now, settings, staff):
+    def _chunk_due(self, reviews, now, days, staff):
         members = _members_by_organisation({r.convention.organisation_id for r in reviews})
         for review in reviews:
             convention = review.convention
-            milestone = before(
-                review.scheduled_at, days_of(settings[convention.call_id].review_days), now
-            )
+            milestone = before(review.scheduled_at, days[convention.call_id].of("review_days"), now)
             if milestone is None:
                 continue
             context = {
@@ -201,6 +207,10 @@ class ReviewComing(ReminderKind):
 class ReportDue(ReminderKind):
     name = "report_due"
     label = _("Bilan à remettre")
+    settings = (
+        Setting("report_days", _("bilans : jours avant l'échéance"), "15, 3"),
+        Setting("report_overdue_days", _("bilans en retard : jours après l'échéance"), "1, 15"),
+    )
 
     def due(self, now, only=None):
         reports = (
@@ -215,23 +225,23 @@ class ReportDue(ReminderKind):
             .select_related("convention__call")
             .only("kind", "due_on", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
-        settings = settings_by_call(reports.values("convention__call_id"))
+        days = days_by_call(reports.values("convention__call_id"))
         for chunk in chunks(reports.iterator(chunk_size=CHUNK), CHUNK):
-            yield from self._chunk_due(chunk, now, settings)
+            yield from self._chunk_due(chunk, now, days)
 
-    def _chunk_due(self, reports, now, settings_of_call):
+    def _chunk_due(self, reports, now, days_of_call):
         today = local_date(now)
         members = _members_by_organisation({r.convention.organisation_id for r in reports})
         for report in reports:
             convention = report.convention
-            settings = settings_of_call[convention.call_id]
+            days = days_of_call[convention.call_id]
             if report.due_on >= today:
                 milestone = before(
-                    local_datetime(report.due_on, END_OF_DAY), days_of(settings.report_days), now
+                    local_datetime(report.due_on, END_OF_DAY), days.of("report_days"), now
                 )
                 late = False
             else:
-                milestone = after(report.due_on, days_of(settings.report_overdue_days), now)
+                milestone = after(report.due_on, days.of("report_overdue_days"), now)
                 late = True
             if milestone is None:
                 continue
@@ -255,88 +265,26 @@ class ReportDue(ReminderKind):
                 )
 
 
-DIGEST_TIME = dt.time(7, 0)
-
-
-def digest_items(now) -> list[str]:
-    """What needs an instructeur's action this morning, in French; empty when nothing."""
+def digest_items(now) -> list[tuple[int, str]]:
+    """For the instructeurs' daily digest: agreements waiting for a signature, instalments
+    due within ten days, reports late."""
     today = local_date(now)
-    yesterday = now - dt.timedelta(days=1)
-    counts = [
-        (
-            Candidature.objects.filter(submitted_at__gte=yesterday).count(),
-            _("dossier(s) déposé(s) depuis hier"),
-        ),
-        (CallQuestion.objects.pending().count(), _("question(s) de candidats sans réponse")),
-        (
-            PieceRequest.objects.open_at(now)
-            .filter(due_at__lte=now + dt.timedelta(days=3))
-            .count(),
-            _("demande(s) de pièces arrivant à échéance sous trois jours"),
-        ),
-        (
-            Assignment.objects.exclude(conflict=ConflictStatus.CONFLICT)
-            .filter(candidature__call__scoring_grid__due_at__lt=now)
-            .filter(Q(evaluation__isnull=True) | Q(evaluation__status=EvaluationStatus.DRAFT))
-            .count(),
-            _("évaluation(s) en retard"),
-        ),
+    running = [ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS]
+    return [
         (
             Convention.objects.filter(status=ConventionStatus.SENT).count(),
             _("convention(s) envoyée(s) en attente de signature"),
         ),
         (
             Payment.objects.exclude(status=PaymentStatus.PAID)
-            .filter(
-                due_on__lte=today + dt.timedelta(days=10),
-                convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS],
-            )
+            .filter(due_on__lte=today + dt.timedelta(days=10), convention__status__in=running)
             .count(),
             _("versement(s) à échéance sous dix jours"),
         ),
         (
             Report.objects.filter(
-                submitted_at__isnull=True,
-                due_on__lt=today,
-                convention__status__in=[ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS],
+                submitted_at__isnull=True, due_on__lt=today, convention__status__in=running
             ).count(),
             _("bilan(s) en retard"),
         ),
     ]
-    return [f"{count} {label}" for count, label in counts if count]
-
-
-class DailyDigest(ReminderKind):
-    name = "daily_digest"
-    label = _("Récapitulatif quotidien")
-
-    def due(self, now, only=None):
-        # One digest a day to each instructeur ("jour"): ``only`` narrows nothing.
-        today = local_date(now)
-        if now < milestone_at(today, DIGEST_TIME):
-            return
-        recipients = list(
-            User.objects.with_role(Role.INSTRUCTEUR)
-            .filter(wants_daily_digest=True)
-            .values_list("pk", "email")
-        )
-        if not recipients:
-            return
-        items = digest_items(now)
-        if not items:
-            return
-        for user_id, email in recipients:
-            yield Due(
-                self.name,
-                "jour",
-                today.isoformat(),
-                user_id,
-                email,
-                "reminder_digest",
-                {
-                    "items": items,
-                    "date": today,
-                    "url": absolute_url("aap:backoffice_calls"),
-                    "settings_url": absolute_url("accounts:profile"),
-                },
-            )

@@ -13,5 +13,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from config.celery import ensure_broker_folders
+        from core.reminders import DailyDigest, register
 
         ensure_broker_folders()
+        register(DailyDigest())

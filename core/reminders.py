@@ -29,15 +29,30 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.dates import local_datetime
+from core.links import absolute_url
 from core.mail import dispatch_email, render_email
-from core.models import OutgoingEmail, Reminder
+from core.models import OutgoingEmail, Reminder, User
+from core.roles import Role
 
 logger = logging.getLogger(__name__)
 
 MORNING = dt.time(8, 0)
 BATCH = 500
+
+
+@dataclass(frozen=True)
+class Setting:
+    """An offset of a kind of reminder, set per call in the back-office (« Rappels »):
+    days, several (« 7, 2, 0 ») or one, with the default each kind declares."""
+
+    name: str
+    label: str
+    default: str
+    help_text: str = ""
+    many: bool = True
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,8 @@ class ReminderKind:
 
     name = ""
     label = ""
+    # The offsets this kind reads, with their defaults (``Setting``).
+    settings: tuple[Setting, ...] = ()
 
     def due(self, now: dt.datetime, only: int | str | None = None) -> Iterable[Due]:
         """The reminders due at ``now``; with ``only``, those about that one object (the
@@ -105,6 +122,15 @@ def register(kind: ReminderKind) -> ReminderKind:
 
 def kinds() -> list[ReminderKind]:
     return list(_registry.values())
+
+
+def reminder_settings() -> list[Setting]:
+    """Every offset the registered kinds read, in the order they were registered."""
+    return [setting for kind in _registry.values() for setting in kind.settings]
+
+
+def default_days(name: str) -> str:
+    return next(setting.default for setting in reminder_settings() if setting.name == name)
 
 
 def kind_label(name: str) -> str:
@@ -255,3 +281,59 @@ def run_sweep(*, now: dt.datetime | None = None, batch_size: int = BATCH) -> int
     if created:
         logger.info("Reminder sweep at %s: %s new reminder(s)", now.isoformat(), created)
     return created
+
+
+# --- The instructeurs' daily digest ----------------------------------------------------------------
+
+DIGEST_TIME = dt.time(7, 0)
+# Each app adds what needs an instructeur's action: ``source(now) -> [(count, label)]``.
+_digest_sources: list = []
+
+
+def register_digest_items(source) -> None:
+    _digest_sources.append(source)
+
+
+def digest_items(now: dt.datetime) -> list[str]:
+    """What needs an instructeur's action this morning, in French; empty when nothing."""
+    counts = [item for source in _digest_sources for item in source(now)]
+    return [f"{count} {label}" for count, label in counts if count]
+
+
+class DailyDigest(ReminderKind):
+    """Each morning at 7:00 (Paris), one e-mail to each instructeur who wants it, with
+    what every app reports as needing action; none when nothing does."""
+
+    name = "daily_digest"
+    label = _("Récapitulatif quotidien")
+
+    def due(self, now, only=None):
+        # One digest a day to each instructeur ("jour"): ``only`` narrows nothing.
+        today = local_date(now)
+        if now < milestone_at(today, DIGEST_TIME):
+            return
+        recipients = list(
+            User.objects.with_role(Role.INSTRUCTEUR)
+            .filter(wants_daily_digest=True)
+            .values_list("pk", "email")
+        )
+        if not recipients:
+            return
+        items = digest_items(now)
+        if not items:
+            return
+        for user_id, email in recipients:
+            yield Due(
+                self.name,
+                "jour",
+                today.isoformat(),
+                user_id,
+                email,
+                "reminder_digest",
+                {
+                    "items": items,
+                    "date": today,
+                    "url": absolute_url("accounts:home"),
+                    "settings_url": absolute_url("accounts:profile"),
+                },
+            )

@@ -9,9 +9,10 @@ class EvaluationConfig(AppConfig):
     def ready(self):
         from candidatures.reminders import settle_dossiers_when
         from core.calendars import register_source
-        from core.reminders import register
+        from core.reminders import register, register_digest_items
         from evaluation import calendars, reminders
 
         register(reminders.EvaluationsBeforeDue())
         settle_dossiers_when(reminders.settled_dossiers)
         register_source(calendars.scoring_dates)
+        register_digest_items(reminders.digest_items)

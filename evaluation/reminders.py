@@ -5,11 +5,11 @@ import datetime as dt
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from aap.reminder_settings import call_scope, days_of, settings_for
+from aap.reminder_settings import call_scope, days_by_call
 from candidatures.models import Candidature
 from core.dates import format_datetime
 from core.links import absolute_url
-from core.reminders import Due, ReminderKind, before, only_this
+from core.reminders import Due, ReminderKind, Setting, before, only_this
 from evaluation.models import Assignment, ScoringGrid
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 
@@ -24,14 +24,18 @@ def settled_dossiers():
 class EvaluationsBeforeDue(ReminderKind):
     name = "evaluations_due"
     label = _("Évaluations à rendre")
+    settings = (
+        Setting("evaluation_days", _("évaluations : jours avant la date de rendu"), "7, 2"),
+    )
 
     def due(self, now, only=None):
         grids = ScoringGrid.objects.filter(
             due_at__gt=now, due_at__lte=now + dt.timedelta(days=60)
-        ).select_related("call__reminder_settings")
+        ).select_related("call")
+        days = days_by_call(grids.values("call_id"))
         for grid in grids:
             call = grid.call
-            milestone = before(grid.due_at, days_of(settings_for(call).evaluation_days), now)
+            milestone = before(grid.due_at, days[call.pk].of("evaluation_days"), now)
             if milestone is None:
                 continue
             pending = (
@@ -62,3 +66,16 @@ class EvaluationsBeforeDue(ReminderKind):
                     call_scope(call.pk),
                     call.reference,
                 )
+
+
+def digest_items(now) -> list[tuple[int, str]]:
+    """For the instructeurs' daily digest: evaluations past their due date."""
+    return [
+        (
+            Assignment.objects.exclude(conflict=ConflictStatus.CONFLICT)
+            .filter(candidature__call__scoring_grid__due_at__lt=now)
+            .filter(Q(evaluation__isnull=True) | Q(evaluation__status=EvaluationStatus.DRAFT))
+            .count(),
+            _("évaluation(s) en retard"),
+        ),
+    ]

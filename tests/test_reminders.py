@@ -10,7 +10,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from aap.models import ReminderSettings
+from aap.models import ReminderSetting
+from aap.reminder_settings import days_for
 from aap.states import CallStatus
 from candidatures.models import Candidature, PaperCopy, PieceRequest
 from core.dates import local_datetime
@@ -140,7 +141,7 @@ def test_a_dossier_submitted_meanwhile_gets_no_more_reminders(draft_world, captu
 
 
 def test_offsets_are_set_per_call(draft_world, capture):
-    ReminderSettings.objects.create(call=draft_world["call"], draft_days="1")
+    ReminderSetting.objects.create(call=draft_world["call"], name="draft_days", days="1")
     assert sweep_at(paris(2024, 9, 10, 8, 0), capture=capture) == []
     assert len(sweep_at(paris(2024, 9, 16, 8, 0), capture=capture)) == 2
 
@@ -260,9 +261,7 @@ def test_staff_see_what_was_sent_for_a_call_and_set_the_offsets(
         },
     )
     assert response.status_code == 302
-    assert ReminderSettings.objects.get(call=call).days(
-        ReminderSettings.objects.get(call=call).draft_days
-    ) == [10, 3, 0]
+    assert days_for(call).of("draft_days") == [10, 3, 0]
     client.force_login(draft_world["members"][0])
     assert client.get(url).status_code == 403
 
@@ -351,7 +350,7 @@ def test_a_sweep_across_the_spring_daylight_saving_change(db, capture):
         )
         member = UserFactory(roles=["candidat"])
         Candidature.objects.create(call=call, organisation=OrganisationFactory(members=[member]))
-    ReminderSettings.objects.create(call=call, draft_days="2, 0")
+    ReminderSetting.objects.create(call=call, name="draft_days", days="2, 0")
     assert sweep_at(dt.datetime(2025, 3, 29, 6, 59, 59, tzinfo=utc), capture=capture) == []
     assert len(sweep_at(dt.datetime(2025, 3, 29, 7, 0, tzinfo=utc), capture=capture)) == 1
     assert sweep_at(dt.datetime(2025, 3, 31, 5, 59, 59, tzinfo=utc), capture=capture) == []
@@ -366,8 +365,10 @@ def test_a_sweep_across_the_spring_daylight_saving_change(db, capture):
 def test_a_draft_started_after_the_j2_milestone_is_never_told_it_has_two_days(draft_world, capture):
     """Three minutes before the deadline, the latest milestone reached is still J-2 when
     the call sends no J-0: the wording follows the time really left."""
-    settings = ReminderSettings.objects.create(call=draft_world["call"], draft_days="7, 2")
-    assert settings.draft_days == "7, 2"
+    setting = ReminderSetting.objects.create(
+        call=draft_world["call"], name="draft_days", days="7, 2"
+    )
+    assert days_for(setting.call).of("draft_days") == [7, 2]
     with time_machine.travel(paris(2024, 9, 17, 16, 56), tick=False):
         late = Candidature.objects.create(
             call=draft_world["call"], organisation=OrganisationFactory(members=[UserFactory()])
@@ -488,7 +489,7 @@ def test_a_reminder_held_back_a_day_is_dropped_rather_than_promise_too_much(
 ):
     from core.models import EmailStatus
 
-    ReminderSettings.objects.create(call=draft_world["call"], draft_days="7")
+    ReminderSetting.objects.create(call=draft_world["call"], name="draft_days", days="7")
     held = _held_back(draft_world, capture, paris(2024, 9, 10, 8, 0), settings)
     assert len(held) == 2 and "Il vous reste 7 jours" in held[0].subject
 

@@ -19,7 +19,7 @@ from aap.models.form import (
     QuestionMeaning,
 )
 from aap.models.questions import CallQuestion
-from aap.models.reminders import ReminderSettings
+from aap.models.reminders import ReminderSetting
 
 __all__ = [
     "KINDS_WITH_CHOICES",
@@ -37,7 +37,7 @@ __all__ = [
     "Question",
     "QuestionKind",
     "QuestionMeaning",
-    "ReminderSettings",
+    "ReminderSetting",
     "RequiredDocument",
     "SubCriterion",
 ]

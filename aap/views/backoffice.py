@@ -23,7 +23,7 @@ from aap.forms import (
     RequiredDocumentFormSet,
     TransitionForm,
 )
-from aap.models import Call, CallQuestion, CallStatusChange, ReminderSettings
+from aap.models import Call, CallQuestion, CallStatusChange
 from aap.reminder_settings import call_scope
 from aap.states import CallAction, CallStatus
 from core.exceptions import DomainError
@@ -313,13 +313,8 @@ class CallRemindersView(StaffCallMixin, DetailView):
 
     template_name = "aap/backoffice/call_reminders.html"
 
-    def get_settings(self):
-        return ReminderSettings.objects.filter(call=self.object).first() or ReminderSettings(
-            call=self.object
-        )
-
     def get_context_data(self, **kwargs):
-        kwargs.setdefault("form", ReminderSettingsForm(instance=self.get_settings()))
+        kwargs.setdefault("form", ReminderSettingsForm(call=self.object))
         reminders = (
             Reminder.objects.filter(scope=call_scope(self.object.pk))
             .select_related("recipient", "email")
@@ -333,7 +328,7 @@ class CallRemindersView(StaffCallMixin, DetailView):
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        form = ReminderSettingsForm(request.POST, instance=self.get_settings())
+        form = ReminderSettingsForm(request.POST, call=self.object)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         form.save()
