@@ -359,6 +359,13 @@ for _proxy in ARRIVAL_TRUSTED_PROXIES:
         ) from _error
 ARRIVAL_MAX_WAIT_SECONDS = env.int("ARRIVAL_MAX_WAIT_SECONDS", default=3600)
 
+# --- What uploads may carry (core/inspection.py) ----------------------------------------------
+# Office files are ZIP archives: more entries, more bytes once uncompressed, or a higher
+# compression ratio (for an entry over 1 MB) than this is taken for a zip bomb.
+UPLOAD_ARCHIVE_MAX_ENTRIES = env.int("UPLOAD_ARCHIVE_MAX_ENTRIES", default=2000)
+UPLOAD_ARCHIVE_MAX_UNCOMPRESSED_MB = env.int("UPLOAD_ARCHIVE_MAX_UNCOMPRESSED_MB", default=300)
+UPLOAD_ARCHIVE_MAX_RATIO = env.int("UPLOAD_ARCHIVE_MAX_RATIO", default=200)
+
 # --- Antivirus ------------------------------------------------------------------------------
 # A ClamAV daemon scans every upload when configured: "unix:///run/clamav/clamd.ctl" or
 # "tcp://clamav:3310". Empty: no scan (the README says so).
@@ -380,5 +387,8 @@ LOGGING = {
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # The upload inspection's libraries log each file they open.
+        "olevba": {"level": "ERROR"},
+        "pikepdf": {"level": "WARNING"},
     },
 }

@@ -1,5 +1,6 @@
 """Checking an uploaded file: its extension and its content must name the same format,
-and the antivirus (when configured) must find nothing.
+what it carries must be harmless (``core.inspection``), and the antivirus (when
+configured) must find nothing.
 
 libmagic reads the content; an office file that libmagic only sees as a ZIP archive
 is recognised by the parts every such file must carry. Used for the templates staff
@@ -20,7 +21,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from core import antivirus
+from core import antivirus, inspection
 from core.documents import FORMAT_SPECS, DocumentFormat, describe_formats, format_for_extension
 
 # OOXML and OpenDocument files are ZIP archives told apart by their parts.
@@ -91,6 +92,9 @@ def check_upload(uploaded, *, allowed_formats, max_bytes: int) -> str:
             % {"name": name, "allowed": allowed},
             code="extension",
         )
+    if by_extension in inspection.OFFICE_FORMATS and zipfile.is_zipfile(uploaded):
+        # Before the content's type: a macro-enabled file renamed .docx is named as such.
+        inspection.inspect(uploaded, by_extension, name=name)
     by_content = sniff_format(uploaded)
     if by_content != by_extension:
         raise ValidationError(
@@ -101,6 +105,8 @@ def check_upload(uploaded, *, allowed_formats, max_bytes: int) -> str:
             % {"name": name, "allowed": allowed},
             code="content",
         )
+    if by_content not in inspection.OFFICE_FORMATS:
+        inspection.inspect(uploaded, by_content, name=name)
     antivirus.scan(uploaded, name=name)
     return by_content
 
