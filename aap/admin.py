@@ -13,6 +13,7 @@ from aap.models import (
     RequiredDocument,
     SubCriterion,
 )
+from core.forms import FRENCH_DECIMALS
 
 
 @admin.register(Programme)
@@ -25,6 +26,7 @@ class StructureInline(admin.TabularInline):
     the back-office (the models refuse it otherwise, whatever the path)."""
 
     extra = 0
+    formfield_overrides = FRENCH_DECIMALS
 
     def _editable(self, obj) -> bool:
         return obj is None or obj.is_structure_editable

@@ -32,6 +32,7 @@ from aap.services import weights_problem
 from aap.states import CallStatus
 from core.dates import NonexistentLocalTime, local_datetime
 from core.documents import DocumentFormat
+from core.forms import french_formfield
 from core.reminders import reminder_settings
 from core.uploads import check_upload, clean_filename
 
@@ -286,6 +287,7 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
 class LotForm(forms.ModelForm):
     class Meta:
         model = Lot
+        formfield_callback = french_formfield
         fields = ["position", "name", "territory", "fte", "budget"]
         localized_fields = ["fte", "budget"]  # "0,5" as French users type it
         widgets = {"territory": forms.Textarea(attrs={"rows": 2})}
@@ -300,6 +302,7 @@ class CriterionForm(forms.ModelForm):
 
     class Meta:
         model = Criterion
+        formfield_callback = french_formfield
         fields = ["position", "title", "weight", "description"]
         localized_fields = ["weight"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
@@ -420,6 +423,12 @@ class QuestionForm(forms.ModelForm):
         widgets = {
             "help_text": forms.Textarea(attrs={"rows": 2}),
             "choices": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "help_text": _(
+                "Texte simple. Mise en forme possible : **gras**, *italique*, "
+                "listes en « - » et liens [texte](https://…). Le HTML est affiché tel quel."
+            ),
         }
 
     def clean(self):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from aap.models import Question, QuestionKind
 from core.forms import AmountInput, FrenchDecimalField
+from core.text import markdown_subset
 
 YES_NO_CHOICES = [
     ("", gettext_lazy("— Choisir —")),
@@ -29,7 +30,12 @@ def answer_is_empty(value) -> bool:
 
 def field_for(question: Question, lots) -> forms.Field:
     """The form field of one question, with its label, help and limits."""
-    common = {"label": question.label, "required": False, "help_text": question.help_text}
+    common = {
+        "label": question.label,
+        "required": False,
+        # Staff-written: a Markdown subset through the sanitiser, never raw HTML.
+        "help_text": markdown_subset(question.help_text),
+    }
     kind = question.kind
     if kind == QuestionKind.SHORT_TEXT:
         return forms.CharField(max_length=question.max_length or 250, **common)

@@ -10,6 +10,7 @@ from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
 from aap.models import OrganisationKind, RequiredDocument
 from candidatures.models import Organisation, PaperCopy, PaperMethod, Territory
 from core.dates import NonexistentLocalTime, local_datetime
+from core.forms import AddressField
 
 
 class OrganisationForm(forms.ModelForm):
@@ -68,7 +69,7 @@ class OrganisationForm(forms.ModelForm):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("Adresse électronique de la personne à inviter"))
+    email = AddressField(label=_("Adresse électronique de la personne à inviter"))
 
 
 class CertifyForm(forms.Form):

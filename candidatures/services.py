@@ -30,6 +30,7 @@ from candidatures.models import (
     Receipt,
 )
 from candidatures.states import CANDIDATURE_TRANSITIONS, CandidatureAction, CandidatureStatus
+from core.addresses import normalise_email
 from core.exceptions import DomainError
 from core.links import absolute_url
 from core.mail import queue_email
@@ -95,7 +96,7 @@ def update_organisation(organisation: Organisation, *, by: User, territories=(),
 def invite_member(organisation: Organisation, *, by: User, email: str) -> Invitation:
     if not rules.is_member(by, organisation):
         raise PermissionDenied
-    email = email.strip().lower()
+    email = normalise_email(email)
     if organisation.memberships.filter(user__email__iexact=email).exists():
         raise DomainError(_("Cette personne est déjà membre de la structure."))
     with transaction.atomic():
@@ -122,7 +123,7 @@ def accept_invitation(invitation: Invitation, *, user: User) -> Membership:
     """Join the organisation: only with the invited address, once, before expiry."""
     if not invitation.is_valid():
         raise DomainError(_("Cette invitation a expiré ou a déjà servi. Demandez-en une nouvelle."))
-    if user.email.lower() != invitation.email.lower():
+    if normalise_email(user.email) != normalise_email(invitation.email):
         raise DomainError(
             _(
                 "Cette invitation a été envoyée à une autre adresse électronique. Connectez-vous "

@@ -13,7 +13,7 @@ from aap.models import Call, Lot
 from conventions.models import FundingTerms, Indicator
 from conventions.states import PaymentAction
 from core.dates import NonexistentLocalTime, local_datetime
-from core.forms import EurosField
+from core.forms import EurosField, FrenchDecimalField, french_formfield
 
 
 class DashboardFilterForm(forms.Form):
@@ -170,7 +170,7 @@ class IndicatorValuesForm(forms.Form):
         values = values or {}
         for indicator in self.indicators:
             entry = values.get(indicator.pk)
-            self.fields[f"value_{indicator.pk}"] = forms.DecimalField(
+            self.fields[f"value_{indicator.pk}"] = FrenchDecimalField(
                 label=f"{indicator.label} ({indicator.unit})",
                 required=False,
                 min_value=0,
@@ -202,6 +202,7 @@ class IndicatorValuesForm(forms.Form):
 class IndicatorForm(forms.ModelForm):
     class Meta:
         model = Indicator
+        formfield_callback = french_formfield
         fields = ["position", "label", "unit", "target"]
         localized_fields = ["target"]
 
@@ -233,5 +234,6 @@ IndicatorFormSet = inlineformset_factory(
 class FundingTermsForm(forms.ModelForm):
     class Meta:
         model = FundingTerms
+        formfield_callback = french_formfield
         fields = ["advance_percent", "advance_days", "balance_condition"]
         localized_fields = ["advance_percent"]

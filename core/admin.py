@@ -8,14 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.accounts.services import invite_staff
+from core.addresses import normalise_email
 from core.models import OutgoingEmail, User
 
 
 class LowercaseEmailMixin:
     def clean_email(self):
-        # User.save() stores the address in lower case: check uniqueness on that value, or
-        # a known address typed in another case passes the form and fails in the database.
-        return self.cleaned_data["email"].lower()
+        # User.save() stores the normalised address: check uniqueness on that value, or a
+        # known address typed in another form passes the form and fails in the database.
+        return normalise_email(self.cleaned_data["email"])
 
 
 class StaffCreationForm(LowercaseEmailMixin, forms.ModelForm):

@@ -3,7 +3,10 @@
 from decimal import Decimal
 
 from django import forms
+from django.db import models
 from django.utils.formats import number_format
+
+from core.addresses import normalise_email
 
 
 class FrenchDecimalField(forms.DecimalField):
@@ -14,7 +17,26 @@ class FrenchDecimalField(forms.DecimalField):
     def to_python(self, value):
         if isinstance(value, str):
             value = "".join(value.split())
-        return super().to_python(value)
+            # Python reads "1_000" as 1000; a person who typed it meant something else.
+            if "_" in value:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        value = super().to_python(value)
+        # "-0" is zero: stored and shown without its sign.
+        if value is not None and value.is_zero():
+            value = abs(value)
+        return value
+
+
+def french_formfield(db_field, **kwargs):
+    """``Meta.formfield_callback`` of model forms (and ``formfield_overrides`` of the
+    admin): every decimal of a model is typed as French users type numbers."""
+    if isinstance(db_field, models.DecimalField):
+        kwargs.setdefault("form_class", FrenchDecimalField)
+        kwargs.setdefault("localize", True)
+    return db_field.formfield(**kwargs)
+
+
+FRENCH_DECIMALS = {models.DecimalField: {"form_class": FrenchDecimalField, "localize": True}}
 
 
 class AmountInput(forms.TextInput):
@@ -39,3 +61,11 @@ class EurosField(FrenchDecimalField):
         if isinstance(value, str):
             value = value.replace("€", "")
         return super().to_python(value)
+
+
+class AddressField(forms.EmailField):
+    """An e-mail address, in its canonical form before it is validated and compared:
+    ``ａｌｉｃｅ@orga.test`` is read as ``alice@orga.test`` (see ``core.addresses``)."""
+
+    def to_python(self, value):
+        return normalise_email(super().to_python(value))

@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.addresses import normalise_email
 from core.models import EmailStatus, OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -54,9 +55,10 @@ def message_id(email: OutgoingEmail) -> str:
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """Subject, text and HTML of ``templates/emails/<template>/``."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{template}/subject.txt", context)
+    # Subjects and text bodies are plain text: rendered without HTML escaping.
+    subject = render_to_string(f"emails/{template}/subject.txt", context, using="text")
     subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
-    text = render_to_string(f"emails/{template}/body.txt", context)
+    text = render_to_string(f"emails/{template}/body.txt", context, using="text")
     html = render_to_string(f"emails/{template}/body.html", context)
     return subject, text, html
 
@@ -75,7 +77,10 @@ def queue_email(
     With a ``key`` already used, nothing new is stored and the first row is returned.
     With no recipient, nothing is stored and None is returned.
     """
-    recipients = [to] if isinstance(to, str) else sorted(set(to))
+    # Sent to the canonical form of each address: the one accounts are unique on.
+    recipients = sorted(
+        {normalise_email(address) for address in ([to] if isinstance(to, str) else to)}
+    )
     if not recipients:
         return None
     if key is not None and (existing := OutgoingEmail.objects.filter(key=key).first()):

@@ -50,7 +50,7 @@ class GridForm(forms.Form):
     evaluators_per_dossier = forms.IntegerField(
         label=_("Évaluateurs par dossier"), min_value=1, max_value=10
     )
-    disagreement_threshold = forms.DecimalField(
+    disagreement_threshold = FrenchDecimalField(
         label=_("Écart signalé entre évaluateurs (points sur 100)"),
         min_value=0,
         max_value=100,
@@ -62,7 +62,7 @@ class GridForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.criteria = list(criteria)
         for criterion in self.criteria:
-            self.fields[f"weight_{criterion.pk}"] = forms.DecimalField(
+            self.fields[f"weight_{criterion.pk}"] = FrenchDecimalField(
                 label=_("Pondération : %(title)s (%%)") % {"title": criterion.title},
                 min_value=0,
                 max_value=100,
@@ -186,7 +186,7 @@ class ReopenEvaluationForm(forms.Form):
 
 
 class ConsensusForm(forms.Form):
-    total = forms.DecimalField(
+    total = FrenchDecimalField(
         label=_("Note de consensus (sur 100)"),
         min_value=0,
         max_value=100,

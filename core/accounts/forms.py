@@ -3,13 +3,15 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from core.addresses import normalise_email
+from core.forms import AddressField
 from core.links import absolute_url
 from core.mail import queue_email
 from core.models import User
 
 
 class LoginForm(auth_forms.AuthenticationForm):
-    username = forms.EmailField(
+    username = AddressField(
         label=_("Adresse électronique"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
@@ -38,7 +40,7 @@ class LoginForm(auth_forms.AuthenticationForm):
 class SignupForm(forms.Form):
     first_name = forms.CharField(label=_("Prénom"), max_length=150)
     last_name = forms.CharField(label=_("Nom"), max_length=150)
-    email = forms.EmailField(
+    email = AddressField(
         label=_("Adresse électronique professionnelle"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -83,11 +85,17 @@ class SignupForm(forms.Form):
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's form, with the message going through the outbox."""
 
+    email = AddressField(
+        label=_("Adresse électronique"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
     def get_users(self, email):
         # Django skips accounts without a usable password; invited staff have none until
         # they follow their invitation, and this form is how they replace an expired one.
         # The message goes to the stored address, never to the one typed.
-        return User.objects.filter(email__iexact=email, is_active=True)
+        return User.objects.filter(email__iexact=normalise_email(email), is_active=True)
 
     def send_mail(
         self,

@@ -8,6 +8,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from core.accounts.tokens import email_verification_token
+from core.addresses import normalise_email
 from core.links import absolute_url
 from core.mail import queue_email
 from core.models import User
@@ -27,7 +28,7 @@ def sign_up_candidate(*, email, password, first_name, last_name, job_title="", p
     When the address already has an account, nothing is created and its owner gets a
     notice instead, so that the form never tells a stranger which addresses exist.
     """
-    email = email.strip().lower()
+    email = normalise_email(email)
     existing = User.objects.filter(email__iexact=email).first()
     if existing is None:
         try:
@@ -109,4 +110,4 @@ def invite_staff(user):
 def axes_username(request, credentials):
     """Lockouts count per address whatever its case: ``AXES_USERNAME_CALLABLE``."""
     username = (credentials or {}).get("username") or request.POST.get("username") or ""
-    return username.strip().lower()
+    return normalise_email(username)

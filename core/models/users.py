@@ -5,6 +5,7 @@ from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.addresses import normalise_email
 from core.roles import Role
 
 
@@ -16,7 +17,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=normalise_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -32,7 +33,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        return self.get(email__iexact=normalise_email(username))
 
     def with_role(self, *roles):
         """Active users holding one of ``roles`` (a ``Role`` or its group name), each once."""
@@ -66,7 +67,8 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        # One person, one account: stored in the one form every comparison uses.
+        self.email = normalise_email(self.email)
         super().save(*args, **kwargs)
 
     @cached_property
