@@ -1,35 +1,23 @@
-"""Agreements and their payments as XLSX workbooks.
-
-Cells that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a
-carriage return) are neutralised with a leading apostrophe.
-"""
-
-import io
+"""Agreements and their payments as XLSX workbooks (written by ``core.spreadsheets``,
+whose cells never execute)."""
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from conventions.models import Payment
-from core.spreadsheets import neutralise
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from core import spreadsheets
 
 
-def _workbook(title: str, columns: list[str], rows) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append([neutralise(str(column)) for column in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        sheet.append([neutralise(value) if isinstance(value, str) else value for value in row])
-    sheet.freeze_panes = "B2"
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+def _workbook(title: str, columns: list[str], rows, *, money: set[str]) -> bytes:
+    return spreadsheets.xlsx_bytes(
+        [
+            spreadsheets.Sheet(
+                title=title,
+                columns=columns,
+                rows=rows,
+                money=frozenset(i for i, column in enumerate(columns) if column in money),
+            )
+        ]
+    )
 
 
 def conventions_xlsx(conventions) -> bytes:
@@ -73,7 +61,8 @@ def conventions_xlsx(conventions) -> bytes:
         ]
         for c in conventions
     )
-    return _workbook(_("Conventions"), columns, rows)
+    money = {_("Montant (€)"), _("Échéancier (€)"), _("Versé (€)"), _("Reste à verser (€)")}
+    return _workbook(_("Conventions"), columns, rows, money=money)
 
 
 def payments_xlsx(conventions) -> bytes:
@@ -113,4 +102,4 @@ def payments_xlsx(conventions) -> bytes:
         ]
         for p in payments
     )
-    return _workbook(_("Versements"), columns, rows)
+    return _workbook(_("Versements"), columns, rows, money={_("Montant (€)")})

@@ -1,8 +1,6 @@
 """The essential data of signed subsidy agreements, in the SCDL « subventions » format
 (schema 2.1.1 of schema.data.gouv.fr), as required by the décret n° 2017-779."""
 
-import csv
-import io
 import re
 from decimal import Decimal
 
@@ -10,6 +8,7 @@ from django.conf import settings
 
 from conventions.models import Convention
 from conventions.states import BINDING_STATUSES
+from core import spreadsheets
 
 COLUMNS = [
     "nomAttribuant",
@@ -69,13 +68,13 @@ def row(convention: Convention) -> dict:
         "idBeneficiaire": convention.beneficiary_siret,
         "rnaBeneficiaire": "",
         "objet": _one_line(convention.object.splitlines()[0] if convention.object else ""),
-        "montant": f"{Decimal(convention.amount):.2f}",
+        "montant": Decimal(convention.amount).quantize(Decimal("0.01")),
         "nature": "aide en numéraire",
         "conditionsVersement": "Echelonné" if len(payments) > 1 else "Unique",
         "datesPeriodeVersement": period,
         "idRAE": "",
         "notificationUE": "non",
-        "pourcentageSubvention": f"{Decimal(convention.subsidy_share).normalize():f}",
+        "pourcentageSubvention": Decimal(convention.subsidy_share).normalize(),
         "dispositifAide": _one_line(
             f"Appel à projets {convention.call.reference} – {convention.call.title}"
         ),
@@ -83,9 +82,7 @@ def row(convention: Convention) -> dict:
 
 
 def to_csv() -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for convention in published_conventions():
-        writer.writerow(row(convention))
-    return buffer.getvalue().encode("utf-8")
+    """Comma-separated UTF-8 as the schema wants, through the one cell writer: a
+    beneficiary named ``=HYPERLINK(…)`` is published as text, never as a formula."""
+    rows = ([values[column] for column in COLUMNS] for values in map(row, published_conventions()))
+    return spreadsheets.csv_bytes(COLUMNS, rows, french=False)

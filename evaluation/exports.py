@@ -1,23 +1,16 @@
-"""The ranking of a lot as a table: for the page, the committee PDF, CSV and XLSX.
+"""The ranking of a lot as a table: for the page, the committee PDF, CSV and XLSX (written
+by ``core.spreadsheets``, whose cells never execute)."""
 
-Cells that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a
-carriage return) are neutralised with a leading apostrophe.
-"""
-
-import csv
-import io
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from aap.models import Lot, OrganisationKind
 from candidatures.models import Candidature
-from core.spreadsheets import neutralise
+from core import spreadsheets
 from evaluation import queries
 from evaluation.models import Decision, Opinion
 from evaluation.services import granted_in_lot, grid_of
@@ -152,36 +145,30 @@ def dossier_results(candidature: Candidature) -> dict:
     }
 
 
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:f}".replace(".", ",")
-    return neutralise(str(value)) if isinstance(value, str) else value
+def _money_columns(table: RankingTable) -> frozenset[int]:
+    """The indexes of the amounts: requested and granted."""
+    return frozenset(
+        index
+        for index, column in enumerate(table.columns)
+        if column in (_("Montant sollicité (€)"), _("Montant attribué (€)"))
+    )
 
 
 def to_csv(table: RankingTable) -> bytes:
     """Semicolon-separated, decimal commas, UTF-8 with a BOM: what French spreadsheets open."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([neutralise(column) for column in table.columns])
-    for row in table.rows:
-        writer.writerow([_cell(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return spreadsheets.csv_bytes(table.columns, table.rows)
 
 
 def to_xlsx(table: RankingTable) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = str(table.lot.name)[:31]
-    sheet.append([neutralise(column) for column in table.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in table.rows:
-        sheet.append([neutralise(value) if isinstance(value, str) else value for value in row])
-    sheet.freeze_panes = "C2"
-    sheet.column_dimensions["B"].width = 40
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return spreadsheets.xlsx_bytes(
+        [
+            spreadsheets.Sheet(
+                title=table.lot.name,
+                columns=table.columns,
+                rows=table.rows,
+                money=_money_columns(table),
+                freeze="C2",
+                widths={"B": 40},
+            )
+        ]
+    )

@@ -34,6 +34,17 @@ def test_a_document_the_platform_makes_is_an_attachment_unless_read_in_the_brows
     assert attachment["X-Content-Type-Options"] == inline["X-Content-Type-Options"] == "nosniff"
 
 
+def test_downloads_are_private_unless_marked_public():
+    stored = downloads.stored_file(ContentFile(b"%PDF-1.7", name="a.pdf"), "a.pdf")
+    made = downloads.document(b"a;b", "export.csv", "text/csv")
+    feed = downloads.document("BEGIN:VCALENDAR", "a.ics", "text/calendar", inline=True)
+    public = downloads.document(b"%PDF-1.7", "AAP.pdf", "application/pdf", inline=True, public=True)
+
+    for response in (stored, made, feed):
+        assert response["Cache-Control"] == "private, no-store"
+    assert public["Cache-Control"] == "public, max-age=300"
+
+
 def test_no_view_builds_a_download_by_hand():
     by_hand = re.compile(r"Content-Disposition|as_attachment=True|FileResponse\(")
     found = [

@@ -11,7 +11,7 @@ from conventions.forms import (
     DashboardFilterForm,
 )
 from conventions.views.staff import StaffReadMixin
-from core import downloads
+from core import downloads, spreadsheets
 
 
 def filtered(request):
@@ -90,4 +90,4 @@ class ExportView(StaffReadMixin, View):
             filename = "versements.xlsx"
         else:
             raise Http404
-        return downloads.document(content, filename, exports.XLSX_TYPE)
+        return downloads.document(content, filename, spreadsheets.XLSX_TYPE)

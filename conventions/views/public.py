@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from conventions import opendata
-from core import downloads
+from core import downloads, spreadsheets
 from core.permissions import PublicMixin
 
 
@@ -22,5 +22,5 @@ class OpenDataView(PublicMixin, View):
                 content_type="text/plain; charset=utf-8",
             )
         return downloads.document(
-            opendata.to_csv(), "subventions.csv", "text/csv; charset=utf-8", inline=True
+            opendata.to_csv(), "subventions.csv", spreadsheets.CSV_TYPE, inline=True, public=True
         )

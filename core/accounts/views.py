@@ -6,9 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, RedirectView, TemplateView, UpdateView
 
-from core import downloads, rules
+from core import downloads, rules, throttle
 from core.accounts import services
 from core.accounts.forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
+from core.addresses import normalise_email
 from core.calendars import events_for, to_ics
 from core.links import absolute_url
 from core.models import CalendarFeed, Reminder
@@ -20,6 +21,26 @@ class LoginView(PublicMixin, auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # Every attempt is counted before the password is checked and a successful one is
+        # given back, so only failures use up the limit (many people may share an office's
+        # address), and attempts sent in parallel cannot slip between a check and a count.
+        try:
+            self.attempts = throttle.hit(("login_ip", throttle.ip_key(request)))
+        except throttle.Throttled as error:
+            form = self.get_form()
+            form.refusal = _(
+                "Trop de tentatives de connexion depuis cette connexion internet. "
+                "Par sécurité, réessayez dans %(wait)s."
+            ) % {"wait": error.wait}
+            form.is_valid()  # refuses with the message, never checks the password
+            return throttle.refused(self, form, error)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        throttle.refund(self.attempts)
+        return super().form_valid(form)
 
 
 class LogoutView(PublicMixin, auth_views.LogoutView):
@@ -37,6 +58,14 @@ class SignupView(PublicMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
+        try:
+            throttle.hit(("signup_ip", throttle.ip_key(self.request)))
+        except throttle.Throttled as error:
+            message = _(
+                "Trop de comptes créés depuis cette connexion internet : votre compte n'est "
+                "pas créé. Réessayez dans %(wait)s."
+            ) % {"wait": error.wait}
+            return throttle.refused(self, form, error, message)
         data = form.cleaned_data
         services.sign_up_candidate(
             email=data["email"],
@@ -119,6 +148,23 @@ class PasswordResetView(PublicMixin, auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def form_valid(self, form):
+        # Counted per address typed, whether or not an account has it, so that the refusal
+        # tells nothing about accounts either.
+        try:
+            throttle.hit(
+                ("password_reset_address", normalise_email(form.cleaned_data["email"])),
+                ("password_reset_ip", throttle.ip_key(self.request)),
+            )
+        except throttle.Throttled as error:
+            message = _(
+                "Trop de demandes pour cette adresse ou depuis cette connexion internet : "
+                "aucun nouveau message n'est envoyé. Un lien reçu dans les dernières "
+                "24 heures reste valable. Réessayez dans %(wait)s."
+            ) % {"wait": error.wait}
+            return throttle.refused(self, form, error, message)
+        return super().form_valid(form)
+
 
 class PasswordResetDoneView(PublicMixin, auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
@@ -186,8 +232,8 @@ def calendar_feed(request, token):
     feed = get_object_or_404(
         CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
     )
-    response = downloads.document(
+    # Private like every download (core.downloads): calendar applications poll on their
+    # own schedule, and no shared cache may keep a person's agenda.
+    return downloads.document(
         to_ics(feed.user), "appels-a-projets.ics", "text/calendar; charset=utf-8", inline=True
     )
-    response["Cache-Control"] = "private, max-age=300"
-    return response

@@ -14,7 +14,7 @@ from aap.models import Call, Lot
 from aap.states import CallStatus
 from candidatures.models import Candidature
 from candidatures.states import CandidatureStatus
-from core import downloads
+from core import downloads, spreadsheets
 from core.dates import format_datetime
 from core.exceptions import DomainError
 from core.messages import error_messages
@@ -306,10 +306,9 @@ class RankingExportView(RankingView):
         stem = f"classement-{lot.call.reference}-{lot.pk}"
         fmt = kwargs["fmt"]
         if fmt == "csv":
-            content, content_type = exports.to_csv(table), "text/csv; charset=utf-8"
+            content, content_type = exports.to_csv(table), spreadsheets.CSV_TYPE
         elif fmt == "xlsx":
-            content = exports.to_xlsx(table)
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            content, content_type = exports.to_xlsx(table), spreadsheets.XLSX_TYPE
         elif fmt == "pdf":
             content = render_pdf(
                 "evaluation/pdf/committee.html",

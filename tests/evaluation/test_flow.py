@@ -14,7 +14,7 @@ from aap.states import CallStatus
 from candidatures.models import Reading
 from core.exceptions import DomainError
 from evaluation import services
-from evaluation.exports import neutralise
+from core.spreadsheets import neutralise
 from evaluation.letters import notify_decisions
 from evaluation.models import Decision, Evaluation, NotificationLetter
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
