@@ -6,6 +6,7 @@ A bad value stops the start-up with a message instead of running half-configured
 """
 
 import ipaddress
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -158,7 +159,47 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_USERNAME_CALLABLE = "core.accounts.services.axes_username"
+# The client behind the trusted proxy, not the proxy itself (core/client_ip.py).
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+# Throttles (core/throttle.py): at most N attempts per period, "30/15min", "5/h", "100/1d",
+# counted in the cache (CACHE_URL: Redis as soon as several processes serve the site,
+# otherwise each process counts on its own).
+THROTTLE_ENABLED = env.bool("THROTTLE_ENABLED", default=True)
+_PERIODS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
+
+
+def _rate(name: str, value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*(s|min|h|d)\s*", value)
+    if match is not None:
+        count, every = int(match.group(1)), int(match.group(2) or 1)
+        if count >= 1 and every >= 1:
+            return count, every * _PERIODS[match.group(3)]
+    raise ImproperlyConfigured(
+        f"{name} : « {value} » n'est pas une limite du type 30/15min, 5/h ou 100/1d."
+    )
+
+
+THROTTLES = {
+    # Failed logins from one client address, whatever the accounts tried; axes still
+    # locks one address from one client after AXES_FAILURE_LIMIT failures.
+    "login_ip": _rate("THROTTLE_LOGIN_PER_IP", env("THROTTLE_LOGIN_PER_IP", default="30/15min")),
+    "signup_ip": _rate("THROTTLE_SIGNUP_PER_IP", env("THROTTLE_SIGNUP_PER_IP", default="5/h")),
+    "password_reset_address": _rate(
+        "THROTTLE_PASSWORD_RESET_PER_ADDRESS",
+        env("THROTTLE_PASSWORD_RESET_PER_ADDRESS", default="3/h"),
+    ),
+    "password_reset_ip": _rate(
+        "THROTTLE_PASSWORD_RESET_PER_IP", env("THROTTLE_PASSWORD_RESET_PER_IP", default="10/h")
+    ),
+    "question_user": _rate(
+        "THROTTLE_QUESTIONS_PER_USER", env("THROTTLE_QUESTIONS_PER_USER", default="5/h")
+    ),
+    "question_ip": _rate(
+        "THROTTLE_QUESTIONS_PER_IP", env("THROTTLE_QUESTIONS_PER_IP", default="5/h")
+    ),
+}
 
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False

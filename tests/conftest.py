@@ -2,7 +2,10 @@ import os
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
+from core import throttle
 from core.roles import Role
 from tests.clamd import clamd_socket  # noqa: F401 (a session fixture for every test)
 from tests.factories import PASSWORD, UserFactory, ready_call
@@ -94,3 +97,12 @@ def broker_not_paused():
     from core import mail
 
     mail._broker_paused_until = 0.0
+
+
+@pytest.fixture(autouse=True)
+def throttles_start_empty():
+    """Throttle counters live in the cache (core.throttle), and a test that made the
+    cache fail leaves this process's pause behind: each test starts without either."""
+    if isinstance(caches["default"], LocMemCache):  # a shared cache (CACHE_URL) is never flushed
+        caches["default"].clear()
+    throttle._cache_paused_until = 0.0

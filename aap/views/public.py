@@ -13,7 +13,7 @@ from aap import queries, rules, services
 from aap.forms import AskQuestionForm
 from aap.models import Call, RequiredDocument
 from aap.states import CallStatus
-from core import downloads
+from core import downloads, throttle
 from core.exceptions import DomainError
 from core.pdf import render_pdf
 from core.permissions import PublicMixin, RuleMixin
@@ -116,6 +116,17 @@ class AskQuestionView(RuleMixin, FormView):
 
     def form_valid(self, form):
         call = self.call
+        try:
+            throttle.hit(
+                ("question_user", str(self.request.user.pk)),
+                ("question_ip", throttle.ip_key(self.request)),
+            )
+        except throttle.Throttled as error:
+            message = _(
+                "Trop de questions envoyées en peu de temps depuis ce compte ou cette connexion "
+                "internet : votre question n'est pas enregistrée. Réessayez dans %(wait)s."
+            ) % {"wait": error.wait}
+            return throttle.refused(self, form, error, message)
         try:
             services.ask_question(call, by=self.request.user, text=form.cleaned_data["question"])
         except DomainError as error:

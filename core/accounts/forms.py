@@ -28,6 +28,15 @@ class LoginForm(auth_forms.AuthenticationForm):
         ),
     }
 
+    # Set by the view when the client's address has failed too often (core.throttle): the
+    # form then refuses with it before any password is checked.
+    refusal = None
+
+    def clean(self):
+        if self.refusal:
+            raise forms.ValidationError(self.refusal, code="throttled")
+        return super().clean()
+
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if user.email_verified_at is None:

@@ -13,8 +13,8 @@ from aap.models import Criterion, SubCriterion
 from aap.states import CallStatus
 from candidatures.models import Reading
 from core.exceptions import DomainError
-from evaluation import services
 from core.spreadsheets import neutralise
+from evaluation import services
 from evaluation.letters import notify_decisions
 from evaluation.models import Decision, Evaluation, NotificationLetter
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
