@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import logging
 
 import segno
 from django.core.files.base import ContentFile
@@ -13,6 +14,9 @@ from core.dates import format_datetime
 from core.links import absolute_url
 from core.mail import queue_email
 from core.pdf import render_pdf
+from core.storage import StorageUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 def submitted_message(receipt: Receipt) -> str:
@@ -82,7 +86,12 @@ def receipt_pdf(receipt_id: int) -> bytes:
             "qr": qr_data_uri(url),
         },
     )
-    receipt.pdf.save(f"{receipt.number}.pdf", ContentFile(content), save=False)
+    try:
+        receipt.pdf.save(f"{receipt.number}.pdf", ContentFile(content), save=False)
+    except StorageUnavailable:
+        # The receipt is still given (and e-mailed); it is kept the next time it is asked.
+        logger.warning("Receipt %s: PDF not kept, the storage refused it", receipt.number)
+        return content
     Receipt.objects.filter(pk=receipt.pk).update(pdf=receipt.pdf.name)
     return content
 

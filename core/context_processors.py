@@ -1,9 +1,15 @@
+from django.contrib.auth.models import AnonymousUser
+
 from core import rules
 
 
 def platform(request):
-    """What the layout needs to show the right menu to each role."""
-    user = request.user
+    """What the layout needs to show the right menu to each role.
+
+    A request refused before the authentication middleware ran (a ``Host`` that is not
+    allowed answers 400 from ``CommonMiddleware``) has no user: the menu is then a
+    visitor's."""
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "nav_is_instructeur": rules.is_instructeur(user),
         "nav_is_candidat": rules.is_candidat(user),

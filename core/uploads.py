@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core import antivirus, inspection
 from core.documents import FORMAT_SPECS, DocumentFormat, describe_formats, format_for_extension
+from core.storage import StorageUnavailable
 
 # OOXML and OpenDocument files are ZIP archives told apart by their parts.
 _ZIP_MIMES = {"application/zip", "application/x-zip-compressed", "application/octet-stream"}
@@ -158,7 +159,13 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
             self.file.close()
             raise SkipFile
         self._sha256.update(raw_data)
-        return super().receive_data_chunk(raw_data, start)
+        try:
+            return super().receive_data_chunk(raw_data, start)
+        except OSError as error:
+            # A full temporary folder: the partial file goes now, not when the request is
+            # collected, and the person reads the 503 page (core.views.errors).
+            self.file.close()
+            raise StorageUnavailable() from error
 
     def file_complete(self, file_size):
         uploaded = super().file_complete(file_size)

@@ -192,3 +192,34 @@ def test_stylesheets_fetch_nothing_from_elsewhere():
                 if EXTERNAL.match(url):
                     offenders.append(f"{relative_path}: {url}")
     assert offenders == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/appels/", "/compte/connexion/", "/healthz", "/readyz", "/admin/", "/nulle-part/"],
+)
+def test_a_host_that_is_not_allowed_gets_a_400_page_in_french(client, settings, path):
+    """Before the authentication middleware runs, the request has no user: the error page
+    is a visitor's, never a 500."""
+    settings.DEBUG = False
+    client.raise_request_exception = True  # a 500 would raise here
+
+    response = client.get(path, HTTP_HOST="evil.test")
+
+    assert response.status_code == 400
+    assert "Requête incorrecte" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_logged_in_visitor_with_a_wrong_host_gets_the_400_page_too(
+    client_for, candidate, settings
+):
+    settings.DEBUG = False
+    client = client_for(candidate)
+    client.raise_request_exception = True
+
+    response = client.post(reverse("accounts:logout"), HTTP_HOST="evil.test:8000")
+
+    assert response.status_code == 400
+    assert "Requête incorrecte" in response.content.decode()

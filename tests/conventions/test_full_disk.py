@@ -1,0 +1,56 @@
+"""A full disk when the signed agreement is uploaded: told in French, the agreement stays
+unsigned and nothing half-written is kept (core/storage.py)."""
+
+import html
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from conventions.states import ConventionStatus
+from tests.disks import files_under, nearly_full_disk
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "office"
+PDF = (DATA / "bilan-libreoffice.pdf").read_bytes()  # 23 kB, accepted by every check
+STORAGE_MESSAGE = (
+    "Le fichier n'a pas pu être enregistré : l'espace de stockage de la plateforme est "
+    "momentanément indisponible. Rien n'a été enregistré ; réessayez plus tard."
+)
+
+
+@pytest.fixture
+def full_private_root(settings, tmp_path):
+    """Private storage on a disk with 8 kB left."""
+    with nearly_full_disk(tmp_path / "private", free_bytes=8 * 1024) as root:
+        settings.PRIVATE_MEDIA_ROOT = root
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "core.storage.PrivateFileSystemStorage",
+                "OPTIONS": {"location": root, "base_url": None},
+            },
+        }
+        yield root
+
+
+def test_a_signed_agreement_on_a_full_disk_stays_unsigned(
+    convention, instructeur, client_for, full_private_root
+):
+    client = client_for(instructeur)
+    client.post(reverse("conventions:transition", args=[convention.pk, "send"]))
+
+    response = client.post(
+        reverse("conventions:sign", args=[convention.pk]),
+        {
+            "sign-signed_on": timezone.localdate().isoformat(),
+            "sign-file": SimpleUploadedFile("convention-signee.pdf", PDF),
+        },
+        follow=True,
+    )
+
+    assert STORAGE_MESSAGE in html.unescape(response.content.decode())
+    convention.refresh_from_db()
+    assert convention.status == ConventionStatus.SENT and not convention.signed_scan
+    assert files_under(full_private_root) == []
