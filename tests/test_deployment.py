@@ -1,27 +1,49 @@
-"""The deployment files agree with the code: docker-compose.yml, Dockerfile, .env files.
+"""The deployment files agree with the code: docker-compose.yml, Dockerfile, .env files,
+the proxy (deploy/nginx/) and clamd (deploy/clamav/).
 
 No Docker engine runs where the tests run, so the files are read, not started: every
 command they name must exist in the project, and ``check --deploy`` must pass with
-production-like values.
+production-like values. nginx and clamd run for real here, with the committed files.
 """
 
 import ast
+import contextlib
+import hashlib
 import importlib
+import io
+import ipaddress
 import os
 import re
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pikepdf
+import pytest
 import yaml
 from celery import Celery
 from celery.app.utils import find_app
+from clamav_client import clamd
+from django.conf import settings
 from django.core.management import get_commands
+from django.core.validators import MaxValueValidator
 from django.urls import resolve
 
-from tests import environment
+from aap.forms import TEMPLATE_MAX_BYTES
+from aap.models import RequiredDocument
+from conventions.services import REPORT_MAX_BYTES, SCAN_MAX_BYTES
+from demo import modeles
+from tests import environment, hostile
+from tests.nginx import find_nginx, free_port, nginx_proxy
+from tests.processes import stop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
@@ -30,7 +52,14 @@ SETTINGS_FILE = BASE_DIR / "config" / "settings.py"
 ENV_EXAMPLE = BASE_DIR / ".env.example"
 ENV_DOCKER = BASE_DIR / ".env.docker"
 
-REQUIRED_SERVICES = {"web", "worker", "beat", "db", "redis", "mail"}
+NGINX_DIR = BASE_DIR / "deploy" / "nginx"
+CLAMD_CONF = BASE_DIR / "deploy" / "clamav" / "clamd.conf"
+GUNICORN_CONF = BASE_DIR / "gunicorn.conf.py"
+
+REQUIRED_SERVICES = {"web", "worker", "beat", "db", "redis", "mail", "nginx", "clamd"}
+MIB = 1024 * 1024
+# Room for the multipart envelope and the CSRF field around the largest file.
+ENVELOPE = MIB
 # django-environ's readers: env("X"), env.bool("X"), env.db("X")…
 ENV_METHODS = {
     "str", "bool", "int", "float", "list", "tuple", "dict", "json", "url", "path",
@@ -145,6 +174,58 @@ def variables_read_by_settings() -> set[str]:
 def variables_listed_in_example() -> list[str]:
     """``KEY=value`` lines of .env.example, commented out or not."""
     return re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), flags=re.MULTILINE)
+
+
+def largest_upload() -> int:
+    """The largest file, in bytes, that any upload of the platform accepts."""
+    (piece_limit,) = [
+        validator.limit_value
+        for validator in RequiredDocument._meta.get_field("max_size_mb").validators
+        if isinstance(validator, MaxValueValidator)
+    ]
+    return max(piece_limit * MIB, TEMPLATE_MAX_BYTES, SCAN_MAX_BYTES, REPORT_MAX_BYTES)
+
+
+def nginx_directives(*names: str) -> dict[str, list[str]]:
+    """The values of each ``directive value;`` line of the named deploy/nginx/ files."""
+    found = {}
+    for name in names:
+        text = re.sub(r"#.*", "", (NGINX_DIR / name).read_text())
+        for directive, value in re.findall(r"^\s*(\w+)\s+([^;{}]*);", text, flags=re.MULTILINE):
+            found.setdefault(directive, []).append(value.strip())
+    return found
+
+
+def nginx_bytes(value: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)([kKmMgG]?)", value).groups()
+    return int(number) * {"": 1, "k": 1024, "m": MIB, "g": 1024 * MIB}[unit.lower()]
+
+
+def nginx_seconds(value: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)(s|m)?", value).groups()
+    return int(number) * (60 if unit == "m" else 1)
+
+
+def clamd_options() -> dict[str, str]:
+    options = {}
+    for line in CLAMD_CONF.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition(" ")
+            assert name not in options, f"clamd.conf: {name} twice"
+            options[name] = value.strip()
+    return options
+
+
+def clamd_bytes(value: str) -> int:
+    # clamd's sizes: bytes, or K and M for 1024 and 1024 × 1024 (clamd.conf(5)).
+    number, unit = re.fullmatch(r"(\d+)([kKmM]?)", value).groups()
+    return int(number) * {"": 1, "k": 1024, "m": MIB}[unit.lower()]
+
+
+def gunicorn_default(name: str) -> str:
+    match = re.search(rf'"GUNICORN_{name}", "([^"]+)"', GUNICORN_CONF.read_text())
+    assert match, f"gunicorn.conf.py: no default for GUNICORN_{name}"
+    return match.group(1)
 
 
 # --- docker-compose.yml --------------------------------------------------------------------
@@ -577,3 +658,405 @@ def test_two_gunicorn_instances_on_one_host_serve_side_by_side_without_a_control
         for process in processes:
             process.terminate()
             process.wait(timeout=30)
+
+
+# --- The proxy (deploy/nginx/) ------------------------------------------------------------------
+
+
+def test_every_front_serves_the_platform_with_the_same_proxy_directives():
+    from tests.nginx import MAIN_CONF
+
+    for name in ("aap.conf", "docker.conf"):
+        assert "include aap/proxy.conf;" in (NGINX_DIR / name).read_text(), name
+    assert "include aap/proxy.conf;" in MAIN_CONF  # the tests' and the bench's nginx
+    assert "include aap/proxy_pass.conf;" in (NGINX_DIR / "proxy.conf").read_text()
+
+
+def test_the_proxy_reads_whole_requests_and_whole_answers():
+    directives = nginx_directives("proxy.conf", "proxy_pass.conf")
+    assert directives["proxy_request_buffering"] == ["on"]
+    assert directives["proxy_buffering"] == ["on"]
+
+
+def test_the_proxy_caps_bodies_at_the_largest_upload_and_its_envelope():
+    (limit,) = nginx_directives("proxy.conf")["client_max_body_size"]
+    assert largest_upload() == 100 * MIB  # a piece's max_size_mb is at most 100
+    assert largest_upload() < nginx_bytes(limit) <= largest_upload() + ENVELOPE
+
+
+def test_the_proxy_closes_silent_clients_and_outwaits_gunicorn():
+    directives = nginx_directives("proxy.conf", "proxy_pass.conf")
+    for name in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        (value,) = directives[name]
+        assert 0 < nginx_seconds(value) <= 60, name
+    for name in ("proxy_read_timeout", "proxy_send_timeout"):
+        (value,) = directives[name]
+        assert nginx_seconds(value) > int(gunicorn_default("TIMEOUT")), name
+
+
+class Upstream:
+    """A stand-in for gunicorn behind the real nginx: answers 204 to each request once it
+    has read its whole body, and records its connections, the headers and the body sizes
+    it read."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.server.getsockname()[1]}"
+        self.connections = 0
+        self.heads: list[bytes] = []
+        self.bodies: list[int] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.close()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with connection:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    head += chunk
+                head, _, received = head.partition(b"\r\n\r\n")
+                self.heads.append(head)
+                length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+                size = len(received)
+                while length and size < int(length.group(1)):
+                    chunk = connection.recv(1024 * 1024)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                self.bodies.append(size)
+                connection.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+
+    def header(self, index: int, name: str) -> list[str]:
+        """The values of header ``name`` in the ``index``-th request that reached it."""
+        lines = self.heads[index].decode("latin-1").split("\r\n")[1:]
+        pairs = [line.partition(":") for line in lines]
+        return [value.strip() for key, _, value in pairs if key.strip().lower() == name.lower()]
+
+
+def post_head(length: int, *extra: str) -> bytes:
+    return (
+        f"POST /candidatures/1/pieces/1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n"
+        + "".join(f"{line}\r\n" for line in extra)
+        + "Connection: close\r\n\r\n"
+    ).encode()
+
+
+def status_of(client: socket.socket) -> int:
+    answer = b""
+    while b"\r\n" not in answer:
+        chunk = client.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+nginx_required = pytest.mark.skipif(
+    find_nginx() is None, reason="nginx is not installed (make test installs nginx-light)"
+)
+
+
+@nginx_required
+def test_nginx_hands_a_slow_body_on_only_once_it_has_all_of_it():
+    body = 200_000
+    with (
+        Upstream() as upstream,
+        nginx_proxy(upstream.address) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=30) as client,
+    ):
+        client.sendall(post_head(body) + b"x" * (body // 2))
+        # A proxy that streamed bodies would have opened its upstream connection by now
+        # (the pause can only let this pass wrongly, never fail wrongly).
+        time.sleep(0.5)
+        assert upstream.connections == 0
+        client.sendall(b"x" * (body - body // 2))
+        assert status_of(client) == 204
+    assert upstream.bodies == [body]
+
+
+@nginx_required
+def test_nginx_takes_the_largest_upload_and_refuses_a_byte_more_than_its_limit():
+    (limit,) = nginx_directives("proxy.conf")["client_max_body_size"]
+    largest = largest_upload() + 4096  # the file, its multipart envelope and CSRF field
+    with Upstream() as upstream, nginx_proxy(upstream.address) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(post_head(nginx_bytes(limit) + 1))
+            assert status_of(client) == 413  # said by the headers, before any body
+        assert upstream.connections == 0
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as client:
+            client.sendall(post_head(largest))
+            chunk = b"x" * MIB
+            for _ in range(largest // MIB):
+                client.sendall(chunk)
+            client.sendall(b"x" * (largest % MIB))
+            assert status_of(client) == 204
+    assert upstream.bodies == [largest]
+
+
+@nginx_required
+def test_nginx_names_the_client_and_its_arrival_itself_whatever_the_client_wrote():
+    forged = ("X-Forwarded-For: 198.51.100.7", "X-Request-Start: t=1000000000.000")
+    with (
+        Upstream() as upstream,
+        nginx_proxy(upstream.address) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=30) as client,
+    ):
+        client.sendall(post_head(2, *forged) + b"ok")
+        assert status_of(client) == 204
+    # The address nginx saw, alone: the throttles cannot be told another one.
+    assert upstream.header(0, "X-Forwarded-For") == ["127.0.0.1"]
+    (stamp,) = upstream.header(0, "X-Request-Start")
+    assert re.fullmatch(r"t=\d{10}\.\d{3} d=\d+\.\d{3}", stamp)
+    assert not stamp.startswith("t=1000000000.")
+
+
+def nginx_accepts(tmp_path: Path, site: str) -> subprocess.CompletedProcess:
+    """``nginx -t`` on ``site`` inside an http block, with deploy/nginx/ at aap/."""
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "aap").symlink_to(NGINX_DIR, target_is_directory=True)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n    client_body_temp_path {tmp_path}/body;\n"
+        f"    proxy_temp_path {tmp_path}/proxy;\n    include site.conf;\n}}\n"
+    )
+    return subprocess.run(
+        [find_nginx(), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@nginx_required
+def test_the_compose_proxy_configuration_is_valid_for_nginx(tmp_path):
+    text = (NGINX_DIR / "docker.conf").read_text()
+    # The names of the compose network do not resolve here: the same file, on local addresses.
+    assert "server web:8000;" in text and "listen 80 default_server;" in text
+    text = text.replace("server web:8000;", "server 127.0.0.1:8000;").replace(
+        "listen 80 default_server;", f"listen 127.0.0.1:{free_port()} default_server;"
+    )
+    result = nginx_accepts(tmp_path, text)
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
+
+
+@nginx_required
+def test_the_bare_server_configuration_is_valid_for_nginx(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    # A throw-away certificate where the real one would be.
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=aap.test", "-keyout", str(tmp_path / "key.pem")),
+            *("-out", str(tmp_path / "cert.pem")),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    text = (NGINX_DIR / "aap.conf").read_text()
+    assert "server 127.0.0.1:8000;" in text  # GUNICORN_BIND=127.0.0.1:8000, README
+    text = text.replace("/etc/ssl/aap/fullchain.pem", str(tmp_path / "cert.pem"))
+    text = text.replace("/etc/ssl/aap/privkey.pem", str(tmp_path / "key.pem"))
+    result = nginx_accepts(tmp_path, text)
+    assert result.returncode == 0, result.stderr
+    # Both servers (the redirect and TLS) serve the platform through the shared files.
+    assert text.count("include aap/proxy_pass.conf;") == 2
+    assert text.count("include aap/proxy.conf;") == 1
+
+
+def test_compose_serves_the_platform_through_nginx_only():
+    all_services = services()
+    env = read_env_file(ENV_DOCKER)
+    web, nginx = all_services["web"], all_services["nginx"]
+    assert "ports" not in web, "gunicorn must not be reachable without nginx"
+    assert nginx["image"].startswith("nginx:")
+    mounts = {target: source for source, target in volume_mounts(nginx)}
+    assert mounts["/etc/nginx/conf.d/default.conf"] == "./deploy/nginx/docker.conf"
+    assert mounts["/etc/nginx/aap"] == "./deploy/nginx"
+    # proxy.conf's /static/ is web's collectstatic volume.
+    (alias,) = nginx_directives("proxy.conf")["alias"]
+    web_mounts = {target: source for source, target in volume_mounts(web)}
+    assert mounts[alias.rstrip("/")] == web_mounts[env["STATIC_ROOT"]]
+    # The host's port 8000 (SITE_URL) reaches nginx, and nginx reaches gunicorn's bind.
+    docker = nginx_directives("docker.conf")
+    assert [str(port) for port in nginx["ports"]] == [f"8000:{docker['listen'][0].split()[0]}"]
+    assert urlparse(env["SITE_URL"]).port == 8000
+    assert docker["server"] == [f"web:{gunicorn_default('BIND').rsplit(':', 1)[1]}"]
+    assert nginx["depends_on"]["web"]["condition"] == "service_healthy"
+    assert "/healthz" in str(nginx["healthcheck"]["test"])
+    # The arrival stamp is believed from the compose network only, which is private.
+    trusted = [ipaddress.ip_network(value) for value in env["ARRIVAL_TRUSTED_PROXIES"].split(",")]
+    assert trusted and all(network.is_private for network in trusted)
+
+
+# --- The antivirus (deploy/clamav/) --------------------------------------------------------------
+
+
+def test_clamd_reports_what_it_cannot_vouch_for():
+    options = clamd_options()
+    for name in ("AlertOLE2Macros", "AlertEncrypted", "AlertExceedsMax"):
+        assert options[name] == "yes", name
+    assert options.get("HeuristicAlerts", "yes") == "yes"  # the Alert* options need it
+
+
+def test_clamd_limits_cover_the_largest_upload_and_what_it_unpacks_to():
+    options = clamd_options()
+    largest = largest_upload()
+    assert clamd_bytes(options["StreamMaxLength"]) >= largest
+    assert clamd_bytes(options["MaxFileSize"]) >= largest
+    unpacked = settings.UPLOAD_ARCHIVE_MAX_UNCOMPRESSED_MB * MIB
+    assert clamd_bytes(options["MaxScanSize"]) >= largest + unpacked
+    assert int(options["MaxFiles"]) >= settings.UPLOAD_ARCHIVE_MAX_ENTRIES
+    assert 0 < int(options["MaxRecursion"]) <= 17  # 17: clamd's default
+
+
+def test_compose_scans_uploads_with_the_committed_clamd_configuration():
+    clamd_service = services()["clamd"]
+    assert clamd_service["image"].startswith("clamav/clamav")
+    mounts = {target: source for source, target in volume_mounts(clamd_service)}
+    assert mounts["/etc/clamav/clamd.conf"] == "./deploy/clamav/clamd.conf"
+    assert is_named_volume(mounts["/var/lib/clamav"])  # signatures kept across restarts
+    assert "ports" not in clamd_service
+    url = urlparse(read_env_file(ENV_DOCKER)["CLAMD_URL"])
+    assert (url.scheme, url.hostname, url.port) == (
+        "tcp",
+        "clamd",
+        int(clamd_options()["TCPSocket"]),
+    )
+    # The image's start script waits for a local socket before it calls clamd started.
+    assert clamd_options()["LocalSocket"]
+
+
+# What deploy/clamav/clamd.conf says about the image's layout; the rest is the policy.
+CLAMD_LAYOUT = {"LocalSocket", "TCPSocket", "User", "DatabaseDirectory", "LogFile"}
+
+
+@pytest.fixture(scope="module")
+def strict_clamd():
+    """A clamd with the policy of deploy/clamav/clamd.conf, on a one-signature database."""
+    executable = shutil.which("clamd") or shutil.which("clamd", path="/usr/sbin:/usr/local/sbin")
+    if executable is None:
+        pytest.skip("clamd is not installed (make test installs clamav-daemon)")
+    with tempfile.TemporaryDirectory(prefix="aap-strict-clamd-") as folder:
+        root = Path(folder)
+        (root / "db").mkdir()
+        (root / "tmp").mkdir()
+        sample = b"no more than a signature for clamd to load"
+        (root / "db" / "sample.hdb").write_text(
+            f"{hashlib.md5(sample).hexdigest()}:{len(sample)}:Aap-Sample\n"
+        )
+        policy = [f"{name} {value}" for name, value in clamd_options().items()]
+        policy = [line for line in policy if line.split()[0] not in CLAMD_LAYOUT]
+        conf = root / "clamd.conf"
+        conf.write_text(
+            "\n".join(
+                [
+                    *policy,
+                    f"LocalSocket {root}/clamd.sock",
+                    f"DatabaseDirectory {root}/db",
+                    f"TemporaryDirectory {root}/tmp",
+                    f"LogFile {root}/clamd.log",
+                    "Foreground yes",
+                ]
+            )
+            + "\n"
+        )
+        output = (root / "clamd.out").open("wb")
+        process = subprocess.Popen(
+            [executable, f"--config-file={conf}"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            client = clamd.ClamdUnixSocket(path=str(root / "clamd.sock"), timeout=10)
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"clamd refused deploy/clamav/clamd.conf:\n{_clamd_logs(root)}")
+                with contextlib.suppress(clamd.ClamdError):
+                    if client.ping() == "PONG":
+                        break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"clamd did not answer in 60 s:\n{_clamd_logs(root)}")
+                time.sleep(0.05)
+            yield client
+        finally:
+            stop(process)
+            output.close()
+
+
+def _clamd_logs(root: Path) -> str:
+    logs = [root / "clamd.out", root / "clamd.log"]
+    return "\n".join(path.read_text(errors="replace") for path in logs if path.exists())
+
+
+def nested_zips():
+    """A file eleven archives deep: one level past clamd's MaxRecursion."""
+    data = b"au fond"
+    for level in range(int(clamd_options()["MaxRecursion"]) + 1):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(f"niveau-{level}.zip" if level else "texte.txt", data)
+        data = buffer.getvalue()
+    return "poupees.zip", data
+
+
+def crowded_zip():
+    """One file more than clamd's MaxFiles."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(int(clamd_options()["MaxFiles"]) + 1):
+            archive.writestr(f"{index}.txt", b"x")
+    return "foule.zip", buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("build", "signature"),
+    [
+        (hostile.zip_encrypted, "Heuristics.Encrypted.Zip"),
+        (hostile.pdf_encrypted, "Heuristics.Encrypted.PDF"),
+        (nested_zips, "Heuristics.Limits.Exceeded.MaxRecursion"),
+        (crowded_zip, "Heuristics.Limits.Exceeded.MaxFiles"),
+    ],
+)
+def test_clamd_with_the_committed_options_finds_what_it_cannot_scan(strict_clamd, build, signature):
+    _name, data = build()
+    assert strict_clamd.instream(io.BytesIO(data))["stream"] == ("FOUND", signature)
+
+
+def long_pdf(pages: int = 3000) -> bytes:
+    """A long report: clamd counts each page's stream against MaxFiles."""
+    pdf = pikepdf.new()
+    for number in range(pages):
+        page = pdf.add_blank_page()
+        page.Contents = pdf.make_stream(b"BT /F1 12 Tf 72 712 Td (page %d) Tj ET" % number)
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def test_clamd_with_the_committed_options_passes_ordinary_documents(strict_clamd):
+    for data in (
+        modeles.funding_request_docx(),
+        modeles.sample_pdf("Dossier de demande de financement", ["Un dossier ordinaire"]),
+        long_pdf(),
+    ):
+        assert strict_clamd.instream(io.BytesIO(data))["stream"] == ("OK", None)
