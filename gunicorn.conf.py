@@ -12,8 +12,17 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # seconds before a deadline (200 submissions through nginx, 2 cores, the Celery worker
 # rendering receipts beside), sync answered faster over repeated runs (p99 1.3 s, three
 # or five workers alike, against 2.1 s for 3 workers × 4 threads): a submission is CPU
-# work, and threads only add contention for the GIL. nginx reads whole requests and buffers whole
-# answers (deploy/nginx/), so a slow client never holds a sync worker.
+# work, and threads only add contention for the GIL.
+# A sync worker reads one request at a time, so it must never wait on a client: nginx
+# (deploy/nginx/) reads each body whole before handing it on and buffers each answer.
+# Measured with python -m bench --only slow_clients (2 cores, 5 workers): 20 uploads of
+# 10 MB trickling at 10 kB/s while 4 readers fetch the call page for 20 s. Through nginx
+# the readers got 1,782 answers, p50 42 ms, p95 75 ms, max 266 ms, no error, and gunicorn
+# never saw an upload; straight to gunicorn, the uploads held the 5 workers and all 8 of
+# the readers' requests timed out (10 s). So sync workers are fine behind nginx; without
+# it, more workers would only raise the number of slow clients it takes (one each), hence
+# gunicorn is never exposed (GUNICORN_BIND=127.0.0.1:8000 on a bare server, no published
+# port in compose).
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

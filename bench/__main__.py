@@ -1,6 +1,7 @@
 """``python -m bench``: data set, query counts, load on gunicorn, deadline rush, the
 memory of a large upload, the ranking of a lot of 1,000 dossiers and (on demand) one
-reminder sweep over 100,000 dossiers; prints the figures."""
+reminder sweep over 100,000 dossiers and slow clients against nginx and gunicorn; prints
+the figures."""
 
 import argparse
 import os
@@ -10,12 +11,13 @@ from dataclasses import asdict
 from datetime import datetime
 
 ENDPOINTS = ("bare", "home", "call_list", "call_detail", "staff_dossiers", "staff_dossier")
-SCENARIOS = ("rush", "deadline", "big_upload", "ranking", "sweep")
+SCENARIOS = ("rush", "deadline", "big_upload", "ranking", "sweep", "slow_clients")
 # The faults of « deadline » (bench/deadline.py), one run each.
 DEADLINE_FAULTS = ("none", "redis", "postgres")
 # Run only when named in --only: the sweep builds two databases and sweeps each three times
-# (about four minutes on two cores, half of it in the sweep repeated under tracemalloc).
-OPT_IN = ("sweep",)
+# (about four minutes on two cores, half of it in the sweep repeated under tracemalloc);
+# slow_clients holds twenty uploads open twice, through nginx then without (about 1.5 min).
+OPT_IN = ("sweep", "slow_clients")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,7 +38,11 @@ def parse_args(argv=None) -> argparse.Namespace:
             "minutes), un balayage des rappels sur 10 000 dossiers et 1 000 conventions puis "
             "100 000 et 10 000, chacun dans sa base (aap_bench_sweep_*, gardée entre deux "
             "lancements) : durée, requêtes, pic mémoire (tracemalloc et RSS), rappels créés, puis "
-            "un second balayage au même instant qui ne doit rien créer. Aucun courriel ne part : "
+            "un second balayage au même instant qui ne doit rien créer ; « slow_clients » "
+            "(seulement s'il est nommé : environ une minute et demie), 20 candidats qui "
+            "envoient chacun 10 Mo à 10 ko/s pendant que 4 lecteurs chargent la page publique "
+            "de l'appel, à travers nginx puis directement à gunicorn : latences des lecteurs "
+            "(p95 sous 1 s exigé à travers nginx). Aucun courriel ne part : "
             "les tâches attendent dans la base Redis 14, vidée ensuite. Résultats : stdout et "
             "var/bench/."
         ),
@@ -44,7 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             "Exemples : python -m bench --only rush ; python -m bench --only "
             "rush,big_upload --rush-candidates 100 ; python -m bench --only staff_dossiers ; "
             "python -m bench --only ranking ; python -m bench --only sweep --sweep-sizes "
-            "10000:1000,100000:10000"
+            "10000:1000,100000:10000 ; python -m bench --only slow_clients"
         ),
     )
     parser.add_argument("--calls", type=int, default=500, help="appels à projets générés (500)")
@@ -102,6 +108,24 @@ def parse_args(argv=None) -> argparse.Namespace:
         "(10000:1000,100000:10000)",
     )
     parser.add_argument(
+        "--slow-clients",
+        type=int,
+        default=20,
+        help="clients lents de « slow_clients », 10 Mo chacun à 10 ko/s (20)",
+    )
+    parser.add_argument(
+        "--slow-readers",
+        type=int,
+        default=4,
+        help="lecteurs de la page de l'appel pendant « slow_clients » (4)",
+    )
+    parser.add_argument(
+        "--slow-seconds",
+        type=float,
+        default=20,
+        help="durée de mesure de « slow_clients », par route, en secondes (20)",
+    )
+    parser.add_argument(
         "--regenerate",
         action="store_true",
         help="régénérer les données (et celles de « sweep ») même si elles existent",
@@ -137,6 +161,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--big-upload-mb : entre 1 et 59 (la pièce accepte 60 Mo)")
     if args.ranking_dossiers < 1:
         parser.error("--ranking-dossiers doit être positif")
+    if min(args.slow_clients, args.slow_readers, args.slow_seconds) <= 0:
+        parser.error("--slow-clients, --slow-readers et --slow-seconds doivent être positifs")
     from bench import sweep
 
     try:
@@ -341,6 +367,52 @@ def _deadline(args, environment) -> dict:
     return {"candidates": args.deadline_candidates, "runs": runs}
 
 
+def _slow_clients(args, environment) -> dict:
+    """Slow uploads held open while readers fetch the call page: through nginx, then not."""
+    from bench import slow_clients
+
+    why_not = slow_clients.available()
+    if why_not:
+        print(f"  « slow_clients » impossible ici : {why_not}")
+        return {"skipped": why_not}
+    step(
+        f"Clients lents : {args.slow_clients} envois de {slow_clients.BODY_BYTES / 1e6:g} Mo à "
+        f"{slow_clients.RATE / 1000:g} ko/s, {args.slow_readers} lecteurs de la page de "
+        f"l'appel pendant {args.slow_seconds:g} s, à travers nginx puis directement à gunicorn "
+        f"({slow_clients.gunicorn_shape()})"
+    )
+    return slow_clients.scenario(
+        environment,
+        clients=args.slow_clients,
+        readers=args.slow_readers,
+        seconds=args.slow_seconds,
+    )
+
+
+def _print_slow_clients(figures: dict) -> None:
+    from bench import slow_clients
+
+    print()
+    if "skipped" in figures:
+        print(f"Clients lents : non mesuré ({figures['skipped']})")
+        return
+    print(
+        f"Clients lents : {figures['clients']} envois de {figures['body_bytes'] / 1e6:g} Mo à "
+        f"{figures['rate_bytes_per_second'] / 1000:g} ko/s chacun (aucun ne finit), "
+        f"{figures['readers']} lecteurs de la page publique de l'appel pendant "
+        f"{figures['window_seconds']:g} s ; gunicorn : {figures['gunicorn']} (gunicorn.conf.py). "
+        "Latence des lectures, un échec compté au temps qu'il a pris (délai "
+        f"{figures['reader_timeout_seconds']:g} s) :"
+    )
+    print(slow_clients.table(figures))
+    problems = slow_clients.failures(figures)
+    print(
+        "Vérifications : "
+        + ("toutes tenues" if not problems else "; ".join(problems))
+        + f" (p95 via nginx sous {figures['p95_limit_ms']:.0f} ms exigé)"
+    )
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     pages = [name for name in ENDPOINTS if name in args.only]
@@ -368,8 +440,9 @@ def main(argv=None) -> int:
 
     shape = data.Shape(calls=args.calls, dossiers=args.dossiers)
     dataset = {}
-    # « deadline » and « sweep » make their own data; the others read the data set.
-    if pages or set(scenarios) - {"deadline", "sweep"}:
+    # « deadline », « sweep » and « slow_clients » make their own data; the others read the
+    # data set.
+    if pages or set(scenarios) - {"deadline", "sweep", "slow_clients"}:
         step(f"Données : {args.calls} appels, {args.dossiers} dossiers")
         dataset = data.ensure(shape, regenerate=args.regenerate)
         if dataset["generated"]:
@@ -392,6 +465,8 @@ def main(argv=None) -> int:
         scenario_figures["ranking"] = _ranking(args, environment)
     if "sweep" in scenarios:
         scenario_figures["sweep"] = _sweep(args)
+    if "slow_clients" in scenarios:
+        scenario_figures["slow_clients"] = _slow_clients(args, environment)
 
     load_after = os.getloadavg()
     figures = {
@@ -415,6 +490,9 @@ def main(argv=None) -> int:
             "big_upload_mb": args.big_upload_mb,
             "ranking_dossiers": args.ranking_dossiers,
             "sweep_sizes": args.sweep_sizes,
+            "slow_clients": args.slow_clients,
+            "slow_readers": args.slow_readers,
+            "slow_seconds": args.slow_seconds,
             "load_generator": "threads and http.client, on the same machine as the server",
         },
         "data_set": {**dataset, "shape": asdict(shape)},
@@ -494,6 +572,8 @@ def main(argv=None) -> int:
         _print_ranking(args, scenario_figures["ranking"])
     if "sweep" in scenario_figures:
         _print_sweep(scenario_figures["sweep"])
+    if "slow_clients" in scenario_figures:
+        _print_slow_clients(scenario_figures["slow_clients"])
     if "broker_tasks_flushed" in scenario_figures:
         print(
             f"Tâches Celery laissées dans Redis 14 puis effacées : "
@@ -563,6 +643,12 @@ def failed(figures: dict) -> bool:
         or any(row["small"] != row["large"] for row in ranking["query_counts"].values())
     ):
         return True
+    slow = figures.get("slow_clients")
+    if slow and "skipped" not in slow:
+        from bench import slow_clients
+
+        if slow_clients.failures(slow):
+            return True
     sweep = figures.get("sweep")
     if sweep:
         from bench import sweep as sweep_module
