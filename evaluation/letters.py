@@ -18,7 +18,7 @@ from core.mail import queue_email
 from core.models import User
 from core.pdf import render_pdf
 from evaluation import exports, rules
-from evaluation.models import CommitteeRecord, Decision, NotificationLetter
+from evaluation.models import CommitteeRecord, Decision, NotificationLetter, lock_scoring
 from evaluation.states import AdmissibilityOutcome
 
 
@@ -26,6 +26,13 @@ def freeze_committee(call: Call, lot: Lot, *, by: User) -> CommitteeRecord:
     """Keep the ranking, scores and decisions of ``lot`` as the committee saw them."""
     if not rules.can_run_evaluation(by):
         raise PermissionDenied
+    with transaction.atomic():
+        # Scores saved meanwhile land before the freeze, and none after (scoring closes).
+        lock_scoring(call.pk)
+        return _freeze(call, lot, by)
+
+
+def _freeze(call: Call, lot: Lot, by: User) -> CommitteeRecord:
     now = timezone.now()
     table = exports.ranking_table(lot)
     snapshot = {
@@ -108,6 +115,7 @@ def notify_decisions(call: Call, *, by: User) -> int:
         .select_related("organisation", "call", "admissibility")
     )
     with transaction.atomic():
+        lock_scoring(call.pk)  # no score changes while the letters are written
         for dossier in dossiers:
             content = render_pdf("evaluation/pdf/letter.html", letter_context(dossier))
             letter, _created = NotificationLetter.objects.get_or_create(

@@ -27,7 +27,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Rank
 
+from aap.states import CallStatus
 from candidatures.models import Candidature
+from core import rules as core_rules
 from evaluation.models import Assignment, Evaluation, Score
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 
@@ -146,3 +148,25 @@ def submitted_evaluations(candidature):
         .prefetch_related("scores", "justifications")
         .order_by("submitted_at")
     )
+
+
+def blind_dossier_ids(user, *, call_id: int | None = None, lot=None) -> set[int]:
+    """The dossiers ``user`` is still evaluating: assigned to them, no conflict of interest
+    declared, their evaluation not submitted, their scoring not closed (no frozen committee
+    record of their lots, no notified decisions). Blind scoring: whatever their other
+    roles, they see no other evaluator's scores or totals for these dossiers, on any page
+    or export, until they submit their own."""
+    if not core_rules.is_evaluator(user):
+        return set()
+    pending = (
+        Assignment.objects.filter(evaluator=user)
+        .exclude(conflict=ConflictStatus.CONFLICT)
+        .exclude(evaluation__status=EvaluationStatus.SUBMITTED)
+        .exclude(candidature__call__status__in=[CallStatus.DECIDED, CallStatus.ARCHIVED])
+        .exclude(candidature__lots__committee_records__isnull=False)
+    )
+    if call_id is not None:
+        pending = pending.filter(candidature__call_id=call_id)
+    if lot is not None:
+        pending = pending.filter(candidature__lots=lot)
+    return set(pending.values_list("candidature_id", flat=True))

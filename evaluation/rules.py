@@ -36,8 +36,18 @@ def can_score(user, assignment) -> bool:
     return is_own_assignment(user, assignment) and assignment.conflict == ConflictStatus.NONE
 
 
+def is_blind_to(user, candidature) -> bool:
+    """``user`` is still evaluating this dossier (``queries.blind_dossier_ids``)."""
+    from evaluation.queries import blind_dossier_ids
+
+    return candidature.pk in blind_dossier_ids(user, call_id=candidature.call_id)
+
+
 def can_see_other_scores(user, candidature, own_evaluation=None) -> bool:
-    """Blind scoring: an evaluator sees the others' scores only after submitting theirs."""
+    """Blind scoring: an evaluator sees the others' scores only after submitting theirs,
+    whatever their other roles; instructeurs and the DDETS otherwise read them all."""
+    if is_blind_to(user, candidature):
+        return False
     if can_read_rankings(user):
         return True
     return own_evaluation is not None and own_evaluation.status == EvaluationStatus.SUBMITTED

@@ -42,6 +42,7 @@ from evaluation.models import (
     Score,
     ScoringGrid,
     SubCriterionFactor,
+    refuse_if_scoring_closed,
 )
 from evaluation.queries import evaluation_total_subquery
 from evaluation.states import (
@@ -387,6 +388,12 @@ def save_evaluation(
     """Save the evaluator's draft: scores per sub-criterion, justification per criterion."""
     if not rules.can_score(by, assignment):
         raise PermissionDenied
+    with transaction.atomic():
+        refuse_if_scoring_closed(assignment.candidature_id)
+        return _save_scores(assignment, scores, justifications, comment)
+
+
+def _save_scores(assignment, scores, justifications, comment) -> Evaluation:
     evaluation = evaluation_for(assignment)
     if evaluation.status != EvaluationStatus.DRAFT:
         raise DomainError(
@@ -440,6 +447,7 @@ def submit_evaluation(evaluation: Evaluation, *, by: User) -> Evaluation:
     assignment = evaluation.assignment
     if not rules.can_score(by, assignment):
         raise PermissionDenied
+    refuse_if_scoring_closed(assignment.candidature_id)  # again below, under the lock
     admissibility = getattr(assignment.candidature, "admissibility", None)
     if admissibility is None or admissibility.outcome != AdmissibilityOutcome.ADMISSIBLE:
         raise DomainError(_("Ce dossier n'est plus recevable : il ne s'évalue plus."))
@@ -448,6 +456,7 @@ def submit_evaluation(evaluation: Evaluation, *, by: User) -> Evaluation:
     call = assignment.candidature.call
 
     with transaction.atomic():
+        refuse_if_scoring_closed(assignment.candidature_id)
         lock_grid(call)
         row = evaluation_workflow.apply(
             evaluation, EvaluationAction.SUBMIT, by=by, updates={"submitted_at": timezone.now()}
@@ -462,14 +471,15 @@ def reopen_evaluation(evaluation: Evaluation, *, by: User, note: str) -> Evaluat
         raise PermissionDenied
     if not note.strip():
         raise DomainError(_("Indiquez pourquoi l'évaluation est rouverte."))
-
-    evaluation_workflow.apply(
-        evaluation,
-        EvaluationAction.REOPEN,
-        by=by,
-        note=note.strip(),
-        updates={"submitted_at": None, "total": None},
-    )
+    with transaction.atomic():
+        refuse_if_scoring_closed(evaluation.assignment.candidature_id)
+        evaluation_workflow.apply(
+            evaluation,
+            EvaluationAction.REOPEN,
+            by=by,
+            note=note.strip(),
+            updates={"submitted_at": None, "total": None},
+        )
     return evaluation
 
 
@@ -480,6 +490,7 @@ def set_consensus(candidature: Candidature, *, by: User, total: Decimal, reason:
         raise DomainError(_("Indiquez le motif de la note de consensus."))
     if not Decimal(0) <= total <= Decimal(100):
         raise DomainError(_("La note de consensus va de 0 à 100."))
+    refuse_if_scoring_closed(candidature.pk)
     consensus, _created = Consensus.objects.update_or_create(
         candidature=candidature,
         defaults={"total": total, "reason": reason.strip(), "set_by": by, "set_at": timezone.now()},

@@ -12,6 +12,10 @@ from evaluation.models.reviews import (
     NotificationLetter,
     Opinion,
     Score,
+    ScoringClosed,
+    lock_scoring,
+    refuse_if_scoring_closed,
+    scoring_closed_reason,
 )
 
 __all__ = [
@@ -28,6 +32,10 @@ __all__ = [
     "NotificationLetter",
     "Opinion",
     "Score",
+    "ScoringClosed",
     "ScoringGrid",
     "SubCriterionFactor",
+    "lock_scoring",
+    "refuse_if_scoring_closed",
+    "scoring_closed_reason",
 ]

@@ -1,11 +1,15 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from aap.models import Criterion, Lot, SubCriterion
+from aap.models import Call, Criterion, Lot, SubCriterion
+from aap.states import CallStatus
 from candidatures.models import Candidature
+from core.dates import format_datetime
+from core.exceptions import DomainError
 from core.models.history import StatusChange
 from evaluation.states import (
     AdmissibilityOutcome,
@@ -68,7 +72,28 @@ class AdmissibilityChange(models.Model):
         return f"{self.candidature_id}: {self.outcome}"
 
 
-class Assignment(models.Model):
+class ScoringPart(models.Model):
+    """What makes a dossier's score: its evaluations, their scores and justifications, its
+    assignments and its consensus. None of it changes once scoring is closed for the
+    dossier (``refuse_if_scoring_closed``), whichever path writes: services, views, the
+    shell. Bulk ``QuerySet.update()`` and ``delete()`` are the code's own business."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        refuse_if_scoring_closed(self.scored_candidature_id())
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_if_scoring_closed(self.scored_candidature_id())
+        return super().delete(*args, **kwargs)
+
+    def scored_candidature_id(self) -> int:
+        raise NotImplementedError
+
+
+class Assignment(ScoringPart):
     """An evaluator asked to score a dossier, once they declared no conflict of interest."""
 
     candidature = models.ForeignKey(
@@ -103,12 +128,22 @@ class Assignment(models.Model):
     def __str__(self):
         return f"{self.evaluator} → {self.candidature}"
 
+    def save(self, *args, **kwargs):
+        # A conflict of interest may still be declared once scoring is closed: it adds no
+        # score. A new evaluator may not be asked.
+        if self.pk is None:
+            return super().save(*args, **kwargs)
+        return models.Model.save(self, *args, **kwargs)
+
     @property
     def is_active(self) -> bool:
         return self.conflict != ConflictStatus.CONFLICT
 
+    def scored_candidature_id(self) -> int:
+        return self.candidature_id
 
-class Evaluation(models.Model):
+
+class Evaluation(ScoringPart):
     assignment = models.OneToOneField(
         Assignment, on_delete=models.CASCADE, related_name="evaluation"
     )
@@ -139,8 +174,13 @@ class Evaluation(models.Model):
     def __str__(self):
         return f"Évaluation de {self.assignment}"
 
+    def scored_candidature_id(self) -> int:
+        return Assignment.objects.values_list("candidature_id", flat=True).get(
+            pk=self.assignment_id
+        )
 
-class Score(models.Model):
+
+class Score(ScoringPart):
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="scores")
     subcriterion = models.ForeignKey(SubCriterion, on_delete=models.PROTECT, related_name="scores")
     value = models.PositiveSmallIntegerField(_("note"))
@@ -157,8 +197,11 @@ class Score(models.Model):
     def __str__(self):
         return f"{self.subcriterion}: {self.value}"
 
+    def scored_candidature_id(self) -> int:
+        return _candidature_of_evaluation(self.evaluation_id)
 
-class Justification(models.Model):
+
+class Justification(ScoringPart):
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="justifications"
     )
@@ -177,6 +220,9 @@ class Justification(models.Model):
     def __str__(self):
         return self.text[:60]
 
+    def scored_candidature_id(self) -> int:
+        return _candidature_of_evaluation(self.evaluation_id)
+
 
 class EvaluationStatusChange(StatusChange):
     evaluation = models.ForeignKey(
@@ -185,7 +231,7 @@ class EvaluationStatusChange(StatusChange):
     statuses, actions = EvaluationStatus, EvaluationAction
 
 
-class Consensus(models.Model):
+class Consensus(ScoringPart):
     """The score agreed in a harmonisation meeting, out of 100, with its reason."""
 
     candidature = models.OneToOneField(
@@ -210,6 +256,9 @@ class Consensus(models.Model):
 
     def __str__(self):
         return f"{self.candidature}: {self.total}"
+
+    def scored_candidature_id(self) -> int:
+        return self.candidature_id
 
 
 class Opinion(models.Model):
@@ -319,3 +368,65 @@ class NotificationLetter(models.Model):
 
     def __str__(self):
         return f"Notification {self.candidature}"
+
+
+# --- Scoring closed -------------------------------------------------------------------------
+
+
+class ScoringClosed(DomainError):
+    """The dossier's scores are part of a frozen committee record or of notified decisions."""
+
+
+def _candidature_of_evaluation(evaluation_id: int) -> int:
+    return Evaluation.objects.values_list("assignment__candidature_id", flat=True).get(
+        pk=evaluation_id
+    )
+
+
+def scoring_closed_reason(candidature_id: int, call_status: str | None = None) -> str | None:
+    """Why the dossier's scores no longer change, in French, or None while they may.
+
+    Closed once a committee record of one of its lots is frozen (the record shows them),
+    or once the call's decisions are notified."""
+    record = (
+        CommitteeRecord.objects.filter(lot__candidatures=candidature_id)
+        .select_related("lot")
+        .order_by("created_at")
+        .first()
+    )
+    if record is not None:
+        return gettext_now(
+            "La notation de ce dossier est close : le procès-verbal du comité du lot "
+            "« %(lot)s » a été figé le %(date)s. Les évaluations et la note de consensus ne "
+            "changent plus ; une correction passe par une rectification du procès-verbal."
+        ) % {"lot": record.lot.name, "date": format_datetime(record.created_at)}
+    if call_status is None:
+        call_status = Candidature.objects.values_list("call__status", flat=True).get(
+            pk=candidature_id
+        )
+    if call_status in (CallStatus.DECIDED, CallStatus.ARCHIVED):
+        return gettext_now(
+            "La notation de ce dossier est close : les décisions de l'appel à projets ont été "
+            "notifiées. Les évaluations et la note de consensus ne changent plus."
+        )
+    return None
+
+
+def refuse_if_scoring_closed(candidature_id: int) -> None:
+    """Raise ``ScoringClosed`` when the dossier's scoring is closed, read under a lock of
+    its call's row, which freezing a committee record and notifying the decisions also
+    take: a score saved at the same instant lands before the freeze or is refused."""
+    call_id = Candidature.objects.values_list("call_id", flat=True).get(pk=candidature_id)
+    with transaction.atomic():
+        call_status = (
+            Call.objects.select_for_update().values_list("status", flat=True).get(pk=call_id)
+        )
+        reason = scoring_closed_reason(candidature_id, call_status)
+    if reason is not None:
+        raise ScoringClosed(reason)
+
+
+def lock_scoring(call_id: int) -> None:
+    """Take the lock ``refuse_if_scoring_closed`` reads under, in the caller's
+    transaction: before a committee record is frozen or decisions are notified."""
+    list(Call.objects.select_for_update().filter(pk=call_id).values_list("pk"))

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -22,7 +23,7 @@ from core.models import User
 from core.pdf import render_pdf
 from core.permissions import ObjectRuleMixin, RuleMixin
 from core.roles import Role
-from evaluation import charts, exports, letters, rules, services
+from evaluation import charts, exports, letters, queries, rules, services
 from evaluation.forms import (
     AdmissibilityForm,
     AssignForm,
@@ -283,25 +284,46 @@ class RankingView(RuleMixin, TemplateView):
             )
         return self._lot
 
+    def blind_count(self) -> int:
+        """How many dossiers of the lot the user still evaluates: while there are any, the
+        ranking, its exports and its record stay closed to them (blind scoring)."""
+        return len(queries.blind_dossier_ids(self.request.user, lot=self.get_lot()))
+
+    def blind_refusal(self, count: int) -> str:
+        return ngettext(
+            "Vous évaluez encore %(n)s dossier de ce lot : son classement, ses notes et ses "
+            "exports s'affichent pour vous quand votre évaluation est déposée (notation à "
+            "l'aveugle).",
+            "Vous évaluez encore %(n)s dossiers de ce lot : son classement, ses notes et ses "
+            "exports s'affichent pour vous quand vos évaluations sont déposées (notation à "
+            "l'aveugle).",
+            count,
+        ) % {"n": count}
+
     def get_context_data(self, **kwargs):
         lot = self.get_lot()
-        table = exports.ranking_table(lot)
         kwargs.pop("lot", None)  # the URL's lot id; the context gets the Lot itself
-        return super().get_context_data(
-            call=lot.call,
-            lot=lot,
-            lots=lot.call.lots.all(),
-            table=table,
-            distribution=charts.distribution(table.dossiers),
-            records=lot.committee_records.all()[:5],
-            can_run=rules.can_run_evaluation(self.request.user),
-            **kwargs,
-        )
+        context = {
+            "call": lot.call,
+            "lot": lot,
+            "lots": lot.call.lots.all(),
+            "records": lot.committee_records.all()[:5],
+            "can_run": rules.can_run_evaluation(self.request.user),
+        }
+        if blind := self.blind_count():
+            context["blind"] = self.blind_refusal(blind)
+        else:
+            table = exports.ranking_table(lot)
+            context.update(table=table, distribution=charts.distribution(table.dossiers))
+        return super().get_context_data(**context, **kwargs)
 
 
 class RankingExportView(RankingView):
     def get(self, request, *args, **kwargs):
         lot = self.get_lot()
+        if blind := self.blind_count():
+            messages.error(request, self.blind_refusal(blind))
+            return redirect("evaluation:ranking", pk=lot.call_id, lot=lot.pk)
         table = exports.ranking_table(lot)
         stem = f"classement-{lot.call.reference}-{lot.pk}"
         fmt = kwargs["fmt"]
@@ -335,6 +357,9 @@ class CommitteeRecordView(RankingView):
 
     def post(self, request, *args, **kwargs):
         lot = self.get_lot()
+        if blind := self.blind_count():
+            messages.error(request, self.blind_refusal(blind))
+            return redirect("evaluation:ranking", pk=lot.call_id, lot=lot.pk)
         record = letters.freeze_committee(lot.call, lot, by=request.user)
         messages.success(
             request,

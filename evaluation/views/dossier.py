@@ -19,7 +19,7 @@ from evaluation.forms import (
     OpinionForm,
     ReopenEvaluationForm,
 )
-from evaluation.models import Evaluation
+from evaluation.models import Evaluation, scoring_closed_reason
 
 
 class DossierEvaluationsView(ObjectRuleMixin, DetailView):
@@ -38,8 +38,11 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
         candidature = self.object
         user = self.request.user
         criteria = list(candidature.call.criteria.prefetch_related("subcriteria"))
-        evaluations = list(queries.submitted_evaluations(candidature))
-        results = exports.dossier_results(candidature)
+        # Blind scoring: a reader who still evaluates this dossier sees no one's scores.
+        blind = rules.is_blind_to(user, candidature)
+        evaluations = [] if blind else list(queries.submitted_evaluations(candidature))
+        results = None if blind else exports.dossier_results(candidature)
+        closed = scoring_closed_reason(candidature.pk, candidature.call.status)
         own_opinion = candidature.opinions.filter(author=user).first()
         decisions = {d.lot_id: d for d in candidature.decisions.all()}
         if core_rules.is_ddets_reader(user):
@@ -54,8 +57,10 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
                 )
                 for e in evaluations
             ],
+            blind=blind,
+            scoring_closed=closed,
             results=results,
-            radar=charts.radar(results["criteria"]),
+            radar=charts.radar(results["criteria"]) if results else None,
             assignments=candidature.assignments.select_related("evaluator", "evaluation"),
             opinions=candidature.opinions.select_related("author"),
             can_run=rules.can_run_evaluation(user),

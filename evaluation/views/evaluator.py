@@ -16,7 +16,7 @@ from evaluation.forms import (
     ConflictForm,
     EvaluationForm,
 )
-from evaluation.models import Assignment
+from evaluation.models import Assignment, scoring_closed_reason
 from evaluation.states import ConflictStatus, EvaluationStatus
 
 
@@ -127,7 +127,11 @@ class ScoreView(AssignmentMixin, DetailView):
             candidature=candidature,
             grid=services.grid_of(candidature.call),
             others=others,
-            editable=evaluation.status == EvaluationStatus.DRAFT,
+            submitted=evaluation.status == EvaluationStatus.SUBMITTED,
+            scoring_closed=(
+                closed := scoring_closed_reason(candidature.pk, candidature.call.status)
+            ),
+            editable=evaluation.status == EvaluationStatus.DRAFT and closed is None,
             **dossier_context(candidature),
             **kwargs,
         )

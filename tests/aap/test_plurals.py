@@ -57,7 +57,16 @@ def test_the_committed_catalog_holds_every_plural_of_the_code(tmp_path, monkeypa
     base = LOCALE_PATHS[0].parent
     committed = (LOCALE_PATHS[0] / "fr" / "LC_MESSAGES" / "django.po").read_text()
     copy = tmp_path / "src"
-    for folder in ("aap", "candidatures", "evaluation", "conventions", "config", "templates"):
+    for folder in (
+        "core",
+        "aap",
+        "candidatures",
+        "evaluation",
+        "conventions",
+        "demo",
+        "config",
+        "templates",
+    ):
         shutil.copytree(base / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (copy / "locale").mkdir()
     monkeypatch.chdir(copy)

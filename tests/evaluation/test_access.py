@@ -123,7 +123,7 @@ def world(
     keeps a draft on epsilon and declared a conflict on beta; the other evaluator submitted
     beta. Call 2: delta, which the evaluator has not declared on yet and the other
     evaluator keeps a draft of. A consensus on epsilon, the DDETS's opinion on alpha,
-    decisions on lot 1, a committee record, letters for alpha and beta."""
+    decisions on lot 1, a committee record of lot 2, letters for alpha and beta."""
     call, lot = graded_call, graded_call.lots.first()
     alpha = submitted(call, "Communauté Alpha secrète", candidate, lot)
     beta = submitted(call, "GIP Bêta confidentiel", other_candidate, lot)
@@ -181,9 +181,11 @@ def world(
         beta, lot, by=instructeur, outcome="not_selected", reason="Refus motivé confidentiel"
     )
     services.record_decision(epsilon, lot, by=instructeur, outcome="waiting_list")
+    # On the call's other lot: a record frozen on lot 1 would close the scoring of its
+    # dossiers, and the matrix still scores, assigns and harmonises them.
     record = CommitteeRecord(
         call=call,
-        lot=lot,
+        lot=call.lots.exclude(pk=lot.pk).get(),
         snapshot={"rows": [["1", alpha.organisation.name]]},
         created_by=instructeur,
     )
