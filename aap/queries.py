@@ -36,6 +36,14 @@ def call_page(queryset):
     )
 
 
+def call_version_date(call):
+    """When what the call's page and PDF show last changed: the call itself or its latest
+    published answer (``call_page`` prefetched them)."""
+    dates = [call.updated_at]
+    dates += [q.published_at for q in call.published_questions if q.published_at]
+    return max(dates)
+
+
 def backoffice_calls():
     # A subquery, not a second join: joining questions would multiply the lots' FTE sum.
     pending = (

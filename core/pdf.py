@@ -5,6 +5,8 @@ would be read, or embedded as an attachment. Ours answers ``data:`` URLs and fil
 under our static folders, and refuses everything else.
 """
 
+import hashlib
+import logging
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -12,10 +14,16 @@ from urllib.parse import unquote, urlparse
 import weasyprint
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
+logger = logging.getLogger(__name__)
+
 STATIC_PREFIX = "static:"
+# How long a rendered public PDF stays in the cache: a version is rendered at most once a
+# day per cache (per process with the default locmem cache, once for all with Redis).
+PDF_CACHE_SECONDS = 24 * 60 * 60
 
 
 class StaticOnlyURLFetcher(weasyprint.urls.URLFetcher):
@@ -49,11 +57,43 @@ def _static_path(relative: str) -> Path:
     return path
 
 
-def render_pdf(template: str, context: dict) -> bytes:
-    """Render ``template`` to PDF bytes. Its assets are named ``static:css/pdf.css``.
+def render_html(template: str, context: dict) -> str:
+    return render_to_string(template, {"site_url": settings.SITE_URL, **context})
+
+
+def html_to_pdf(html: str) -> bytes:
+    """PDF bytes from HTML. Its assets are named ``static:css/pdf.css``.
 
     There is no base URL: a relative address in user text resolves to nothing.
     """
-    html = render_to_string(template, {"site_url": settings.SITE_URL, **context})
     document = weasyprint.HTML(string=html, url_fetcher=StaticOnlyURLFetcher())
     return document.write_pdf()
+
+
+def render_pdf(template: str, context: dict) -> bytes:
+    """Render ``template`` to PDF bytes."""
+    return html_to_pdf(render_html(template, context))
+
+
+def render_pdf_once(template: str, context: dict) -> tuple[bytes, str]:
+    """The PDF of ``template`` and its version, rendered by WeasyPrint once per version.
+
+    The HTML is rendered first (a few milliseconds); its SHA-256 is the version and keys
+    the cache, so any change of what the document shows (a text, a lot, a weight, an
+    answer published) makes a new version, and nothing else does. The context must not
+    hold the time of the request. A cache that fails costs a rendering, never an error."""
+    html = render_html(template, context)
+    version = hashlib.sha256(html.encode()).hexdigest()
+    key = f"pdf:{template}:{version}"
+    try:
+        pdf = cache.get(key)
+    except Exception:
+        logger.warning("Cache unavailable: %s rendered again", template, exc_info=True)
+        pdf = None
+    if pdf is None:
+        pdf = html_to_pdf(html)
+        try:
+            cache.set(key, pdf, PDF_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Cache unavailable: %s not kept", template, exc_info=True)
+    return pdf, version

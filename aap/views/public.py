@@ -5,6 +5,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
@@ -15,7 +17,7 @@ from aap.models import Call, RequiredDocument
 from aap.states import CallStatus
 from core import downloads, throttle
 from core.exceptions import DomainError
-from core.pdf import render_pdf
+from core.pdf import render_pdf_once
 from core.permissions import PublicMixin, RuleMixin
 
 
@@ -79,10 +81,27 @@ class CallDetailView(CallMixin, DetailView):
 
 
 class CallPdfView(CallMixin, View):
+    """The call as a printable PDF, rendered once per version of what it shows; browsers
+    and proxies may keep it five minutes and revalidate it with its ETag."""
+
     def get(self, request, slug):
         call = get_object_or_404(queries.call_page(self.get_call_queryset()), slug=slug)
-        pdf = render_pdf("aap/pdf/call.html", {"call": call, "now": timezone.now()})
-        return downloads.document(pdf, f"{call.reference}.pdf", "application/pdf", inline=True)
+        version_date = queries.call_version_date(call)
+        pdf, version = render_pdf_once(
+            "aap/pdf/call.html", {"call": call, "version_date": version_date}
+        )
+        etag = f'W/"{version[:32]}"'
+        not_modified = get_conditional_response(
+            request, etag=etag, last_modified=int(version_date.timestamp())
+        )
+        if not_modified is not None:
+            return not_modified
+        response = downloads.document(
+            pdf, f"{call.reference}.pdf", "application/pdf", inline=True, public=True
+        )
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(version_date.timestamp())
+        return response
 
 
 class TemplateDownloadView(CallMixin, View):
