@@ -60,14 +60,7 @@ def scan(handle, *, name: str) -> None:
         handle.seek(0)
     status, signature = result.get("stream", ("ERROR", None))
     if status == "FOUND":
-        raise ValidationError(
-            _(
-                "Le fichier « %(name)s » contient un virus (%(signature)s) : il a été refusé "
-                "et n'a pas été enregistré."
-            )
-            % {"name": name, "signature": signature},
-            code="infected",
-        )
+        raise found(signature or "", name=name)
     if status != "OK":
         raise ValidationError(
             _(
@@ -76,3 +69,45 @@ def scan(handle, *, name: str) -> None:
             % {"name": name},
             code="antivirus_error",
         )
+
+
+def found(signature: str, *, name: str) -> ValidationError:
+    """The refusal of a file clamd reported with ``signature``. ``Heuristics.*`` names what
+    clamd would not vouch for (deploy/clamav/clamd.conf): an encrypted file, one past its
+    limits, macros; a virus is named otherwise."""
+    values = {"name": name, "signature": signature}
+    if signature.startswith("Heuristics.Encrypted."):
+        message = _(
+            "Le fichier « %(name)s » a été refusé par l'analyse antivirus : il est chiffré ou "
+            "protégé par un mot de passe, son contenu ne peut donc pas être vérifié. Il n'a "
+            "pas été enregistré. Enregistrez-le sans mot de passe, puis déposez-le à nouveau."
+        )
+    elif signature.startswith("Heuristics.Limits.Exceeded."):
+        message = _(
+            "Le fichier « %(name)s » a été refusé par l'analyse antivirus : il est trop "
+            "complexe pour être analysé entièrement (trop de fichiers ou d'archives les uns "
+            "dans les autres, ou trop volumineux une fois décompressé). Il n'a pas été "
+            "enregistré. Enregistrez-le plus simplement (par exemple en PDF, sans archive), "
+            "puis déposez-le à nouveau."
+        )
+    elif signature.startswith("Heuristics.OLE2.ContainsMacros"):
+        message = _(
+            "Le fichier « %(name)s » a été refusé par l'analyse antivirus : il contient des "
+            "macros. Il n'a pas été enregistré. Enregistrez-le sans macro (au format .docx, "
+            ".xlsx, .odt, .ods ou en PDF), puis déposez-le à nouveau."
+        )
+    elif signature.startswith("Heuristics."):
+        message = _(
+            "Le fichier « %(name)s » a été refusé par l'analyse antivirus (%(signature)s) : il "
+            "n'a pas été enregistré."
+        )
+    else:
+        return ValidationError(
+            _(
+                "Le fichier « %(name)s » contient un virus (%(signature)s) : il a été refusé "
+                "et n'a pas été enregistré."
+            )
+            % values,
+            code="infected",
+        )
+    return ValidationError(message % values, code="antivirus_refused")

@@ -33,6 +33,7 @@ from celery import Celery
 from celery.app.utils import find_app
 from clamav_client import clamd
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import get_commands
 from django.core.validators import MaxValueValidator
 from django.urls import resolve
@@ -40,6 +41,7 @@ from django.urls import resolve
 from aap.forms import TEMPLATE_MAX_BYTES
 from aap.models import RequiredDocument
 from conventions.services import REPORT_MAX_BYTES, SCAN_MAX_BYTES
+from core import antivirus
 from demo import modeles
 from tests import environment, hostile
 from tests.nginx import find_nginx, free_port, nginx_proxy
@@ -948,6 +950,10 @@ def test_compose_scans_uploads_with_the_committed_clamd_configuration():
 CLAMD_LAYOUT = {"LocalSocket", "TCPSocket", "User", "DatabaseDirectory", "LogFile"}
 
 
+# The one file the strict clamd's database knows, as a virus.
+STRICT_SAMPLE = b"no more than a signature for clamd to load"
+
+
 @pytest.fixture(scope="module")
 def strict_clamd():
     """A clamd with the policy of deploy/clamav/clamd.conf, on a one-signature database."""
@@ -958,7 +964,7 @@ def strict_clamd():
         root = Path(folder)
         (root / "db").mkdir()
         (root / "tmp").mkdir()
-        sample = b"no more than a signature for clamd to load"
+        sample = STRICT_SAMPLE
         (root / "db" / "sample.hdb").write_text(
             f"{hashlib.md5(sample).hexdigest()}:{len(sample)}:Aap-Sample\n"
         )
@@ -1040,6 +1046,47 @@ def crowded_zip():
 def test_clamd_with_the_committed_options_finds_what_it_cannot_scan(strict_clamd, build, signature):
     _name, data = build()
     assert strict_clamd.instream(io.BytesIO(data))["stream"] == ("FOUND", signature)
+
+
+ENCRYPTED = "il est chiffré ou protégé par un mot de passe"
+TOO_COMPLEX = "il est trop complexe pour être analysé entièrement"
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        (hostile.zip_encrypted, ENCRYPTED),
+        (hostile.pdf_encrypted, ENCRYPTED),
+        (nested_zips, TOO_COMPLEX),
+        (crowded_zip, TOO_COMPLEX),
+    ],
+)
+def test_what_the_committed_clamd_cannot_vouch_for_is_refused_with_its_reason(
+    strict_clamd, settings, build, reason
+):
+    """Not « contient un virus »: the person is told what to change."""
+    settings.CLAMD_URL = f"unix://{strict_clamd.unix_socket}"
+    name, data = build()
+    with pytest.raises(ValidationError) as refusal:
+        antivirus.scan(io.BytesIO(data), name=name)
+    (message,) = refusal.value.messages
+    assert message.startswith(
+        f"Le fichier « {name} » a été refusé par l'analyse antivirus : {reason}"
+    )
+    assert "n'a pas été enregistré" in message and "déposez-le à nouveau" in message
+    assert "virus (" not in message and "Heuristics" not in message
+    assert refusal.value.code == "antivirus_refused"
+
+
+def test_what_the_committed_clamd_knows_for_a_virus_is_still_called_one(strict_clamd, settings):
+    settings.CLAMD_URL = f"unix://{strict_clamd.unix_socket}"
+    with pytest.raises(ValidationError) as refusal:
+        antivirus.scan(io.BytesIO(STRICT_SAMPLE), name="annexe.pdf")
+    assert refusal.value.messages == [
+        "Le fichier « annexe.pdf » contient un virus (Aap-Sample.UNOFFICIAL) : il a été refusé et "
+        "n'a pas été enregistré."
+    ]
+    assert refusal.value.code == "infected"
 
 
 def long_pdf(pages: int = 3000) -> bytes:

@@ -151,6 +151,47 @@ def test_the_service_refuses_an_infected_file(
     assert files_in(folders[0]) == []
 
 
+@pytest.mark.parametrize(
+    ("signature", "reason"),
+    [
+        ("Heuristics.Encrypted.Zip", "il est chiffré ou protégé par un mot de passe"),
+        ("Heuristics.Encrypted.PDF", "il est chiffré ou protégé par un mot de passe"),
+        ("Heuristics.Limits.Exceeded.MaxFiles", "il est trop complexe pour être analysé"),
+        ("Heuristics.Limits.Exceeded.MaxRecursion", "il est trop complexe pour être analysé"),
+        ("Heuristics.OLE2.ContainsMacros", "il contient des macros"),
+    ],
+)
+def test_what_clamd_refuses_by_heuristics_is_not_called_a_virus(signature, reason):
+    """clamd names with ``Heuristics.`` what it will not vouch for (the options of
+    deploy/clamav/clamd.conf; tests/test_deployment.py runs them): the person reads why,
+    and what to do."""
+    refusal = antivirus.found(signature, name="budget.xlsx")
+    (message,) = refusal.messages
+    assert message.startswith(
+        f"Le fichier « budget.xlsx » a été refusé par l'analyse antivirus : {reason}"
+    )
+    assert "n'a pas été enregistré" in message and "puis déposez-le à nouveau" in message
+    assert "virus (" not in message and signature not in message
+    assert refusal.code == "antivirus_refused"
+
+
+def test_another_heuristic_is_named_but_not_called_a_virus():
+    refusal = antivirus.found("Heuristics.Phishing.Email.SpoofedDomain", name="cv.pdf")
+    assert refusal.messages == [
+        "Le fichier « cv.pdf » a été refusé par l'analyse antivirus "
+        "(Heuristics.Phishing.Email.SpoofedDomain) : il n'a pas été enregistré."
+    ]
+
+
+def test_a_virus_is_called_a_virus():
+    refusal = antivirus.found("Win.Test.EICAR_HDB-1", name="cv.pdf")
+    assert refusal.messages == [
+        "Le fichier « cv.pdf » contient un virus (Win.Test.EICAR_HDB-1) : il a été refusé et "
+        "n'a pas été enregistré."
+    ]
+    assert refusal.code == "infected"
+
+
 def test_the_file_is_stored_whole_after_the_scan(clamav, folders, dossier, candidate, piece):
     """The scan reads the file to its end; what is stored must still be the whole file."""
     uploaded = SimpleUploadedFile("dossier.pdf", PDF)
