@@ -1,13 +1,16 @@
 """The address of the client a request comes from: the one function that throttles
 (``core.throttle``) and the failed-login lockout (axes, ``AXES_CLIENT_IP_CALLABLE``) read.
 
-Behind the documented proxy (``deploy/nginx/``), ``REMOTE_ADDR`` is the proxy's address and
-the proxy appends the address it saw to ``X-Forwarded-For``
-(``$proxy_add_x_forwarded_for``). The header is read only when ``REMOTE_ADDR`` is one of
-``ARRIVAL_TRUSTED_PROXIES`` (the same proxies whose arrival stamp is believed), and from its
-right end: each trusted proxy is skipped, and the first other address is the client's.
-Whatever lies further left was written by the client and could be anything. ``X-Real-IP``
-is never read: the documented proxy does not set it, so a client could.
+Behind the documented proxy (``deploy/nginx/proxy_pass.conf``), ``REMOTE_ADDR`` is the
+proxy's address, and the proxy, being the edge, sets ``X-Forwarded-For`` to the address it
+saw (``$remote_addr``), dropping whatever the client wrote there: the header holds that one
+address. The header is read only when ``REMOTE_ADDR`` is one of ``ARRIVAL_TRUSTED_PROXIES``
+(the same proxies whose arrival stamp is believed), and from its right end: each trusted
+proxy is skipped, and the first other address is the client's. So the header may also come
+through a chain, such as a load balancer in front of nginx with nginx appending
+(``$proxy_add_x_forwarded_for``) and both trusted: whatever lies left of the first
+untrusted address was written by the client and could be anything. ``X-Real-IP`` is never
+read: the documented proxy does not set it, so a client could.
 """
 
 import ipaddress
