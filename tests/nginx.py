@@ -1,8 +1,10 @@
 """The documented reverse proxy (deploy/nginx/), started in front of a local server.
 
 The tests and the bench serve the platform through the very files of ``deploy/nginx``:
-only the upstream address and the listening port differ, and the files nginx writes go
-to a temporary folder.
+only the upstream address and the listening port differ, the files nginx writes go to a
+temporary folder, and the static files (nginx's error pages among them) are read from the
+repository's ``static/``, which ``collectstatic`` copies to ``/srv/aap/static/`` in
+production.
 """
 
 import contextlib
@@ -16,7 +18,11 @@ from pathlib import Path
 
 from tests.processes import stop
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "nginx"
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEPLOY = BASE_DIR / "deploy" / "nginx"
+STATIC = BASE_DIR / "static"
+# Where proxy.conf reads the static files on a server (STATIC_ROOT there).
+SERVER_STATIC_ROOT = "/srv/aap/static/"
 
 MAIN_CONF = """\
 daemon off;
@@ -32,6 +38,7 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
+    include aap/limits.conf;
     upstream aap_app {{
         server {upstream};
         keepalive 16;
@@ -56,6 +63,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def link_deploy_files(folder: Path) -> None:
+    """``folder`` holds deploy/nginx/'s files, linked, except proxy.conf, copied with the
+    static files read from the repository."""
+    folder.mkdir()
+    for path in DEPLOY.iterdir():
+        if path.name != "proxy.conf":
+            (folder / path.name).symlink_to(path)
+    text = (DEPLOY / "proxy.conf").read_text()
+    if SERVER_STATIC_ROOT not in text:
+        raise RuntimeError(f"deploy/nginx/proxy.conf no longer reads {SERVER_STATIC_ROOT}")
+    (folder / "proxy.conf").write_text(text.replace(SERVER_STATIC_ROOT, f"{STATIC}/"))
+
+
 @contextlib.contextmanager
 def nginx_proxy(upstream: str, *, connections: int = 1024):
     """nginx with deploy/nginx/proxy.conf in front of ``upstream`` ("127.0.0.1:8000");
@@ -66,7 +86,7 @@ def nginx_proxy(upstream: str, *, connections: int = 1024):
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="aap-nginx-") as folder:
         root = Path(folder)
-        (root / "aap").symlink_to(DEPLOY, target_is_directory=True)
+        link_deploy_files(root / "aap")
         conf = root / "nginx.conf"
         conf.write_text(
             MAIN_CONF.format(

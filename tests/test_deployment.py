@@ -670,7 +670,10 @@ def test_every_front_serves_the_platform_with_the_same_proxy_directives():
 
     for name in ("aap.conf", "docker.conf"):
         assert "include aap/proxy.conf;" in (NGINX_DIR / name).read_text(), name
+        # At the top of the file, which nginx reads inside its http block.
+        assert re.search(r"^include aap/limits\.conf;", (NGINX_DIR / name).read_text(), re.M)
     assert "include aap/proxy.conf;" in MAIN_CONF  # the tests' and the bench's nginx
+    assert re.search(r"^http \{\{\n(?:    .*\n)*    include aap/limits\.conf;", MAIN_CONF, re.M)
     assert "include aap/proxy_pass.conf;" in (NGINX_DIR / "proxy.conf").read_text()
 
 
@@ -696,12 +699,54 @@ def test_the_proxy_closes_silent_clients_and_outwaits_gunicorn():
         assert nginx_seconds(value) > int(gunicorn_default("TIMEOUT")), name
 
 
-class Upstream:
-    """A stand-in for gunicorn behind the real nginx: answers 204 to each request once it
-    has read its whole body, and records its connections, the headers and the body sizes
-    it read."""
+def test_nginx_error_pages_are_static_files_that_collectstatic_keeps_under_their_names(
+    tmp_path,
+):
+    pages = {}
+    for value in nginx_directives("proxy.conf")["error_page"]:
+        *codes, uri = value.split()
+        pages.update(dict.fromkeys(map(int, codes), uri))
+    assert pages == {
+        413: "/static/errors/413.html",
+        429: "/static/errors/429.html",
+        502: "/static/errors/50x.html",
+        503: "/static/errors/50x.html",
+        504: "/static/errors/50x.html",
+    }
+    # Production's storage (hashed names, compressed copies) keeps the plain names too,
+    # which nginx reads from /srv/aap/static/ (STATIC_ROOT). The rest of static/ is left
+    # out: compressing it takes seconds and proves nothing here.
+    static_root = tmp_path / "static"
+    others = [path.name for path in (BASE_DIR / "static").iterdir() if path.name != "errors"]
+    result = run_manage(
+        "collectstatic",
+        "--noinput",
+        *(f"--ignore={name}" for name in others),
+        env_overrides={
+            **PRODUCTION_LIKE,
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "STATIC_ROOT": str(static_root),
+        },
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    for uri in set(pages.values()):
+        name = uri.removeprefix("/static/")
+        assert (static_root / name).read_bytes() == (BASE_DIR / "static" / name).read_bytes()
+        page = (static_root / name).read_text()
+        assert '<html lang="fr">' in page and '<meta charset="utf-8">' in page
 
-    def __init__(self):
+
+NO_CONTENT = b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+
+
+class Upstream:
+    """A stand-in for gunicorn behind the real nginx: answers ``answer`` (204) to each
+    request once it has read its whole body, and records its connections, the headers and
+    the body sizes it read."""
+
+    def __init__(self, answer: bytes = NO_CONTENT):
+        self.answer = answer
         self.server = socket.create_server(("127.0.0.1", 0))
         self.address = f"127.0.0.1:{self.server.getsockname()[1]}"
         self.connections = 0
@@ -740,7 +785,7 @@ class Upstream:
                         break
                     size += len(chunk)
                 self.bodies.append(size)
-                connection.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+                connection.sendall(self.answer)
 
     def header(self, index: int, name: str) -> list[str]:
         """The values of header ``name`` in the ``index``-th request that reached it."""
@@ -766,6 +811,28 @@ def status_of(client: socket.socket) -> int:
             break
         answer += chunk
     return int(answer.split(b" ", 2)[1])
+
+
+def read_answer(client: socket.socket) -> tuple[int, dict[str, str], str]:
+    """The status, the headers (lower-case names) and the text of a whole answer. The body
+    is read up to its Content-Length: after a 413, nginx waits for the body it refused
+    before it closes the connection."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := client.recv(65536)):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    while len(body) < int(headers.get("content-length", 0)) and (chunk := client.recv(65536)):
+        body += chunk
+    return int(status_line.split()[1]), headers, body.decode()
+
+
+def get_head(path: str = "/") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
 
 
 nginx_required = pytest.mark.skipif(
@@ -825,6 +892,128 @@ def test_nginx_names_the_client_and_its_arrival_itself_whatever_the_client_wrote
     (stamp,) = upstream.header(0, "X-Request-Start")
     assert re.fullmatch(r"t=\d{10}\.\d{3} d=\d+\.\d{3}", stamp)
     assert not stamp.startswith("t=1000000000.")
+
+
+FRENCH_PAGE = "text/html; charset=utf-8"
+
+
+@nginx_required
+def test_nginx_refuses_a_body_over_its_limit_with_a_french_page():
+    (limit,) = nginx_directives("proxy.conf")["client_max_body_size"]
+    with (
+        Upstream() as upstream,
+        nginx_proxy(upstream.address) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=30) as client,
+    ):
+        client.sendall(post_head(nginx_bytes(limit) + 1))
+        status, headers, page = read_answer(client)
+    assert upstream.connections == 0
+    assert status == 413
+    assert headers["content-type"] == FRENCH_PAGE
+    largest = largest_upload() // MIB
+    assert f"Le fichier dépasse la taille maximale acceptée ({largest} Mo)" in page
+    assert "rien n'a été enregistré" in page
+    assert "retry-after" not in headers  # waiting does not make a file smaller
+
+
+@nginx_required
+def test_nginx_answers_a_french_page_while_gunicorn_is_away():
+    with nginx_proxy(f"127.0.0.1:{free_port()}") as port:  # nothing listens there
+        answers = []
+        for request in (get_head("/"), post_head(2) + b"ok"):
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+                client.sendall(request)
+                answers.append(read_answer(client))
+        # The pages are for nginx's refusals only, not an address of the site.
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(get_head("/static/errors/50x.html"))
+            assert read_answer(client)[0] == 404
+    for status, headers, page in answers:
+        assert status == 502
+        assert headers["content-type"] == FRENCH_PAGE
+        assert "Service momentanément indisponible, réessayez dans un instant." in page
+        assert headers["retry-after"] == "30"
+
+
+@nginx_required
+@pytest.mark.parametrize("status", [429, 503])
+def test_nginx_passes_the_platforms_own_refusals_as_they_are(status):
+    page = "<p>La page de la plateforme : réessayez plus tard.</p>".encode()
+    answer = (
+        f"HTTP/1.1 {status} Refus\r\nRetry-After: 600\r\nContent-Type: {FRENCH_PAGE}\r\n"
+        f"Content-Length: {len(page)}\r\nConnection: close\r\n\r\n"
+    ).encode() + page
+    with (
+        Upstream(answer) as upstream,
+        nginx_proxy(upstream.address) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=30) as client,
+    ):
+        client.sendall(get_head("/"))
+        answered, headers, text = read_answer(client)
+    assert (answered, text) == (status, page.decode())
+    assert headers["retry-after"] == "600"  # the platform's wait, not nginx's 30 s
+
+
+def test_the_proxy_limits_the_requests_in_progress_of_each_client_address():
+    (zone,) = nginx_directives("limits.conf")["limit_conn_zone"]
+    key, size = re.fullmatch(r"(\$\w+) zone=aap_per_client:(\d+m)", zone).groups()
+    assert key == "$aap_client" and nginx_bytes(size) >= 10 * MIB
+    directives = nginx_directives("proxy.conf")
+    assert directives["limit_conn"] == ["aap_per_client 20"]
+    assert directives["limit_conn_status"] == ["429"]
+
+
+def start_upload(port: int, source: str, stack: contextlib.ExitStack) -> socket.socket:
+    """A request from ``source`` whose body nginx is waiting for: it answered 100 Continue,
+    after counting the request against its client's limit."""
+    client = stack.enter_context(
+        socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0))
+    )
+    client.sendall(post_head(2, "Expect: 100-continue"))
+    assert status_of(client) == 100
+    return client
+
+
+def send_whole(port: int, source: str) -> tuple[int, dict[str, str], str]:
+    with socket.create_connection(
+        ("127.0.0.1", port), timeout=30, source_address=(source, 0)
+    ) as client:
+        client.sendall(post_head(2) + b"ok")
+        return read_answer(client)
+
+
+@nginx_required
+def test_nginx_holds_twenty_requests_in_progress_per_client_address():
+    (limit,) = nginx_directives("proxy.conf")["limit_conn"]
+    per_client = int(limit.split()[1])
+    # Other addresses of the loopback network stand for clients (127.0.0.1 is not counted).
+    one, other = "127.0.0.2", "127.0.0.3"
+    with (
+        Upstream() as upstream,
+        nginx_proxy(upstream.address) as port,
+        contextlib.ExitStack() as stack,
+    ):
+        held = [start_upload(port, one, stack) for _ in range(per_client)]
+        status, headers, page = send_whole(port, one)
+        assert status == 429
+        assert headers["content-type"] == FRENCH_PAGE
+        assert "Trop de demandes sont en cours en même temps depuis votre connexion" in page
+        assert headers["retry-after"] == "30"
+        # Another address is served, and so is the machine itself, however many it holds.
+        assert send_whole(port, other)[0] == 204
+        for _ in range(per_client + 1):
+            start_upload(port, "127.0.0.1", stack)
+        # One upload ends and its client leaves: its place is given back, once nginx has
+        # seen the connection close.
+        held[0].sendall(b"ok")
+        assert status_of(held[0]) == 204
+        held[0].close()
+        for _attempt in range(100):
+            if (status := send_whole(port, one)[0]) != 429:
+                break
+            time.sleep(0.05)
+        assert status == 204
+    assert upstream.bodies == [2, 2, 2]
 
 
 def nginx_accepts(tmp_path: Path, site: str) -> subprocess.CompletedProcess:
@@ -892,10 +1081,11 @@ def test_compose_serves_the_platform_through_nginx_only():
     mounts = {target: source for source, target in volume_mounts(nginx)}
     assert mounts["/etc/nginx/conf.d/default.conf"] == "./deploy/nginx/docker.conf"
     assert mounts["/etc/nginx/aap"] == "./deploy/nginx"
-    # proxy.conf's /static/ is web's collectstatic volume.
-    (alias,) = nginx_directives("proxy.conf")["alias"]
+    # proxy.conf's /static/ is web's collectstatic volume, error pages included.
+    alias, *others = nginx_directives("proxy.conf")["alias"]
     web_mounts = {target: source for source, target in volume_mounts(web)}
     assert mounts[alias.rstrip("/")] == web_mounts[env["STATIC_ROOT"]]
+    assert others == [f"{alias}errors/"]
     # The host's port 8000 (SITE_URL) reaches nginx, and nginx reaches gunicorn's bind.
     docker = nginx_directives("docker.conf")
     assert [str(port) for port in nginx["ports"]] == [f"8000:{docker['listen'][0].split()[0]}"]
