@@ -7,7 +7,15 @@ from django.utils.translation import gettext as _
 
 from aap.deadlines import paper_copy_on_time
 from candidatures import rules
-from candidatures.models import Candidature, Message, PaperCopy, PieceRequest, Reading
+from candidatures.models import (
+    Candidature,
+    Message,
+    PaperCopy,
+    PaperCopyRevision,
+    PieceRequest,
+    PieceRequestRevision,
+    Reading,
+)
 from candidatures.queries import member_emails
 from candidatures.states import CandidatureStatus
 from core.dates import format_datetime
@@ -15,6 +23,7 @@ from core.exceptions import DomainError
 from core.links import absolute_url
 from core.mail import queue_email
 from core.models import User
+from core.models.history import snapshot
 from core.roles import Role
 
 
@@ -30,8 +39,23 @@ def is_paper_copy_on_time(paper_copy: PaperCopy) -> bool | None:
     )
 
 
-def record_paper_copy(candidature: Candidature, *, by: User, **fields) -> PaperCopy:
-    """Record (or correct) how the paper copy came; history lives in the admin log."""
+PAPER_COPY_FIELDS = [
+    "method",
+    "postmarked_on",
+    "received_on",
+    "received_at",
+    "hand_receipt_number",
+    "identical",
+    "note",
+]
+PIECE_REQUEST_FIELDS = ["required_documents", "message", "due_at", "closed_at"]
+
+
+def record_paper_copy(
+    candidature: Candidature, *, by: User, reason: str = "", **fields
+) -> PaperCopy:
+    """Record how the paper copy came, or correct it with a reason: each version is kept
+    (``PaperCopyRevision``), since the postmark can decide whether a dossier was on time."""
     if not rules.can_manage_dossiers(by, candidature):
         raise PermissionDenied
     if candidature.status != CandidatureStatus.SUBMITTED:
@@ -41,10 +65,31 @@ def record_paper_copy(candidature: Candidature, *, by: User, **fields) -> PaperC
         fields["hand_receipt_number"] = ""
     else:
         fields["postmarked_on"] = None
-    paper_copy, _created = PaperCopy.objects.update_or_create(
-        candidature=candidature,
-        defaults={**fields, "recorded_by": by, "recorded_at": timezone.now()},
-    )
+    with transaction.atomic():
+        paper_copy = PaperCopy.objects.select_for_update().filter(candidature=candidature).first()
+        if paper_copy is not None and not reason.strip():
+            raise DomainError(
+                _(
+                    "Indiquez le motif de la correction : la réception déjà enregistrée est gardée dans l'historique."
+                )
+            )
+        before = snapshot(paper_copy, PAPER_COPY_FIELDS) if paper_copy else None
+        if paper_copy is None:
+            paper_copy = PaperCopy(candidature=candidature)
+        for name, value in fields.items():
+            setattr(paper_copy, name, value)
+        paper_copy.recorded_by, paper_copy.recorded_at = by, timezone.now()
+        paper_copy.save()
+        after = snapshot(paper_copy, PAPER_COPY_FIELDS)
+        if before != after:
+            PaperCopyRevision.objects.create(
+                paper_copy=paper_copy,
+                action="recorded" if before is None else "corrected",
+                by=by,
+                before=before,
+                after=after,
+                note=reason.strip(),
+            )
     return paper_copy
 
 
@@ -100,6 +145,12 @@ def request_pieces(
             candidature=candidature, message=message.strip(), due_at=due_at, created_by=by
         )
         piece_request.required_documents.set(documents)
+        PieceRequestRevision.objects.create(
+            piece_request=piece_request,
+            action="requested",
+            by=by,
+            after=snapshot(piece_request, PIECE_REQUEST_FIELDS),
+        )
         queue_email(
             to=member_emails(candidature.organisation),
             template="pieces_requested",
@@ -117,9 +168,19 @@ def request_pieces(
 def close_piece_request(piece_request: PieceRequest, *, by: User) -> PieceRequest:
     if not rules.can_manage_dossiers(by, piece_request.candidature):
         raise PermissionDenied
-    if piece_request.closed_at is None:
-        piece_request.closed_at = timezone.now()
-        piece_request.save(update_fields=["closed_at"])
+    with transaction.atomic():
+        piece_request = PieceRequest.objects.select_for_update().get(pk=piece_request.pk)
+        if piece_request.closed_at is None:
+            before = snapshot(piece_request, PIECE_REQUEST_FIELDS)
+            piece_request.closed_at = timezone.now()
+            piece_request.save(update_fields=["closed_at"])
+            PieceRequestRevision.objects.create(
+                piece_request=piece_request,
+                action="closed",
+                by=by,
+                before=before,
+                after=snapshot(piece_request, PIECE_REQUEST_FIELDS),
+            )
     return piece_request
 
 

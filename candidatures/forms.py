@@ -126,6 +126,13 @@ class PaperCopyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A correction keeps the earlier version in the history, with its reason.
+            self.fields["reason"] = forms.CharField(
+                label=_("Motif de la correction"),
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("Gardé dans l'historique de l'exemplaire papier."),
+            )
         if self.instance.pk and self.instance.received_at:
             self.fields["received_time"].initial = timezone.localtime(
                 self.instance.received_at

@@ -22,6 +22,8 @@ from candidatures.models import (
     CandidatureStatusChange,
     Document,
     Message,
+    PaperCopyRevision,
+    PieceRequestRevision,
     Receipt,
 )
 from candidatures.states import CandidatureStatus
@@ -175,6 +177,12 @@ def dossier_page(queryset):
         Prefetch("messages", queryset=Message.objects.select_related("author")),
         # A many-to-many: one more query once the dossier has a request, never more.
         "piece_requests__required_documents",
+        Prefetch(
+            "piece_requests__revisions", queryset=PieceRequestRevision.objects.select_related("by")
+        ),
+        Prefetch(
+            "paper_copy__revisions", queryset=PaperCopyRevision.objects.select_related("by")
+        ),
         "call__lots",
         "call__required_documents",
         "call__form_questions",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aap.models import Call, RequiredDocument
 from candidatures.models.dossiers import Candidature
+from core.models.history import Revision
 
 
 def verification_token() -> str:
@@ -97,6 +98,18 @@ class PaperCopy(models.Model):
         return f"{self.candidature} – {self.get_method_display()}"
 
 
+class PaperCopyRevision(Revision):
+    """Each recording and correction of a paper copy, with what changed and why."""
+
+    paper_copy = models.ForeignKey(PaperCopy, on_delete=models.CASCADE, related_name="revisions")
+
+    ACTIONS = {"recorded": _("Réception enregistrée"), "corrected": _("Réception corrigée")}
+
+    class Meta(Revision.Meta):
+        verbose_name = _("modification de l'exemplaire papier")
+        verbose_name_plural = _("historique de l'exemplaire papier")
+
+
 class Message(models.Model):
     """A message on a dossier, between the candidate and the Service IVE."""
 
@@ -147,6 +160,20 @@ class PieceRequest(models.Model):
 
     def __str__(self):
         return f"{self.candidature} – {self.due_at:%d/%m/%Y}"
+
+
+class PieceRequestRevision(Revision):
+    """A request for pieces made, then closed: by whom and when."""
+
+    piece_request = models.ForeignKey(
+        PieceRequest, on_delete=models.CASCADE, related_name="revisions"
+    )
+
+    ACTIONS = {"requested": _("Demande envoyée"), "closed": _("Demande close")}
+
+    class Meta(Revision.Meta):
+        verbose_name = _("suivi de la demande de pièces")
+        verbose_name_plural = _("historique de la demande de pièces")
 
 
 class Reading(models.Model):

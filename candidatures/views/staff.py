@@ -113,8 +113,9 @@ class PaperCopyView(ManageDossierMixin, View):
         if form.is_valid():
             data = {name: form.cleaned_data.get(name) for name in form.Meta.fields}
             data["received_at"] = form.cleaned_data.get("received_at")
+            reason = form.cleaned_data.get("reason", "")
             try:
-                followup.record_paper_copy(candidature, by=request.user, **data)
+                followup.record_paper_copy(candidature, by=request.user, reason=reason, **data)
             except DomainError as error:
                 messages.error(request, error.message)
             else:

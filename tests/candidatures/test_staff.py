@@ -317,9 +317,10 @@ def count_queries(client, url):
 
 
 def small_call_and_dossier(member, instructeur):
-    """A call with one question; one deposited dossier with one answer, one file and one
-    request for one piece (a request's pieces are a many-to-many, which Django reads only
-    once there is a request: one query more, whatever their number)."""
+    """A call with one question; one deposited dossier with one answer, one file, one
+    request for one piece and its paper copy (a request's pieces and history, and the
+    paper copy's history, are read by Django only once there is a request or a paper
+    copy: one query more each, whatever their number)."""
     call = ready_call(paper_copy_required=True)
     with as_draft(call):
         question = Question.objects.create(
@@ -341,6 +342,13 @@ def small_call_and_dossier(member, instructeur):
         required_documents=call.required_documents.all(),
         message="La version signée, s'il vous plaît.",
         due_at=timezone.now() + dt.timedelta(days=5),
+    )
+    followup.record_paper_copy(
+        dossier,
+        by=instructeur,
+        method="mail",
+        postmarked_on=timezone.localdate(),
+        received_on=timezone.localdate(),
     )
     return call, dossier
 
@@ -382,6 +390,7 @@ def enrich(dossier, member, instructeur, *, questions, budget_piece):
     followup.record_paper_copy(
         dossier,
         by=instructeur,
+        reason="Remis en main propre",
         method="hand",
         received_on=timezone.localdate(),
         received_at=timezone.now(),
@@ -535,7 +544,8 @@ def set_deadline(call, day, hour=dt.time(17, 0), *, rule="postmark"):
 
 
 def post_paper_copy(client, dossier, **data):
-    data = {"identical": "unchecked", **data}
+    # A correction needs its reason (tests/candidatures/test_followup_history.py).
+    data = {"identical": "unchecked", "reason": "Saisie corrigée", **data}
     data = {
         key: value.isoformat() if hasattr(value, "isoformat") else value
         for key, value in data.items()
