@@ -11,6 +11,7 @@ from candidatures.models import Candidature
 from core.dates import format_datetime
 from core.exceptions import DomainError
 from core.models.history import StatusChange
+from evaluation.models.committee import CommitteeRecord
 from evaluation.states import (
     AdmissibilityOutcome,
     ConflictStatus,
@@ -327,27 +328,6 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.candidature} – {self.lot}: {self.get_outcome_display()}"
-
-
-class CommitteeRecord(models.Model):
-    """The ranking and scores of a lot as the committee saw them, frozen with a PDF."""
-
-    call = models.ForeignKey("aap.Call", on_delete=models.PROTECT, related_name="committee_records")
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="committee_records")
-    snapshot = models.JSONField()
-    pdf = models.FileField(upload_to="comites/", max_length=200)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("procès-verbal de comité")
-        verbose_name_plural = _("procès-verbaux de comité")
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.call.reference} – {self.lot} – {self.created_at:%d/%m/%Y}"
 
 
 class NotificationLetter(models.Model):
