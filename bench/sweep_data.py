@@ -45,7 +45,7 @@ from candidatures.models import (
 )
 from candidatures.states import CandidatureStatus
 from conventions.models import Convention, Payment, ProgressReview, Report
-from conventions.states import ConventionStatus, PaymentStatus, ReportKind
+from conventions.states import ConventionStatus, PaymentStatus, ReportKind, ReportStatus
 from core.models import OutgoingEmail, Reminder, User
 from core.roles import Role
 from demo import seed
@@ -449,6 +449,7 @@ def _agreements(shape, rng, ids, dossiers, group_of, first_lot, staff) -> dict[s
             call_id=call.pk,
             number=f"CONV-{start.year}-{number:06d}",
             year=start.year,
+            decision_date=start - dt.timedelta(days=45),
             period_start=start,
             period_end=end,
             object="Co-animation du réseau des facilitateurs clauses sociales.",
@@ -499,6 +500,7 @@ def _agreements(shape, rng, ids, dossiers, group_of, first_lot, staff) -> dict[s
                     convention_id=convention.pk,
                     kind=kind,
                     due_on=due_on,
+                    status=ReportStatus.SUBMITTED if submitted else ReportStatus.DUE,
                     submitted_at=dt.datetime.combine(due_on, dt.time(11), PARIS)
                     if submitted
                     else None,

@@ -6,7 +6,7 @@ import datetime as dt
 from django.utils import timezone
 
 from conventions.models import Payment, ProgressReview, Report
-from conventions.states import ConventionStatus, PaymentStatus
+from conventions.states import ConventionStatus, PaymentStatus, ReportStatus
 from core import rules as core_rules
 from core.calendars import Event
 from core.links import absolute_url
@@ -40,7 +40,7 @@ def agreement_dates(user):
             review.place,
         )
     reports = Report.objects.filter(
-        submitted_at__isnull=True,
+        status__in=[ReportStatus.DUE, ReportStatus.SENT_BACK],
         due_on__gte=today - dt.timedelta(days=30),
         convention__status__in=LIVE,
     )

@@ -32,10 +32,10 @@ def money(rows: list[dict]) -> dict:
 
 
 def indicator(item: dict) -> dict:
-    """One indicator of ``queries.indicator_series``: the cumulated value quarter by quarter
-    against the annual target."""
+    """One indicator of ``queries.indicator_series``: quarter by quarter of the agreement,
+    the running result (the sum, or the last value of a level) against the annual target."""
     indicator_ = item["indicator"]
-    quarters = [_("T%(n)s") % {"n": period} for period in range(1, 5)]
+    quarters = [_("T%(n)s") % {"n": period} for period in range(1, len(item["values"]) + 1)]
     return {
         **item,
         "json": json.dumps(
@@ -43,7 +43,7 @@ def indicator(item: dict) -> dict:
                 "labels": quarters,
                 "values": [_number(value) for value in item["cumulated"]],
                 "target": _number(indicator_.target),
-                "valueLabel": _("Cumul réalisé"),
+                "valueLabel": _("Niveau atteint") if indicator_.is_level else _("Cumul réalisé"),
                 "targetLabel": _("Cible annuelle"),
             }
         ),

@@ -93,7 +93,7 @@ def payments_xlsx(conventions) -> bytes:
             p.label,
             p.due_on,
             p.amount,
-            p.condition,
+            p.condition_label,
             p.get_status_display(),
             p.requested_on,
             p.ordered_on,

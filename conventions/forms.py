@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
 from aap.models import Call, Lot
-from conventions.models import FundingTerms, Indicator
-from conventions.states import PaymentAction
+from conventions.models import Convention, FundingTerms, Indicator
+from conventions.states import PaymentAction, PaymentCondition
 from core.dates import NonexistentLocalTime, local_datetime
 from core.forms import EurosField, FrenchDecimalField, french_formfield
 
@@ -36,13 +36,70 @@ class DashboardFilterForm(forms.Form):
         self.fields["lot"].label_from_instance = lambda lot: f"{lot.call.reference} – {lot.name}"
 
 
-class CreateConventionForm(forms.Form):
-    year = forms.IntegerField(
-        label=_("Année civile de la convention"),
-        min_value=2000,
-        max_value=2100,
-        help_text=_("La convention couvre du 1er janvier au 31 décembre de cette année."),
+class PeriodForm(forms.Form):
+    period_start = forms.DateField(
+        label=_("Début de la convention"),
+        widget=DateInput(),
+        help_text=_(
+            "Au plus tôt le jour de la décision ; par défaut le premier jour du mois qui la suit."
+        ),
     )
+    period_end = forms.DateField(
+        label=_("Fin de la convention"),
+        widget=DateInput(),
+        help_text=_("Par défaut douze mois après le début."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", _("La fin de la convention précède son début."))
+        return cleaned
+
+
+class CreateConventionForm(PeriodForm):
+    pass
+
+
+class DraftForm(forms.ModelForm):
+    """The period and the texts of a draft: changing the period derives the schedule and
+    the reports again. Validation only: ``services.update_draft`` writes."""
+
+    class Meta:
+        model = Convention
+        formfield_callback = french_formfield
+        fields = [
+            "period_start",
+            "period_end",
+            "object",
+            "payment_terms",
+            "obligations",
+            "subsidy_share",
+        ]
+        localized_fields = ["subsidy_share"]
+        widgets = {"period_start": DateInput(), "period_end": DateInput()}
+        labels = {
+            "period_start": _("Début de la convention"),
+            "period_end": _("Fin de la convention"),
+        }
+        help_texts = {
+            "period_start": _(
+                "Au plus tôt le jour de la décision. Changer la période recalcule l'échéancier "
+                "et les dates des bilans."
+            )
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", _("La fin de la convention précède son début."))
+        return cleaned
+
+    def _post_clean(self):
+        """No model validation here: the instance is not the one saved (the service
+        locks and writes the row)."""
 
 
 class NoteForm(forms.Form):
@@ -74,9 +131,9 @@ class SignatureForm(forms.Form):
 
 
 class AmendmentForm(forms.Form):
-    signed_on = forms.DateField(label=_("Avenant signé le"), widget=DateInput())
     changes = forms.CharField(
-        label=_("Ce que l'avenant modifie"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Ce que l'avenant modifie, et pourquoi"),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     amount_after = EurosField(label=_("Montant de la convention après l'avenant (€)"))
     period_end_after = forms.DateField(
@@ -84,11 +141,42 @@ class AmendmentForm(forms.Form):
     )
 
 
+class AmendmentSignatureForm(SignatureForm):
+    file = forms.FileField(
+        label=_("Avenant signé (PDF)"),
+        error_messages={"required": _("Choisissez le PDF de l'avenant signé.")},
+    )
+
+
 class PaymentForm(forms.Form):
+    """An instalment of a draft's schedule or of an avenant's."""
+
     label = forms.CharField(label=_("Versement"), max_length=200)
-    due_on = forms.DateField(label=_("Échéance"), widget=DateInput())
+    due_on = forms.DateField(label=_("Échéance prévisionnelle"), widget=DateInput())
     amount = EurosField(label=_("Montant (€)"), min_value=Decimal("0.01"))
-    condition = forms.CharField(label=_("Condition"), max_length=250, required=False)
+    condition = forms.ChoiceField(
+        label=_("Condition du versement"),
+        choices=PaymentCondition.choices,
+        initial=PaymentCondition.SIGNATURE,
+        help_text=_("La plateforme refuse la demande tant que la condition n'est pas remplie."),
+    )
+    condition_date = forms.DateField(
+        label=_("À partir du (condition « à partir d'une date »)"),
+        widget=DateInput(),
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("condition") == PaymentCondition.DATE and not cleaned.get("condition_date"):
+            self.add_error("condition_date", _("Indiquez la date à partir de laquelle verser."))
+        return cleaned
+
+
+class SendBackForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motif du renvoi à la structure"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class PaymentMoveForm(forms.Form):
@@ -154,24 +242,27 @@ class ReportUploadForm(forms.Form):
     )
 
 
-PERIOD_CHOICES = [(period, _("Trimestre %(n)s") % {"n": period}) for period in range(1, 5)]
-
-
 class IndicatorValuesForm(forms.Form):
     """One quarter's values, one field per indicator of the call (empty: not reported)."""
 
-    period = forms.TypedChoiceField(
-        label=_("Trimestre"), choices=PERIOD_CHOICES, coerce=int, widget=forms.HiddenInput
-    )
+    period = forms.TypedChoiceField(label=_("Trimestre"), coerce=int, widget=forms.HiddenInput)
 
-    def __init__(self, *args, indicators, values=None, **kwargs):
+    def __init__(self, *args, indicators, quarters=4, values=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["period"].choices = [
+            (period, _("Trimestre %(n)s") % {"n": period}) for period in range(1, quarters + 1)
+        ]
         self.indicators = list(indicators)
         values = values or {}
         for indicator in self.indicators:
             entry = values.get(indicator.pk)
             self.fields[f"value_{indicator.pk}"] = FrenchDecimalField(
-                label=f"{indicator.label} ({indicator.unit})",
+                label=(
+                    _("%(label)s (%(unit)s, niveau à la fin du trimestre)")
+                    if indicator.is_level
+                    else "%(label)s (%(unit)s)"
+                )
+                % {"label": indicator.label, "unit": indicator.unit},
                 required=False,
                 min_value=0,
                 max_digits=10,
@@ -203,7 +294,7 @@ class IndicatorForm(forms.ModelForm):
     class Meta:
         model = Indicator
         formfield_callback = french_formfield
-        fields = ["position", "label", "unit", "target"]
+        fields = ["position", "label", "unit", "kind", "target"]
         localized_fields = ["target"]
 
 

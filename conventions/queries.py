@@ -20,14 +20,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from conventions.models import (
+    Amendment,
+    AmendmentStatusChange,
     Convention,
     ConventionStatusChange,
     IndicatorValue,
     Payment,
     ProgressReview,
     Report,
+    ReportStatusChange,
 )
-from conventions.states import BINDING_STATUSES, ConventionStatus, PaymentStatus
+from conventions.states import BINDING_STATUSES, ConventionStatus, PaymentStatus, ReportStatus
 from core import rules as core_rules
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -81,7 +84,9 @@ def with_money_and_flags(queryset, *, today: dt.date | None = None):
         ),
         report_late=Exists(
             Report.objects.filter(
-                convention=OuterRef("pk"), due_on__lt=today, submitted_at__isnull=True
+                convention=OuterRef("pk"),
+                due_on__lt=today,
+                status__in=[ReportStatus.DUE, ReportStatus.SENT_BACK],
             )
         ),
         review_soon=Exists(
@@ -148,7 +153,12 @@ def convention_page(queryset):
         "organisation", "lot", "call", "candidature", "renews", "created_by"
     ).prefetch_related(
         Prefetch("payments", queryset=Payment.objects.order_by("due_on", "position")),
-        Prefetch("reports", queryset=Report.objects.select_related("submitted_by")),
+        Prefetch(
+            "reports",
+            queryset=Report.objects.select_related("submitted_by").prefetch_related(
+                Prefetch("status_changes", queryset=ReportStatusChange.objects.select_related("by"))
+            ),
+        ),
         Prefetch(
             "reviews",
             queryset=ProgressReview.objects.prefetch_related("remarks__author").order_by(
@@ -156,32 +166,46 @@ def convention_page(queryset):
             ),
         ),
         Prefetch("indicator_values", queryset=IndicatorValue.objects.select_related("indicator")),
-        "amendments",
+        Prefetch(
+            "amendments",
+            queryset=Amendment.objects.prefetch_related(
+                "instalments",
+                Prefetch(
+                    "status_changes", queryset=AmendmentStatusChange.objects.select_related("by")
+                ),
+            ),
+        ),
         Prefetch("status_changes", queryset=ConventionStatusChange.objects.select_related("by")),
         "call__indicators",
     )
 
 
 def indicator_series(convention) -> list[dict]:
-    """Per indicator of the call: its target and the cumulated values quarter by quarter."""
+    """Per indicator of the call: its target and, quarter by quarter of the agreement, the
+    value entered and the running result: the sum so far for a cumulative indicator, the
+    last value entered for a level (an active space stays 1 / 1, never 300 %)."""
+    quarters = convention.quarters
     values = {}
     for entry in convention.indicator_values.all():
         values.setdefault(entry.indicator_id, {})[entry.period] = entry.value
     series = []
     for indicator in convention.call.indicators.all():
         by_period = values.get(indicator.pk, {})
-        cumulated, running = [], Decimal(0)
-        for period in range(1, 5):
+        running, result, seen = [], None, False
+        for period in range(1, quarters + 1):
             if period in by_period:
-                running += by_period[period]
-            cumulated.append(running if period in by_period or running else None)
+                seen = True
+                value = by_period[period]
+                result = value if indicator.is_level else (result or Decimal(0)) + value
+            running.append(result if seen else None)
+        total = result if result is not None else Decimal(0)
         series.append(
             {
                 "indicator": indicator,
-                "values": [by_period.get(period) for period in range(1, 5)],
-                "cumulated": cumulated,
-                "total": running,
-                "share": (running * 100 / indicator.target) if indicator.target else None,
+                "values": [by_period.get(period) for period in range(1, quarters + 1)],
+                "cumulated": running,
+                "total": total,
+                "share": (total * 100 / indicator.target) if indicator.target else None,
             }
         )
     return series

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from aap.reminder_settings import call_scope, days_by_call
 from candidatures.models import Membership
 from conventions.models import Convention, Payment, ProgressReview, Report
-from conventions.states import ConventionStatus, PaymentStatus
+from conventions.states import ConventionStatus, PaymentStatus, ReportStatus
 from core.dates import format_datetime, local_datetime
 from core.links import absolute_url
 from core.models import User
@@ -216,7 +216,7 @@ class ReportDue(ReminderKind):
         reports = (
             only_this(Report.objects, only)
             .filter(
-                submitted_at__isnull=True,
+                status__in=[ReportStatus.DUE, ReportStatus.SENT_BACK],
                 due_on__gte=local_date(now) - dt.timedelta(days=90),
                 due_on__lte=local_date(now) + dt.timedelta(days=60),
             )
@@ -283,7 +283,9 @@ def digest_items(now) -> list[tuple[int, str]]:
         ),
         (
             Report.objects.filter(
-                submitted_at__isnull=True, due_on__lt=today, convention__status__in=running
+                status__in=[ReportStatus.DUE, ReportStatus.SENT_BACK],
+                due_on__lt=today,
+                convention__status__in=running,
             ).count(),
             _("bilan(s) en retard"),
         ),

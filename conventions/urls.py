@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conventions.views import dashboard, followup, member, public, staff
+from conventions.views import amendments, dashboard, followup, member, public, staff
 
 app_name = "conventions"
 
@@ -30,7 +30,52 @@ urlpatterns = [
         name="transition",
     ),
     path("gestion/conventions/<int:pk>/signature/", staff.SignView.as_view(), name="sign"),
-    path("gestion/conventions/<int:pk>/avenants/", staff.AmendmentView.as_view(), name="amendment"),
+    path("gestion/conventions/<int:pk>/brouillon/", staff.DraftView.as_view(), name="draft"),
+    path(
+        "gestion/conventions/<int:pk>/avenants/",
+        amendments.PrepareAmendmentView.as_view(),
+        name="amendment",
+    ),
+    path(
+        "gestion/avenants/<int:pk>/",
+        amendments.AmendmentDetailView.as_view(),
+        name="amendment_detail",
+    ),
+    path(
+        "gestion/avenants/<int:pk>/modifier/",
+        amendments.AmendmentUpdateView.as_view(),
+        name="amendment_update",
+    ),
+    path(
+        "gestion/avenants/<int:pk>/versements/",
+        amendments.AmendmentInstalmentAddView.as_view(),
+        name="amendment_instalment_add",
+    ),
+    path(
+        "gestion/avenants/versements/<int:pk>/supprimer/",
+        amendments.AmendmentInstalmentDeleteView.as_view(),
+        name="amendment_instalment_delete",
+    ),
+    path(
+        "gestion/avenants/<int:pk>/statut/<str:action>/",
+        amendments.AmendmentTransitionView.as_view(),
+        name="amendment_transition",
+    ),
+    path(
+        "gestion/avenants/<int:pk>/signature/",
+        amendments.AmendmentSignView.as_view(),
+        name="amendment_sign",
+    ),
+    path(
+        "gestion/avenants/<int:pk>/pdf/",
+        amendments.AmendmentPdfView.as_view(),
+        name="amendment_pdf",
+    ),
+    path(
+        "gestion/avenants/<int:pk>/avenant-signe/",
+        amendments.AmendmentScanView.as_view(),
+        name="amendment_scan",
+    ),
     path("gestion/conventions/<int:pk>/reconduire/", staff.RenewView.as_view(), name="renew"),
     path(
         "gestion/conventions/<int:pk>/versements/",
@@ -57,6 +102,11 @@ urlpatterns = [
         "gestion/bilans/<int:pk>/valider/",
         followup.ReportAcceptView.as_view(),
         name="report_accept",
+    ),
+    path(
+        "gestion/bilans/<int:pk>/renvoyer/",
+        followup.ReportSendBackView.as_view(),
+        name="report_send_back",
     ),
     path(
         "gestion/conventions/<int:pk>/points-etape/",
@@ -90,6 +140,16 @@ urlpatterns = [
         "candidatures/conventions/<int:pk>/convention-signee/",
         member.MemberScanView.as_view(),
         name="my_scan",
+    ),
+    path(
+        "candidatures/conventions/<int:pk>/avenants/<int:amendment_id>/pdf/",
+        member.MemberAmendmentPdfView.as_view(),
+        name="my_amendment_pdf",
+    ),
+    path(
+        "candidatures/conventions/<int:pk>/avenants/<int:amendment_id>/avenant-signe/",
+        member.MemberAmendmentScanView.as_view(),
+        name="my_amendment_scan",
     ),
     path(
         "candidatures/conventions/<int:pk>/bilans/<int:report_id>/",

@@ -1,8 +1,17 @@
-"""The follow-up indicators of the seed call, as the issue of the Service IVE lists them,
-and the running agreements of the demonstration call whose decisions are notified.
+"""The follow-up indicators of the seed call, measuring its own objectives, and the
+agreements of the demonstration call whose decisions are notified.
 
-The targets are demonstration values: the Service IVE sets the real ones per call on the
-page « Conventions » of the call's back-office.
+The indicators follow the call's text (``demo/source/``): its objectives are outcomes
+(priority publics hired through social clauses, new contracting authorities and sectors,
+hours of insertion work, the Vercors), and a few activities it lists (the network's
+meetings, its collaboration space, which is a level: active or not). The targets are
+demonstration values: the Service IVE sets the real ones per call on the page
+« Conventions » of the call's back-office.
+
+The agreements are dated from their decision: prepared, sent and signed on the day the
+decisions are recorded (the load), their period starting the first day of the next
+month; the advance, due at signature, is paid that day; the launch meeting is held with
+the DDETS. Nothing is dated before the decision, nor after today.
 """
 
 import datetime as dt
@@ -13,52 +22,69 @@ from django.utils import timezone
 
 from candidatures.models import Membership
 from conventions import services
+from conventions.dates import quarter_bounds
 from conventions.models import Indicator
-from conventions.states import PaymentAction, ReportKind
+from conventions.states import IndicatorKind, PaymentAction, ReportKind
 from core.dates import local_datetime
 from core.models import User
 from demo import modeles
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
 
+CUMULATIVE, LEVEL = IndicatorKind.CUMULATIVE, IndicatorKind.LEVEL
+# (label, unit, kind, annual target)
 SEED_INDICATORS = [
-    ("Réunions du réseau des facilitateurs co-animées", "réunions", Decimal("6")),
-    ("Espace numérique de collaboration actif", "espace", Decimal("1")),
     (
-        "Événements avec des donneurs d'ordre (bailleurs sociaux…)",
-        "événements",
-        Decimal("2"),
+        "Personnes des publics prioritaires (allocataires du RSA, demandeurs d'emploi de "
+        "longue durée) recrutées grâce aux clauses sociales",
+        "personnes",
+        CUMULATIVE,
+        Decimal("40"),
     ),
-    ("Actions menées avec le secteur du handicap", "actions", Decimal("2")),
-    ("Actions menées sur le territoire du Vercors", "actions", Decimal("3")),
     (
-        "Contribution au bilan départemental des clauses sociales",
-        "contribution",
-        Decimal("1"),
+        "Heures de travail d'insertion générées par les clauses sociales",
+        "heures",
+        CUMULATIVE,
+        Decimal("20000"),
     ),
+    (
+        "Nouveaux donneurs d'ordre intégrant des clauses sociales",
+        "donneurs d'ordre",
+        CUMULATIVE,
+        Decimal("6"),
+    ),
+    (
+        "Nouveaux secteurs d'activité ouverts aux clauses sociales",
+        "secteurs",
+        CUMULATIVE,
+        Decimal("3"),
+    ),
+    ("Actions menées sur le territoire du Vercors", "actions", CUMULATIVE, Decimal("4")),
+    ("Réunions du réseau des facilitateurs co-animées", "réunions", CUMULATIVE, Decimal("6")),
+    ("Espace numérique de collaboration actif", "1 = actif", LEVEL, Decimal("1")),
 ]
+
+# Values a quarter of an agreement gives, on the indicators in this order, once elapsed.
+QUARTER_VALUES = [Decimal("8"), Decimal("4500"), Decimal("1"), Decimal("1"), Decimal("1")]
+LAUNCH_MINUTES = (
+    "Réunion de lancement de démonstration : calendrier des réunions du réseau arrêté, "
+    "espace numérique en cours d'ouverture, premiers contacts avec deux bailleurs sociaux "
+    "et la communauté de communes du Massif du Vercors."
+)
+LAUNCH_ADJUSTMENTS = "Prévoir une première action sur le Vercors dès le premier trimestre."
+DDETS_REMARK = (
+    "La DDETS relaie les rencontres du réseau auprès des services de l'État acheteurs et "
+    "propose d'y associer le SPE local."
+)
 
 
 def add_seed_indicators(call) -> None:
     if call.indicators.exists():
         return
     Indicator.objects.bulk_create(
-        Indicator(call=call, position=position, label=label, unit=unit, target=target)
-        for position, (label, unit, target) in enumerate(SEED_INDICATORS, start=1)
+        Indicator(call=call, position=position, label=label, unit=unit, kind=kind, target=target)
+        for position, (label, unit, kind, target) in enumerate(SEED_INDICATORS, start=1)
     )
-
-
-# Values reported per quarter on the first indicators (réunions, espace, événements).
-QUARTER_VALUES = [Decimal("2"), Decimal("1"), Decimal("1")]
-REVIEW_MINUTES = (
-    "Point d'étape de démonstration : les réunions du réseau ont commencé, l'espace "
-    "numérique est ouvert ; le premier événement avec les bailleurs sociaux est prévu."
-)
-REVIEW_ADJUSTMENTS = "Décaler l'action sur le Vercors au trimestre suivant."
-DDETS_REMARK = (
-    "La DDETS relaie les rencontres du réseau auprès des services de l'État acheteurs et "
-    "propose d'y associer le SPE local."
-)
 
 
 def _pdf(name: str, title: str, convention) -> SimpleUploadedFile:
@@ -76,17 +102,22 @@ def _member_of(convention, candidate: User) -> User:
     return members.select_related("user").order_by("pk").first().user
 
 
+def _elapsed_quarters(convention, today: dt.date) -> list[int]:
+    return [
+        number
+        for number in range(1, convention.quarters + 1)
+        if quarter_bounds(convention.period_start, number)[1] < today
+    ]
+
+
 def run_demo_conventions(call, *, instructeur: User, ddets: User, candidate: User) -> list:
-    """One agreement per selected decision of ``call``, signed with a scanned PDF and
-    running, all on the day of the decisions; its advance paid; a progress review held
-    with a DDETS remark; indicator
-    values for the past quarters; the intermediate report sent by the organisation that is
-    not the demo candidate's, and due in ten days for the demo candidate's, whose next
-    progress review comes in ten days. Returns the agreements."""
+    """One agreement per selected decision of ``call``, from the first day of the month
+    after its decision: sent and signed with a scanned PDF the day the decisions are
+    recorded, its advance requested, ordered and paid that day; a launch meeting held
+    with a DDETS remark and, for the demo candidate's organisation, the next progress
+    review a month after the start. Once the period has begun, the agreement runs and
+    each elapsed quarter has its indicator values. Returns the agreements."""
     today = timezone.localdate()
-    quarter = (today.month - 1) // 3 + 1
-    # The quarters gone by (the first one, early in the year, so that the chart has a point).
-    periods = range(1, max(quarter - 1, 1) + 1)
     decisions = (
         Decision.objects.filter(candidature__call=call, outcome=DecisionOutcome.SELECTED)
         .select_related("candidature__organisation", "lot")
@@ -100,12 +131,11 @@ def run_demo_conventions(call, *, instructeur: User, ddets: User, candidate: Use
         services.record_signature(
             convention,
             by=instructeur,
-            # Everything after the decisions happens on the day they are recorded (the
-            # load): the services date decisions and letters "now".
             signed_on=today,
             uploaded=_pdf("Convention signée.pdf", "Convention de partenariat signée", convention),
         )
-        services.start_convention(convention, by=instructeur)
+        if convention.period_start <= today:
+            services.start_convention(convention, by=instructeur)
         advance = convention.payments.order_by("position").first()
         for action in (PaymentAction.REQUEST, PaymentAction.ORDER, PaymentAction.PAY):
             services.move_payment(
@@ -115,38 +145,36 @@ def run_demo_conventions(call, *, instructeur: User, ddets: User, candidate: Use
                 on=today,
                 reference=f"MANDAT-{convention.year}-DEMO-{index + 1:04d}",
             )
-        review = services.schedule_review(
+        launch = services.schedule_review(
             convention,
             by=instructeur,
-            # Held at the start of the current hour: today, and already past.
+            # The launch meeting, held at the start of the current hour: today, and past.
             scheduled_at=timezone.now().replace(minute=0, second=0, microsecond=0),
             place="Visioconférence",
             participants="Service IVE, DDETS, porteur de projet",
         )
         services.record_review(
-            review, by=instructeur, minutes=REVIEW_MINUTES, adjustments=REVIEW_ADJUSTMENTS
+            launch, by=instructeur, minutes=LAUNCH_MINUTES, adjustments=LAUNCH_ADJUSTMENTS
         )
-        services.add_remark(review, by=ddets, text=DDETS_REMARK)
+        services.add_remark(launch, by=ddets, text=DDETS_REMARK)
         member = _member_of(convention, candidate)
-        for indicator, value in zip(indicators, QUARTER_VALUES, strict=True):
-            for period in periods:
+        for period in _elapsed_quarters(convention, today):
+            for indicator, value in zip(indicators, QUARTER_VALUES, strict=True):
                 services.report_indicator(
                     convention, indicator, by=member, period=period, value=value
                 )
-        intermediate = convention.reports.get(kind=ReportKind.INTERMEDIATE)
         if member == candidate:
-            # The report's due date is the agreement's text, with no service to move it:
-            # the demo sets it ten days ahead so that the candidate has it to send.
-            intermediate.due_on = today + dt.timedelta(days=10)
-            intermediate.save(update_fields=["due_on"])
             services.schedule_review(
                 convention,
                 by=instructeur,
-                scheduled_at=local_datetime(today + dt.timedelta(days=10), dt.time(14, 0)),
+                scheduled_at=local_datetime(
+                    convention.period_start + dt.timedelta(days=30), dt.time(14, 0)
+                ),
                 place="Siège de la structure",
                 participants="Service IVE, DDETS, porteur de projet",
             )
-        else:
+        intermediate = convention.reports.get(kind=ReportKind.INTERMEDIATE)
+        if intermediate.due_on <= today:
             services.submit_report(
                 intermediate,
                 by=member,

@@ -1,19 +1,26 @@
-from conventions.models.agreements import (
-    Amendment,
-    Convention,
-    ConventionStatusChange,
-    FundingTerms,
+from conventions.models.agreements import Convention, ConventionStatusChange, FundingTerms
+from conventions.models.followup import (
     Indicator,
     IndicatorValue,
-    Payment,
-    PaymentStatusChange,
     ProgressReview,
     Report,
+    ReportStatusChange,
     ReviewRemark,
+)
+from conventions.models.locks import ContentLocked, UnsoundDate, amendment_in_force
+from conventions.models.money import (
+    Amendment,
+    AmendmentInstalment,
+    AmendmentStatusChange,
+    Payment,
+    PaymentStatusChange,
 )
 
 __all__ = [
     "Amendment",
+    "AmendmentInstalment",
+    "AmendmentStatusChange",
+    "ContentLocked",
     "Convention",
     "ConventionStatusChange",
     "FundingTerms",
@@ -23,5 +30,8 @@ __all__ = [
     "PaymentStatusChange",
     "ProgressReview",
     "Report",
+    "ReportStatusChange",
     "ReviewRemark",
+    "UnsoundDate",
+    "amendment_in_force",
 ]

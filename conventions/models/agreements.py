@@ -2,26 +2,29 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aap.models import Call, Lot
 from candidatures.models import Candidature, Organisation
-from conventions.states import (
-    ConventionAction,
-    ConventionStatus,
-    PaymentAction,
-    PaymentStatus,
-    ReportKind,
+from conventions.dates import quarter_count
+from conventions.models.locks import (
+    ContentLocked,
+    UnsoundDate,
+    amending,
+    changed_fields,
+    locked_message,
+    refuse_before_decision,
 )
+from conventions.states import ConventionAction, ConventionStatus, PaymentCondition
 from core.models.history import StatusChange
 
 
 class FundingTerms(models.Model):
     """How a call's agreements are paid, by default: an advance at signature, the
-    balance after the final report."""
+    balance on a condition the platform checks."""
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="funding_terms_set")
     advance_percent = models.DecimalField(
@@ -36,8 +39,12 @@ class FundingTerms(models.Model):
     )
     balance_condition = models.CharField(
         _("condition du solde"),
-        max_length=250,
-        default="Après réception et validation du bilan final",
+        max_length=30,
+        choices=[
+            (PaymentCondition.INTERMEDIATE_REPORT, PaymentCondition.INTERMEDIATE_REPORT.label),
+            (PaymentCondition.FINAL_REPORTS, PaymentCondition.FINAL_REPORTS.label),
+        ],
+        default=PaymentCondition.FINAL_REPORTS,
     )
 
     class Meta:
@@ -56,7 +63,26 @@ class ConventionQuerySet(models.QuerySet):
 
 
 class Convention(models.Model):
-    """The partnership agreement with a selected organisation for a calendar year."""
+    """The partnership agreement with a selected organisation, for a period that starts
+    after the decision. Frozen from « sent for signature » on (``save``)."""
+
+    # What the agreement says: frozen once it has been sent for signature.
+    CONTENT_FIELDS = (
+        "year",
+        "decision_date",
+        "period_start",
+        "period_end",
+        "object",
+        "amount",
+        "fte",
+        "subsidy_share",
+        "payment_terms",
+        "obligations",
+        "beneficiary_name",
+        "beneficiary_siret",
+        "representative_name",
+        "representative_role",
+    )
 
     candidature = models.ForeignKey(
         Candidature, on_delete=models.PROTECT, related_name="conventions"
@@ -67,7 +93,12 @@ class Convention(models.Model):
     )
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="conventions")
     number = models.CharField(_("numéro"), max_length=60, unique=True)
-    year = models.PositiveSmallIntegerField(_("année civile"))
+    year = models.PositiveSmallIntegerField(_("année"), help_text=_("Année du début."))
+    decision_date = models.DateField(
+        _("date de la décision"),
+        editable=False,
+        help_text=_("La convention ne s'applique pas avant cette date."),
+    )
     period_start = models.DateField(_("début"))
     period_end = models.DateField(_("fin"))
     object = models.TextField(_("objet"))
@@ -99,6 +130,18 @@ class Convention(models.Model):
         default=ConventionStatus.DRAFT,
         editable=False,
     )
+    # The PDF as it was sent for signature, rendered once: what the organisation signs.
+    document = models.FileField(
+        _("convention envoyée (PDF)"),
+        upload_to="conventions/envoyees/",
+        blank=True,
+        max_length=200,
+        editable=False,
+    )
+    document_sha256 = models.CharField(
+        _("empreinte SHA-256 de la convention envoyée"), max_length=64, blank=True, editable=False
+    )
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True, editable=False)
     signed_on = models.DateField(_("signée le"), null=True, blank=True)
     signed_scan = models.FileField(
         _("convention signée (PDF)"), upload_to="conventions/", blank=True, max_length=200
@@ -129,6 +172,10 @@ class Convention(models.Model):
                 condition=Q(period_end__gte=models.F("period_start")),
                 name="convention_period_ordered",
             ),
+            models.CheckConstraint(
+                condition=Q(period_start__gte=models.F("decision_date")),
+                name="convention_starts_after_its_decision",
+            ),
             models.UniqueConstraint(
                 fields=["candidature", "lot", "year"], name="one_convention_per_lot_and_year"
             ),
@@ -137,196 +184,64 @@ class Convention(models.Model):
     def __str__(self):
         return f"{self.number} – {self.beneficiary_name}"
 
+    def save(self, *args, **kwargs):
+        self.refuse_unsound_dates()
+        with transaction.atomic():
+            if self.pk is not None and not amending():
+                update_fields = kwargs.get("update_fields")
+                names = [
+                    name
+                    for name in self.CONTENT_FIELDS
+                    if update_fields is None or name in update_fields
+                ]
+                stored = (
+                    Convention.objects.select_for_update()
+                    .filter(pk=self.pk)
+                    .values("status", *names)
+                    .first()
+                )
+                if (
+                    stored is not None
+                    and stored["status"] != ConventionStatus.DRAFT
+                    and changed_fields(self, stored, names)
+                ):
+                    raise ContentLocked(locked_message())
+            return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not Convention.objects.filter(pk=self.pk, status=ConventionStatus.DRAFT).exists():
+            raise ContentLocked(locked_message())
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ConventionStatus.DRAFT
+
+    @property
+    def quarters(self) -> int:
+        return quarter_count(self.period_start, self.period_end)
+
+    def refuse_unsound_dates(self) -> None:
+        refuse_before_decision(
+            _("Le début de la convention"), self.period_start, self.decision_date
+        )
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise UnsoundDate(_("La fin de la convention précède son début."))
+
+
+def refuse_unless_schedule_open(convention_id: int) -> "Convention":
+    """The agreement's row, locked; raises unless its schedule and reports may change
+    (a draft, or a signed avenant being applied)."""
+    row = (
+        Convention.objects.select_for_update().only("status", "decision_date").get(pk=convention_id)
+    )
+    if row.status != ConventionStatus.DRAFT and not amending():
+        raise ContentLocked(locked_message())
+    return row
+
 
 class ConventionStatusChange(StatusChange):
     convention = models.ForeignKey(
         Convention, on_delete=models.CASCADE, related_name="status_changes"
     )
     statuses, actions = ConventionStatus, ConventionAction
-
-
-class Amendment(models.Model):
-    """An avenant: what it changes, in words and in money or dates."""
-
-    convention = models.ForeignKey(Convention, on_delete=models.CASCADE, related_name="amendments")
-    number = models.PositiveSmallIntegerField(_("numéro d'avenant"))
-    signed_on = models.DateField(_("signé le"))
-    changes = models.TextField(_("ce qu'il modifie"))
-    amount_before = models.DecimalField(max_digits=12, decimal_places=2)
-    amount_after = models.DecimalField(_("nouveau montant (€)"), max_digits=12, decimal_places=2)
-    period_end_before = models.DateField()
-    period_end_after = models.DateField(_("nouvelle fin"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("avenant")
-        verbose_name_plural = _("avenants")
-        ordering = ["convention_id", "number"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["convention", "number"], name="amendment_number_per_convention"
-            )
-        ]
-
-    def __str__(self):
-        return f"Avenant n° {self.number} – {self.convention.number}"
-
-
-class Payment(models.Model):
-    """An instalment of the payment schedule."""
-
-    convention = models.ForeignKey(Convention, on_delete=models.CASCADE, related_name="payments")
-    position = models.PositiveSmallIntegerField(default=1)
-    label = models.CharField(_("versement"), max_length=200)
-    due_on = models.DateField(_("échéance"))
-    amount = models.DecimalField(
-        _("montant (€)"),
-        max_digits=12,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.01"))],
-    )
-    condition = models.CharField(_("condition"), max_length=250, blank=True)
-    status = models.CharField(
-        _("statut"),
-        max_length=20,
-        choices=PaymentStatus.choices,
-        default=PaymentStatus.PLANNED,
-        editable=False,
-    )
-    requested_on = models.DateField(_("demandé le"), null=True, blank=True)
-    ordered_on = models.DateField(_("mandaté le"), null=True, blank=True)
-    paid_on = models.DateField(_("versé le"), null=True, blank=True)
-    accounting_reference = models.CharField(
-        _("référence comptable (mandat)"), max_length=100, blank=True
-    )
-
-    class Meta:
-        verbose_name = _("versement")
-        verbose_name_plural = _("versements")
-        ordering = ["convention_id", "due_on", "position", "pk"]
-
-    def __str__(self):
-        return f"{self.label} – {self.amount} €"
-
-
-class PaymentStatusChange(StatusChange):
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="status_changes")
-    statuses, actions = PaymentStatus, PaymentAction
-
-
-class ProgressReview(models.Model):
-    """A point d'étape with the Département, the DDETS and the organisation."""
-
-    convention = models.ForeignKey(Convention, on_delete=models.CASCADE, related_name="reviews")
-    scheduled_at = models.DateTimeField(_("date et heure"))
-    place = models.CharField(_("lieu ou visioconférence"), max_length=250, blank=True)
-    participants = models.TextField(
-        _("participants"), help_text=_("Département, DDETS, structure.")
-    )
-    minutes = models.TextField(_("compte rendu"), blank=True)
-    adjustments = models.TextField(_("décisions d'ajustement"), blank=True)
-    held = models.BooleanField(_("tenu"), default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("point d'étape")
-        verbose_name_plural = _("points d'étape")
-        ordering = ["convention_id", "scheduled_at"]
-
-    def __str__(self):
-        return f"Point d'étape {self.scheduled_at:%d/%m/%Y} – {self.convention.number}"
-
-
-class ReviewRemark(models.Model):
-    """A remark of the DDETS on a progress review: its only write here."""
-
-    review = models.ForeignKey(ProgressReview, on_delete=models.CASCADE, related_name="remarks")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(_("remarque"))
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["review_id", "at"]
-
-    def __str__(self):
-        return self.text[:60]
-
-
-class Indicator(models.Model):
-    """What the funded action must achieve, per call, with a target per year."""
-
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="indicators")
-    position = models.PositiveSmallIntegerField(default=0)
-    label = models.CharField(_("indicateur"), max_length=250)
-    unit = models.CharField(_("unité"), max_length=60, default="nombre")
-    target = models.DecimalField(_("cible annuelle"), max_digits=10, decimal_places=2)
-
-    class Meta:
-        verbose_name = _("indicateur")
-        verbose_name_plural = _("indicateurs")
-        ordering = ["call_id", "position", "pk"]
-
-    def __str__(self):
-        return self.label
-
-
-class IndicatorValue(models.Model):
-    """A value reported by the organisation for one period (a quarter of the year)."""
-
-    convention = models.ForeignKey(
-        Convention, on_delete=models.CASCADE, related_name="indicator_values"
-    )
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
-    period = models.PositiveSmallIntegerField(
-        _("trimestre"), validators=[MinValueValidator(1), MaxValueValidator(4)]
-    )
-    value = models.DecimalField(
-        _("valeur"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
-    )
-    comment = models.CharField(_("commentaire"), max_length=500, blank=True)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    entered_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("valeur d'indicateur")
-        verbose_name_plural = _("valeurs d'indicateurs")
-        ordering = ["convention_id", "indicator__position", "period"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["convention", "indicator", "period"], name="one_value_per_period"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.indicator} T{self.period} : {self.value}"
-
-
-class Report(models.Model):
-    """An activity report expected from the organisation, and the file it sent."""
-
-    convention = models.ForeignKey(Convention, on_delete=models.CASCADE, related_name="reports")
-    kind = models.CharField(_("bilan"), max_length=20, choices=ReportKind.choices)
-    due_on = models.DateField(_("à remettre avant le"))
-    file = models.FileField(upload_to="bilans/", blank=True, max_length=200)
-    file_name = models.CharField(max_length=200, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
-    submitted_at = models.DateTimeField(_("remis le"), null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    accepted_at = models.DateTimeField(_("validé le"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("bilan")
-        verbose_name_plural = _("bilans")
-        ordering = ["convention_id", "due_on"]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} – {self.convention.number}"

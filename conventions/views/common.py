@@ -5,9 +5,10 @@ from decimal import Decimal
 from django.contrib import messages
 
 from conventions import charts, queries
-from conventions.pdf import convention_pdf, pdf_filename
+from conventions.pdf import amendment_filename, amendment_pdf, convention_pdf, pdf_filename
 from conventions.states import PaymentStatus
 from core import downloads
+from evaluation.models import Decision
 
 
 def form_error_messages(request, form):
@@ -18,9 +19,33 @@ def form_error_messages(request, form):
 
 
 def pdf_response(convention):
+    """The file sent for signature, exactly as stored; a draft is rendered and marked."""
+    if convention.document:
+        return downloads.stored_file(convention.document, pdf_filename(convention))
     return downloads.document(
         convention_pdf(convention), pdf_filename(convention), "application/pdf"
     )
+
+
+def amendment_pdf_response(amendment):
+    if amendment.document:
+        return downloads.stored_file(amendment.document, amendment_filename(amendment))
+    return downloads.document(
+        amendment_pdf(amendment), amendment_filename(amendment), "application/pdf"
+    )
+
+
+def rectification_notice(convention) -> list:
+    """The rectifications of the decision the agreement carries out (the evaluation keeps
+    them as ``Decision.rectifications``), latest first: the page warns staff that the
+    agreement may need an avenant or a termination."""
+    decision = Decision.objects.filter(
+        candidature_id=convention.candidature_id, lot_id=convention.lot_id
+    ).first()
+    rectifications = getattr(decision, "rectifications", None)
+    if rectifications is None:
+        return []
+    return list(rectifications.order_by("-at"))
 
 
 def money_of(convention) -> dict:

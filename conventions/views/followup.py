@@ -21,6 +21,7 @@ from conventions.forms import (
     RemarkForm,
     ReviewForm,
     ReviewRecordForm,
+    SendBackForm,
 )
 from conventions.models import Payment, ProgressReview, Report
 from conventions.states import PaymentAction
@@ -77,6 +78,7 @@ class PaymentEditView(PaymentMixin, DetailView):
                     "due_on": payment.due_on,
                     "amount": payment.amount,
                     "condition": payment.condition,
+                    "condition_date": payment.condition_date,
                 }
             ),
         )
@@ -174,6 +176,30 @@ class ReportAcceptView(StaffReportMixin, View):
         else:
             messages.success(
                 request, _("Le %(kind)s est validé.") % {"kind": report.get_kind_display().lower()}
+            )
+        url = reverse("conventions:detail", args=[report.convention_id])
+        return redirect(f"{url}#bilans")
+
+
+class ReportSendBackView(StaffReportMixin, View):
+    """The report goes back to the organisation with the reason, which it reads by e-mail
+    and on its page."""
+
+    rule = staticmethod(rules.can_manage_conventions)
+
+    def post(self, request, pk):
+        report = self.get_object()
+        form = SendBackForm(request.POST, prefix=f"back{report.pk}")
+        try:
+            reason = form.cleaned_data["reason"] if form.is_valid() else ""
+            services.send_back_report(report, by=request.user, reason=reason)
+        except DomainError as error:
+            error_messages(request, error)
+        else:
+            messages.success(
+                request,
+                _("Le %(kind)s est renvoyé à la structure.")
+                % {"kind": report.get_kind_display().lower()},
             )
         url = reverse("conventions:detail", args=[report.convention_id])
         return redirect(f"{url}#bilans")

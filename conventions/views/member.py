@@ -16,10 +16,13 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from conventions import queries, rules, services
+from conventions.dates import quarter_bounds, quarter_of
 from conventions.forms import IndicatorValuesForm, ReportUploadForm
 from conventions.models import Convention
-from conventions.states import ConventionStatus, PaymentStatus
+from conventions.services.followup import REPORTING_STATUSES
+from conventions.states import AmendmentStatus, PaymentStatus
 from conventions.views.common import (
+    amendment_pdf_response,
     indicator_charts,
     money_of,
     pdf_response,
@@ -31,7 +34,8 @@ from core.messages import error_messages
 from core.permissions import ObjectRuleMixin, RuleMixin
 from core.uploads import StreamedUploadMixin
 
-REPORTING_STATUSES = (ConventionStatus.SIGNED, ConventionStatus.IN_PROGRESS)
+# The avenants the organisation sees: those sent to it for signature, and signed.
+SHOWN_AMENDMENTS = (AmendmentStatus.SENT, AmendmentStatus.SIGNED)
 
 
 class MyConventionsView(RuleMixin, TemplateView):
@@ -80,6 +84,7 @@ class MemberConventionView(MemberConventionMixin, DetailView):
             upcoming_reviews=[r for r in reviews if not r.held and r.scheduled_at >= now],
             past_reviews=[r for r in reviews if r.held or r.scheduled_at < now],
             indicators=indicator_charts(convention),
+            amendments=[a for a in convention.amendments.all() if a.status in SHOWN_AMENDMENTS],
             can_report=convention.status in REPORTING_STATUSES,
             upload_form=ReportUploadForm(),
             today=timezone.localdate(),
@@ -101,6 +106,33 @@ class MemberScanView(MemberConventionMixin, View):
         if not convention.signed_scan:
             raise Http404
         return downloads.stored_file(convention.signed_scan, convention.signed_scan_name)
+
+
+class MemberAmendmentMixin(MemberConventionMixin):
+    def get_queryset(self):
+        return queries.convention_page(super().get_queryset())
+
+    def amendment(self, amendment_id):
+        return get_object_or_404(
+            self.get_object().amendments.filter(status__in=SHOWN_AMENDMENTS), pk=amendment_id
+        )
+
+
+class MemberAmendmentPdfView(MemberAmendmentMixin, View):
+    """The avenant exactly as sent for signature."""
+
+    def get(self, request, pk, amendment_id):
+        amendment = self.amendment(amendment_id)
+        amendment.convention = self.get_object()
+        return amendment_pdf_response(amendment)
+
+
+class MemberAmendmentScanView(MemberAmendmentMixin, View):
+    def get(self, request, pk, amendment_id):
+        amendment = self.amendment(amendment_id)
+        if not amendment.signed_scan:
+            raise Http404
+        return downloads.stored_file(amendment.signed_scan, amendment.signed_scan_name)
 
 
 class MemberReportDownloadView(MemberConventionMixin, View):
@@ -144,10 +176,9 @@ class ReportUploadView(StreamedUploadMixin, MemberConventionMixin, View):
 
 
 def current_period(convention) -> int:
-    today = timezone.localdate()
-    if today.year != convention.year:
-        return 4 if today.year > convention.year else 1
-    return (today.month - 1) // 3 + 1
+    """The agreement's quarter today falls in (the first before the start, the last after
+    the end)."""
+    return min(quarter_of(convention.period_start, timezone.localdate()), convention.quarters)
 
 
 class IndicatorsView(MemberConventionMixin, DetailView):
@@ -163,7 +194,7 @@ class IndicatorsView(MemberConventionMixin, DetailView):
             period = int(self.request.GET.get("trimestre", ""))
         except ValueError:
             return current_period(self.object)
-        return period if 1 <= period <= 4 else current_period(self.object)
+        return period if 1 <= period <= self.object.quarters else current_period(self.object)
 
     def get_form(self, data=None, period=None):
         convention = self.object
@@ -176,6 +207,7 @@ class IndicatorsView(MemberConventionMixin, DetailView):
         return IndicatorValuesForm(
             data,
             indicators=convention.call.indicators.all(),
+            quarters=convention.quarters,
             values=values,
             initial={"period": period},
         )
@@ -184,9 +216,12 @@ class IndicatorsView(MemberConventionMixin, DetailView):
         convention = self.object
         kwargs.setdefault("form", self.get_form())
         kwargs.setdefault("period", self.period())
+        start, end = quarter_bounds(convention.period_start, kwargs["period"])
         return super().get_context_data(
             indicators=indicator_charts(convention),
-            periods=range(1, 5),
+            periods=range(1, convention.quarters + 1),
+            period_start=start,
+            period_end=end,
             can_report=convention.status in REPORTING_STATUSES,
             **kwargs,
         )

@@ -14,24 +14,31 @@ from django.views.generic import DetailView
 
 from conventions import queries, rules, services
 from conventions.forms import (
-    AmendmentForm,
     CreateConventionForm,
+    DraftForm,
     NoteForm,
     PaymentForm,
     PaymentMoveForm,
     RemarkForm,
     ReviewForm,
     ReviewRecordForm,
+    SendBackForm,
     SignatureForm,
     TerminateForm,
 )
 from conventions.models import Convention
-from conventions.states import ConventionAction, ConventionStatus, PaymentAction
+from conventions.states import (
+    ConventionAction,
+    ConventionStatus,
+    PaymentAction,
+    ReportStatus,
+)
 from conventions.views.common import (
     form_error_messages,
     indicator_charts,
     money_of,
     pdf_response,
+    rectification_notice,
 )
 from core import downloads
 from core.exceptions import DomainError
@@ -73,7 +80,8 @@ class ManageConventionMixin(StaffConventionMixin):
 
 
 class CreateConventionView(ObjectRuleMixin, DetailView):
-    """Confirm the year, then the agreement is prepared in draft with its schedule."""
+    """Confirm the period (by default from the month after the decision), then the
+    agreement is prepared in draft with its schedule."""
 
     rule = staticmethod(rules.can_manage_conventions)
     template_name = "conventions/create.html"
@@ -86,12 +94,16 @@ class CreateConventionView(ObjectRuleMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         decision = self.object
-        kwargs.setdefault("form", CreateConventionForm(initial={"year": timezone.localdate().year}))
+        start, end = services.default_period(decision)
+        kwargs.setdefault(
+            "form", CreateConventionForm(initial={"period_start": start, "period_end": end})
+        )
         return super().get_context_data(
             existing=Convention.objects.filter(
                 candidature=decision.candidature, lot=decision.lot
             ).order_by("-year"),
             terms=services.funding_terms(decision.candidature.call),
+            decided_on=services.decision_date(decision),
             **kwargs,
         )
 
@@ -101,7 +113,7 @@ class CreateConventionView(ObjectRuleMixin, DetailView):
         if form.is_valid():
             try:
                 convention = services.create_convention(
-                    decision, by=request.user, year=form.cleaned_data["year"]
+                    decision, by=request.user, **form.cleaned_data
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -163,8 +175,27 @@ class ConventionDetailView(StaffConventionMixin, DetailView):
             )
             for review in convention.reviews.all()
         ]
+        reports = [
+            (
+                report,
+                SendBackForm(prefix=f"back{report.pk}")
+                if can_manage and report.status == ReportStatus.SUBMITTED
+                else None,
+            )
+            for report in convention.reports.all()
+        ]
+        draft = convention.status == ConventionStatus.DRAFT
         return super().get_context_data(
             can_manage=can_manage,
+            can_edit_schedule=can_manage and draft,
+            draft_form=DraftForm(instance=convention, prefix="draft")
+            if can_manage and draft
+            else None,
+            report_rows=reports,
+            rectification=rectification_notice(convention),
+            open_amendment=next(
+                (a for a in convention.amendments.all() if a.status in ("draft", "sent")), None
+            ),
             review_rows=review_rows,
             moves=moves,
             payment_rows=payment_rows,
@@ -177,13 +208,6 @@ class ConventionDetailView(StaffConventionMixin, DetailView):
             signature_form=SignatureForm(
                 prefix="sign", initial={"signed_on": timezone.localdate()}
             ),
-            amendment_form=AmendmentForm(
-                prefix="amendment",
-                initial={
-                    "amount_after": convention.amount,
-                    "period_end_after": convention.period_end,
-                },
-            ),
             payment_form=PaymentForm(prefix="payment"),
             review_form=ReviewForm(prefix="review"),
             **kwargs,
@@ -191,7 +215,7 @@ class ConventionDetailView(StaffConventionMixin, DetailView):
 
 
 class ConventionPdfView(StaffConventionMixin, View):
-    """The agreement as a PDF, at any status (a draft is marked as such)."""
+    """The draft as a PDF marked as such, or the file sent for signature."""
 
     def get_queryset(self):
         return queries.convention_page(super().get_queryset())
@@ -281,22 +305,22 @@ class SignView(StreamedUploadMixin, ManageConventionMixin, View):
         return self.back("statut")
 
 
-class AmendmentView(ManageConventionMixin, View):
+class DraftView(ManageConventionMixin, View):
+    """The draft's period and texts, edited before it is sent."""
+
     def post(self, request, pk):
         convention = self.get_object()
-        form = AmendmentForm(request.POST, prefix="amendment")
+        form = DraftForm(request.POST, prefix="draft")
         if not form.is_valid():
             form_error_messages(request, form)
-            return self.back("avenants")
+            return self.back("texte")
         try:
-            amendment = services.add_amendment(convention, by=request.user, **form.cleaned_data)
+            services.update_draft(convention, by=request.user, **form.cleaned_data)
         except DomainError as error:
             error_messages(request, error)
         else:
-            messages.success(
-                request, _("L'avenant n° %(n)s est enregistré.") % {"n": amendment.number}
-            )
-        return self.back("avenants")
+            messages.success(request, _("Le projet de convention est enregistré."))
+        return self.back("texte")
 
 
 class RenewView(ManageConventionMixin, View):

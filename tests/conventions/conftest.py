@@ -1,9 +1,15 @@
-"""A selected dossier, as the evaluation leaves it, and agreements made from it."""
+"""A selected dossier, as the evaluation leaves it, and agreements made from it.
+
+Every test runs on 6 December 2026 at 10:00 in Paris (the clock then moves on), whatever
+today's date: the decisions are taken that day, so that an agreement runs by default from
+1 January 2027 to 31 December 2027."""
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -23,6 +29,17 @@ from tests.factories import OrganisationFactory, dossier_ready_call
 AMOUNT = Decimal("24500.00")
 FTE = Decimal("0.50")
 ORGANISATION = "Communauté de communes du Trièves"
+
+
+TODAY = dt.date(2026, 12, 6)
+NOW = dt.datetime(2026, 12, 6, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+START, END = dt.date(2027, 1, 1), dt.date(2027, 12, 31)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -103,9 +120,7 @@ def indicators(call):
 
 @pytest.fixture
 def convention(selected_decision, instructeur):
-    return services.create_convention(
-        selected_decision, by=instructeur, year=timezone.localdate().year
-    )
+    return services.create_convention(selected_decision, by=instructeur)
 
 
 def sign(convention, by, *, start=False):
@@ -125,7 +140,8 @@ def signed(convention, instructeur):
 
 
 def lower_balance(convention, by, less):
-    """The balance instalment ``less`` euros lower, through the schedule's service."""
+    """The balance instalment of a draft ``less`` euros lower, through the schedule's
+    service."""
     balance = convention.payments.get(label="Solde")
     return services.save_payment(
         convention,
@@ -134,10 +150,18 @@ def lower_balance(convention, by, less):
         label="Solde",
         due_on=balance.due_on,
         amount=balance.amount - less,
+        condition=balance.condition,
     )
 
 
-def pay(payment, by, *, reference="MANDAT-2025-0001"):
+def accept(convention, kind, member, by):
+    """The organisation's report of ``kind`` sent, then accepted by an instructeur."""
+    report = convention.reports.get(kind=kind)
+    services.submit_report(report, by=member, uploaded=pdf_upload(f"{kind}.pdf"))
+    return services.accept_report(report, by=by)
+
+
+def pay(payment, by, *, reference="MANDAT-2027-0001"):
     today = timezone.localdate()
     services.move_payment(payment, "request", by=by, on=today)
     services.move_payment(payment, "order", by=by, on=today, reference=reference)

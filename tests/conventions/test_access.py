@@ -16,8 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conventions import services
+from conventions.dates import add_months
 from conventions.models import (
     Amendment,
+    AmendmentInstalment,
     Convention,
     FundingTerms,
     Indicator,
@@ -31,7 +33,7 @@ from conventions.states import ReportKind
 from conventions.urls import urlpatterns as conventions_patterns
 from core.permissions import RuleMixin
 from tests.aap.test_permissions import _patterns
-from tests.conventions.conftest import lower_balance, pdf_upload, select, sign
+from tests.conventions.conftest import pdf_upload, select, sign
 from tests.factories import OrganisationFactory, dossier_ready_call
 
 LOGIN = "login"
@@ -43,11 +45,12 @@ SECRET_SIRET = "73282932000074"
 @pytest.fixture
 def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
     """The candidate's organisation has a signed agreement in progress, with a scan, a report
-    received, a progress review with its remark, indicator values and an amendment; the
-    other candidate's organisation has an agreement of its own."""
+    received, a progress review with its remark, indicator values, a signed avenant and
+    another sent for signature; the other candidate's organisation has an agreement of
+    its own."""
     organisation = OrganisationFactory(name=SECRET_NAME, siret=SECRET_SIRET, members=[candidate])
     decision = select(dossier_ready_call(), organisation, candidate, by=instructeur)
-    convention = services.create_convention(decision, by=instructeur, year=2025)
+    convention = services.create_convention(decision, by=instructeur)
     sign(convention, instructeur, start=True)
     call = convention.call
     indicator = Indicator.objects.create(call=call, label="Réunions", target=Decimal(8))
@@ -62,20 +65,47 @@ def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
         participants="Département, DDETS, structure",
     )
     services.add_remark(review, by=ddets_reader, text="Remarque confidentielle")
-    balance = lower_balance(convention, instructeur, Decimal("500"))
-    services.add_amendment(
-        convention,
+    signed_amendment = services.prepare_amendment(convention, by=instructeur)
+    services.update_amendment(
+        signed_amendment,
+        by=instructeur,
+        changes="Prolongation d'un mois",
+        amount_after=convention.amount,
+        period_end_after=add_months(convention.period_end, 1),
+    )
+    services.send_amendment(signed_amendment, by=instructeur)
+    services.record_amendment_signature(
+        signed_amendment,
         by=instructeur,
         signed_on=timezone.localdate(),
+        uploaded=pdf_upload("avenant-1.pdf"),
+    )
+    amendment = services.prepare_amendment(convention, by=instructeur)
+    instalment = amendment.instalments.get(label="Solde")
+    services.save_amendment_instalment(
+        amendment,
+        by=instructeur,
+        instalment=instalment,
+        label="Solde",
+        due_on=instalment.due_on,
+        amount=instalment.amount - Decimal("500"),
+        condition=instalment.condition,
+    )
+    convention.refresh_from_db()
+    services.update_amendment(
+        amendment,
+        by=instructeur,
         changes="Baisse",
         amount_after=convention.amount - Decimal("500"),
         period_end_after=convention.period_end,
     )
+    services.send_amendment(amendment, by=instructeur)
+    balance = convention.payments.get(label="Solde")
     other_organisation = OrganisationFactory(name="GIP voisin", members=[other_candidate])
     other_decision = select(
         dossier_ready_call(), other_organisation, other_candidate, by=instructeur
     )
-    other_convention = services.create_convention(other_decision, by=instructeur, year=2025)
+    other_convention = services.create_convention(other_decision, by=instructeur)
     return {
         "decision": decision,
         "convention": convention,
@@ -85,6 +115,9 @@ def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
         "report": report,
         "review": review,
         "payment": balance,
+        "amendment": amendment,
+        "signed_amendment": signed_amendment,
+        "instalment": instalment,
         "users": {
             "anonymous": None,
             "candidate": candidate,
@@ -131,7 +164,20 @@ def members_only(status=200):
 
 def get_matrix(w):
     c, p, r, v = w["convention"].pk, w["payment"].pk, w["report"].pk, w["review"].pk
+    a, a1, i = w["amendment"].pk, w["signed_amendment"].pk, w["instalment"].pk
     return [
+        ("draft", [c], STAFF_WRITE_GET),
+        ("amendment_detail", [a], STAFF_READ),
+        ("amendment_update", [a], STAFF_WRITE_GET),
+        ("amendment_instalment_add", [a], STAFF_WRITE_GET),
+        ("amendment_instalment_delete", [i], STAFF_WRITE_GET),
+        ("amendment_transition", [a, "send"], STAFF_WRITE_GET),
+        ("amendment_sign", [a], STAFF_WRITE_GET),
+        ("amendment_pdf", [a], STAFF_READ),
+        ("amendment_scan", [a1], STAFF_READ),
+        ("report_send_back", [r], STAFF_WRITE_GET),
+        ("my_amendment_pdf", [c, a], members_only()),
+        ("my_amendment_scan", [c, a1], members_only()),
         ("dashboard", [], STAFF_READ),
         ("export", ["conventions"], STAFF_READ),
         ("create", [w["decision"].pk], INSTRUCTEURS_ONLY),
@@ -245,8 +291,62 @@ def post_matrix(w):
         "ddets_reader": 404,
     }
     remark_refused = {k: s for k, s in staff_refused.items() if k != "ddets_reader"}
+    a, i = w["amendment"].pk, w["instalment"].pk
     return [
-        ("create", [w["decision"].pk], lambda: {"year": "2031"}, staff_refused),
+        (
+            "draft",
+            [c],
+            lambda: {
+                "draft-period_start": "2027-02-01",
+                "draft-period_end": "2027-12-31",
+                "draft-object": "Intrus",
+                "draft-payment_terms": "Intrus",
+                "draft-obligations": "Intrus",
+                "draft-subsidy_share": "1",
+            },
+            staff_refused,
+        ),
+        (
+            "amendment_update",
+            [a],
+            lambda: {
+                "amendment-changes": "Intrus",
+                "amendment-amount_after": "1",
+                "amendment-period_end_after": "2027-12-31",
+            },
+            staff_refused,
+        ),
+        (
+            "amendment_instalment_add",
+            [a],
+            lambda: {
+                "instalment-label": "Intrus",
+                "instalment-due_on": "2027-06-30",
+                "instalment-amount": "1",
+                "instalment-condition": "signature",
+            },
+            staff_refused,
+        ),
+        ("amendment_instalment_delete", [i], dict, staff_refused),
+        (
+            "amendment_transition",
+            [a, "cancel"],
+            lambda: {"cancel-reason": "Par un intrus"},
+            staff_refused,
+        ),
+        (
+            "amendment_sign",
+            [a],
+            lambda: {"sign-signed_on": today, "sign-file": pdf_upload()},
+            staff_refused,
+        ),
+        ("report_send_back", [r], lambda: {f"back{r}-reason": "Intrus"}, staff_refused),
+        (
+            "create",
+            [w["decision"].pk],
+            lambda: {"period_start": "2031-01-01", "period_end": "2031-12-31"},
+            staff_refused,
+        ),
         (
             "transition",
             [c, "terminate"],
@@ -259,17 +359,7 @@ def post_matrix(w):
             lambda: {"sign-signed_on": today, "sign-file": pdf_upload()},
             staff_refused,
         ),
-        (
-            "amendment",
-            [c],
-            lambda: {
-                "amendment-signed_on": today,
-                "amendment-changes": "Intrus",
-                "amendment-amount_after": "1",
-                "amendment-period_end_after": "2025-12-31",
-            },
-            staff_refused,
-        ),
+        ("amendment", [c], dict, staff_refused),
         ("renew", [c], dict, staff_refused),
         (
             "payment_add",
@@ -337,12 +427,17 @@ def snapshot():
             )
         ),
         "payments": sorted(Payment.objects.values_list("pk", "label", "amount", "status")),
-        "reports": sorted(Report.objects.values_list("pk", "file_name", "sha256", "accepted_at")),
+        "reports": sorted(
+            Report.objects.values_list("pk", "file_name", "sha256", "status", "sent_back_reason")
+        ),
         "reviews": sorted(ProgressReview.objects.values_list("pk", "minutes", "held")),
         "remarks": sorted(ReviewRemark.objects.values_list("pk", "text")),
         "values": sorted(IndicatorValue.objects.values_list("pk", "value")),
         "indicators": sorted(Indicator.objects.values_list("pk", "label")),
-        "amendments": Amendment.objects.count(),
+        "amendments": sorted(
+            Amendment.objects.values_list("pk", "status", "changes", "amount_after")
+        ),
+        "instalments": sorted(AmendmentInstalment.objects.values_list("pk", "label", "amount")),
         "terms": sorted(FundingTerms.objects.values_list("call", "advance_percent")),
     }
 
@@ -351,6 +446,8 @@ def test_every_write_url_is_in_the_post_matrix(world):
     writes = {name for name, _args, _data, _expected in post_matrix(world)}
     reads = {"dashboard", "export", "detail", "pdf", "scan", "report_download", "my_conventions"}
     reads |= {"my_convention", "my_pdf", "my_scan", "my_report", "opendata"}
+    reads |= {"amendment_detail", "amendment_pdf", "amendment_scan"}
+    reads |= {"my_amendment_pdf", "my_amendment_scan"}
     assert writes | reads == {pattern.name for pattern in conventions_patterns}
 
 

@@ -15,10 +15,17 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from conventions import services
-from conventions.models import Convention, IndicatorValue, ProgressReview, Report, ReviewRemark
+from conventions.models import (
+    Convention,
+    IndicatorValue,
+    Payment,
+    ProgressReview,
+    Report,
+    ReviewRemark,
+)
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
 from tests.candidatures.conftest import PDF
-from tests.conventions.conftest import ORGANISATION, pay, pdf_upload
+from tests.conventions.conftest import END, ORGANISATION, START, pay, pdf_upload
 from tests.pdf import pdf_text
 
 
@@ -47,11 +54,18 @@ def test_the_evaluation_page_leads_to_the_creation_of_the_agreement(
     page = client.get(create_url)
     assert page.status_code == 200
     assert "24 500,00 €" in text_of(page)
-    response = client.post(create_url, {"year": "2025"})
+    # The period the form proposes starts the month after the decision of 6 December 2026.
+    assert page.context["form"].initial == {"period_start": START, "period_end": END}
+    early = client.post(create_url, {"period_start": "2026-01-01", "period_end": "2026-12-31"})
+    assert early.status_code == 400
+    assert "avant la décision du 6 décembre 2026" in text_of(early)
+    assert not Convention.objects.exists()
+    period = {"period_start": "2027-01-01", "period_end": "2027-12-31"}
+    response = client.post(create_url, period)
     convention = Convention.objects.get()
     assert response["Location"] == reverse("conventions:detail", args=[convention.pk])
-    assert (convention.year, convention.status) == (2025, ConventionStatus.DRAFT)
-    again = client.post(create_url, {"year": "2025"})
+    assert (convention.period_start, convention.status) == (START, ConventionStatus.DRAFT)
+    again = client.post(create_url, period)
     assert again.status_code == 400
     assert "existe déjà" in again.content.decode()
     assert Convention.objects.count() == 1
@@ -126,30 +140,90 @@ def test_the_instructeur_moves_the_agreement_from_its_page(convention, instructe
     ]
 
 
-def test_payments_through_the_page(signed, instructeur, client_for):
+def test_the_draft_schedule_through_the_page(convention, instructeur, client_for):
     client = client_for(instructeur)
-    advance, balance = signed.payments.order_by("position")
-    # The ceiling, from the add form.
+    balance = convention.payments.get(label="Solde")
     response = client.post(
-        reverse("conventions:payment_add", args=[signed.pk]),
-        {"payment-label": "Complément", "payment-due_on": "2025-09-30", "payment-amount": "0,01"},
+        reverse("conventions:payment_add", args=[convention.pk]),
+        {
+            "payment-label": "Complément",
+            "payment-due_on": "2027-09-30",
+            "payment-amount": "0,01",
+            "payment-condition": "signature",
+        },
         follow=True,
     )
     assert any("dépasseraient le montant" in m for m in messages_of(response))
     edit = reverse("conventions:payment_edit", args=[balance.pk])
     assert client.get(edit).status_code == 200
+    no_date = client.post(
+        edit,
+        {"label": "Solde", "due_on": "2028-03-31", "amount": "9 000,00", "condition": "date"},
+    )
+    assert no_date.status_code == 400
+    assert "Indiquez la date à partir de laquelle verser" in text_of(no_date)
     lowered = client.post(
         edit,
-        {"label": "Solde", "due_on": "2026-03-31", "amount": "9 000,00", "condition": "Bilan"},
+        {
+            "label": "Solde",
+            "due_on": "2028-03-31",
+            "amount": "9 000,00",
+            "condition": "final_reports",
+        },
     )
     assert lowered.status_code == 302
     client.post(
-        reverse("conventions:payment_add", args=[signed.pk]),
-        {"payment-label": "Complément", "payment-due_on": "2025-09-30", "payment-amount": "800 €"},
+        reverse("conventions:payment_add", args=[convention.pk]),
+        {
+            "payment-label": "Complément",
+            "payment-due_on": "2027-09-30",
+            "payment-amount": "800 €",
+            "payment-condition": "date",
+            "payment-condition_date": "2027-09-01",
+        },
     )
-    extra = signed.payments.get(label="Complément")
+    extra = convention.payments.get(label="Complément")
+    assert (extra.condition, extra.condition_date) == ("date", dt.date(2027, 9, 1))
+    page = text_of(client.get(reverse("conventions:detail", args=[convention.pk])))
+    assert "À partir du 1 septembre 2027" in page
     client.post(reverse("conventions:payment_delete", args=[extra.pk]))
-    assert not signed.payments.filter(label="Complément").exists()
+    assert not convention.payments.filter(label="Complément").exists()
+
+
+def test_a_signed_schedule_refuses_every_change_through_the_pages(signed, instructeur, client_for):
+    """The add, edit and delete URLs answer with the refusal and change nothing."""
+    client = client_for(instructeur)
+    balance = signed.payments.get(label="Solde")
+    before = list(signed.payments.values_list("pk", "label", "amount", "due_on"))
+    edit = client.post(
+        reverse("conventions:payment_edit", args=[balance.pk]),
+        {"label": "Solde", "due_on": "2028-03-31", "amount": "10 000", "condition": "signature"},
+    )
+    assert edit.status_code == 400
+    assert "ne change que par un avenant signé" in text_of(edit)
+    for response in (
+        client.post(
+            reverse("conventions:payment_add", args=[signed.pk]),
+            {
+                "payment-label": "Complément",
+                "payment-due_on": "2027-09-30",
+                "payment-amount": "1",
+                "payment-condition": "signature",
+            },
+            follow=True,
+        ),
+        client.post(reverse("conventions:payment_delete", args=[balance.pk]), follow=True),
+    ):
+        assert any("ne change que par un avenant signé" in m for m in messages_of(response))
+    assert list(signed.payments.values_list("pk", "label", "amount", "due_on")) == before
+    page = client.get(reverse("conventions:detail", args=[signed.pk])).content.decode()
+    assert reverse("conventions:payment_edit", args=[balance.pk]) not in page
+    assert reverse("conventions:payment_add", args=[signed.pk]) not in page
+
+
+def test_payments_move_through_the_page(signed, instructeur, client_for):
+    client = client_for(instructeur)
+    advance = signed.payments.get(label="Avance à la signature")
     today = timezone.localdate().isoformat()
     move = lambda action, data: client.post(  # noqa: E731
         reverse("conventions:payment_move", args=[advance.pk, action]), data, follow=True
@@ -163,8 +237,15 @@ def test_payments_through_the_page(signed, instructeur, client_for):
     assert advance.status == PaymentStatus.PAID
     assert advance.accounting_reference == "MANDAT-42"
     assert "12 250,00 €" in text_of(page)  # paid
-    deleted = client.post(reverse("conventions:payment_delete", args=[advance.pk]), follow=True)
-    assert any("ne se supprime plus" in m for m in messages_of(deleted))
+    balance = signed.payments.get(label="Solde")
+    refused = client.post(
+        reverse("conventions:payment_move", args=[balance.pk, "request"]),
+        {f"p{balance.pk}-on": today},
+        follow=True,
+    )
+    assert any("validation du bilan final" in m for m in messages_of(refused))
+    balance.refresh_from_db()
+    assert balance.status == PaymentStatus.PLANNED
 
 
 def test_reports_and_reviews_through_the_pages(
@@ -267,7 +348,7 @@ def test_the_call_indicators_page_saves_a_formset_and_the_terms(call, instructeu
     data = {
         "terms-advance_percent": "40",
         "terms-advance_days": "20",
-        "terms-balance_condition": "Après le bilan final",
+        "terms-balance_condition": "intermediate_report",
         "items-TOTAL_FORMS": "1",
         "items-INITIAL_FORMS": "0",
         "items-MIN_NUM_FORMS": "0",
@@ -275,6 +356,7 @@ def test_the_call_indicators_page_saves_a_formset_and_the_terms(call, instructeu
         "items-0-position": "1",
         "items-0-label": "Événements avec des bailleurs sociaux",
         "items-0-unit": "événements",
+        "items-0-kind": "cumulative",
         "items-0-target": "2,5",
     }
     response = client.post(url, data)
@@ -284,17 +366,22 @@ def test_the_call_indicators_page_saves_a_formset_and_the_terms(call, instructeu
         "Événements avec des bailleurs sociaux",
         Decimal("2.5"),
     )
-    assert services.funding_terms(call).advance_percent == Decimal("40")
+    terms = services.funding_terms(call)
+    assert (terms.advance_percent, terms.balance_condition) == (
+        Decimal("40"),
+        "intermediate_report",
+    )
 
 
 # --- The PDF ---------------------------------------------------------------------------------------
 
 
-def test_the_pdf_carries_every_particular(signed, indicators, instructeur, candidate, client_for):
+def test_the_pdf_carries_every_particular(indicators, signed, instructeur, candidate, client_for):
     response = client_for(instructeur).get(reverse("conventions:pdf", args=[signed.pk]))
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="{signed.number}.pdf"'
-    text = pdf_text(response.content, order="reading")
+    content = b"".join(response.streaming_content)
+    text = pdf_text(content, order="reading")
     for expected in [
         "Département de l'Isère, Direction des solidarités, Service Insertion Vers l'Emploi, "
         "représenté par le Président du Département",
@@ -302,24 +389,31 @@ def test_the_pdf_carries_every_particular(signed, indicators, instructeur, candi
         "SIRET 73282932000074",
         "représenté(e) par Claire Présidente, Présidente",
         signed.number,
-        f"l'année civile {signed.year}",
-        f"du 1 janvier {signed.year} au 31 décembre {signed.year}",
+        "Vu la décision d'attribution du 6 décembre 2026",
+        "du 1 janvier 2027 au 31 décembre 2027",
         "24 500,00 €",
         "0,5 équivalent(s) temps plein",
+        "La subvention représente 100 % du coût total de l'action",
         "Avance à la signature",
+        "À la signature de la convention",
         "12 250,00 €",
         "Solde",
-        "Bilan intermédiaire, avant le 15 juillet",
+        "Après validation du bilan final et du compte rendu financier (CERFA n° 15059)",
+        "Bilan intermédiaire, avant le 16 juillet 2027",
+        "Compte rendu financier (CERFA n° 15059), avant le 31 janvier 2028",
         "Réunions du réseau co-animées",
         "points d'étape",
+        "Article 8 – Communication",
+        "avenant signé par les deux parties",
+        "tribunal administratif de Grenoble",
         "Pour le bénéficiaire",
         "Pour le Département de l'Isère",
-        f"le {signed.signed_on.day}",
+        "Version envoyée pour signature le 6 décembre 2026 à 10h00",
     ]:
         assert expected in text, expected
     assert "PROJET" not in text
     member_pdf = client_for(candidate).get(reverse("conventions:my_pdf", args=[signed.pk]))
-    assert member_pdf.status_code == 200
+    assert b"".join(member_pdf.streaming_content) == content
 
 
 def test_a_draft_pdf_is_marked_and_user_text_reads_no_file(convention, instructeur, client_for):
@@ -363,9 +457,7 @@ def test_the_dashboard_shows_money_flags_and_filters(signed, instructeur, client
 
 def test_xlsx_exports_neutralise_formulas(signed, instructeur, client_for):
     Convention.objects.filter(pk=signed.pk).update(beneficiary_name="=cmd|' /C calc'!A0")
-    payment = signed.payments.first()
-    payment.label = "=cmd"
-    payment.save()
+    Payment.objects.filter(pk=signed.payments.first().pk).update(label="=cmd")  # test data
     client = client_for(instructeur)
     for what, column in (("conventions", 5), ("versements", 4)):
         response = client.get(reverse("conventions:export", args=[what]))

@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from candidatures.models import Candidature
 from conventions import services
-from conventions.models import Indicator, IndicatorValue, ProgressReview, Report, ReviewRemark
+from conventions.models import (
+    Amendment,
+    Indicator,
+    IndicatorValue,
+    ProgressReview,
+    Report,
+    ReviewRemark,
+)
+from conventions.states import AmendmentStatus, ReportStatus
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
 from tests.conventions.conftest import lower_balance, pay, sign
@@ -41,14 +49,12 @@ def new_convention(call, *, by, member=None):
         fte_granted=Decimal("0.5"),
         decided_by=by,
     )
-    return services.create_convention(decision, by=by, year=timezone.localdate().year)
+    return services.create_convention(decision, by=by)
 
 
 def enrich(convention, *, by, ddets, member, rows=1):
     """Signed and started; ``rows`` more instalments (the advance paid), reviews with
     remarks, indicator values and amendments; the reports received."""
-    sign(convention, by, start=True)
-    pay(convention.payments.get(label="Avance à la signature"), by)
     lower_balance(convention, by, 100 * rows)
     for n in range(rows):
         services.save_payment(
@@ -58,6 +64,9 @@ def enrich(convention, *, by, ddets, member, rows=1):
             due_on=dt.date(convention.year, 6, 30),
             amount=Decimal(100),
         )
+    sign(convention, by, start=True)
+    pay(convention.payments.get(label="Avance à la signature"), by)
+    for n in range(rows):
         review = ProgressReview.objects.create(
             convention=convention,
             scheduled_at=timezone.now() + dt.timedelta(days=n + 1),
@@ -65,13 +74,18 @@ def enrich(convention, *, by, ddets, member, rows=1):
             created_by=by,
         )
         ReviewRemark.objects.create(review=review, author=ddets, text=f"Remarque {n}")
-        services.add_amendment(
-            convention,
-            by=by,
+        # Written directly: avenants through their services are tested elsewhere.
+        Amendment.objects.create(
+            convention=convention,
+            number=n + 1,
+            status=AmendmentStatus.SIGNED,
             signed_on=timezone.localdate(),
             changes=f"Avenant {n}",
+            amount_before=convention.amount,
             amount_after=convention.amount,
+            period_end_before=convention.period_end,
             period_end_after=convention.period_end,
+            created_by=by,
         )
     for indicator in convention.call.indicators.all()[: max(1, rows // 2)]:
         for period in range(1, min(rows, 4) + 1):
@@ -83,7 +97,10 @@ def enrich(convention, *, by, ddets, member, rows=1):
                 entered_by=member,
             )
     Report.objects.filter(convention=convention).update(
-        submitted_at=timezone.now(), submitted_by=member, file_name="bilan.pdf"
+        status=ReportStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+        submitted_by=member,
+        file_name="bilan.pdf",
     )
 
 

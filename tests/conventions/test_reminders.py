@@ -1,7 +1,6 @@
 """Reminders about agreements, with time frozen on both sides of each milestone."""
 
 import datetime as dt
-from decimal import Decimal
 
 import time_machine
 from django.core import mail
@@ -11,7 +10,7 @@ from conventions import services
 from conventions.models import Payment, Report
 from conventions.states import ReportKind
 from core.reminders import milestone_at, run_sweep
-from tests.conventions.conftest import sign
+from tests.conventions.conftest import pdf_upload, sign
 
 
 def sweep(when, capture) -> list:
@@ -43,12 +42,12 @@ def test_an_unsigned_agreement_is_reminded_to_instructeurs_once(
 def test_an_instalment_due_soon_is_reminded_to_instructeurs(
     convention, instructeur, django_capture_on_commit_callbacks
 ):
-    sign(convention, instructeur, start=True)
     due = timezone.localdate() + dt.timedelta(days=25)
-    Payment.objects.filter(convention=convention).delete()
+    Payment.objects.filter(convention=convention).delete()  # the draft's schedule, redone
     services.save_payment(
-        convention, by=instructeur, label="Avance", due_on=due, amount=Decimal("1000")
+        convention, by=instructeur, label="Avance", due_on=due, amount=convention.amount
     )
+    sign(convention, instructeur, start=True)
     assert (
         sweep(
             milestone_at(due - dt.timedelta(days=10)) - dt.timedelta(minutes=1),
@@ -58,7 +57,7 @@ def test_an_instalment_due_soon_is_reminded_to_instructeurs(
     )
     sent = sweep(milestone_at(due - dt.timedelta(days=10)), django_capture_on_commit_callbacks)
     assert [m.to for m in sent] == [[instructeur.email]]
-    assert "Avance" in sent[0].body and "1\xa0000,00 €" in sent[0].body
+    assert "Avance" in sent[0].body and "24\xa0500,00 €" in sent[0].body
 
 
 def test_a_progress_review_is_reminded_to_every_participant(
@@ -88,17 +87,17 @@ def test_a_progress_review_is_reminded_to_every_participant(
 def test_reports_due_then_overdue_are_reminded_to_the_organisation(
     signed, candidate, instructeur, django_capture_on_commit_callbacks
 ):
-    Report.objects.filter(convention=signed).delete()
     due = timezone.localdate() + dt.timedelta(days=40)
-    report = Report.objects.create(convention=signed, kind=ReportKind.FINAL, due_on=due)
+    # Test data: one report due in 40 days (the agreement's text is frozen otherwise).
+    Report.objects.filter(convention=signed).exclude(kind=ReportKind.FINAL).delete()
+    Report.objects.filter(convention=signed).update(due_on=due)
+    report = signed.reports.get()
     sent = sweep(milestone_at(due - dt.timedelta(days=15)), django_capture_on_commit_callbacks)
     assert [m.to for m in sent] == [[candidate.email]]
     assert "à remettre avant le" in sent[0].subject
     sent = sweep(milestone_at(due + dt.timedelta(days=1)), django_capture_on_commit_callbacks)
     assert [m.to for m in sent] == [[candidate.email]]
     assert "en retard" in sent[0].subject
-    report.submitted_at = timezone.now()
-    report.save()
-    assert (
-        sweep(milestone_at(due + dt.timedelta(days=15)), django_capture_on_commit_callbacks) == []
-    )
+    services.submit_report(report, by=candidate, uploaded=pdf_upload("bilan-final.pdf"))
+    later = sweep(milestone_at(due + dt.timedelta(days=15)), django_capture_on_commit_callbacks)
+    assert [m.subject for m in later if m.to == [candidate.email]] == []

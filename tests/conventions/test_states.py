@@ -1,27 +1,43 @@
-"""Every (status, action) pair of an agreement and of an instalment, through the one
-service that moves each: allowed moves land on the table's status and write history,
-the others are refused and change nothing."""
+"""Every (status, action) pair of an agreement, an instalment, a report and an avenant,
+through the workflow that moves each: allowed moves land on the table's status and write
+history, the others are refused and change nothing."""
 
 import datetime as dt
 import itertools
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from conventions import services
-from conventions.models import Convention, ConventionStatusChange, Payment, PaymentStatusChange
+from conventions.models import (
+    Amendment,
+    AmendmentStatusChange,
+    Convention,
+    ConventionStatusChange,
+    Payment,
+    PaymentStatusChange,
+    Report,
+    ReportStatusChange,
+)
+from conventions.services.payments import DATE_FIELD
 from conventions.states import (
+    AMENDMENT_TRANSITIONS,
     CONVENTION_TRANSITIONS,
     PAYMENT_TRANSITIONS,
+    REPORT_TRANSITIONS,
+    AmendmentAction,
+    AmendmentStatus,
     ConventionAction,
     ConventionStatus,
     PaymentAction,
     PaymentStatus,
+    ReportAction,
+    ReportKind,
+    ReportStatus,
 )
 from core.exceptions import DomainError, TransitionNotAllowed
-from tests.conventions.conftest import sign
+from tests.conventions.conftest import accept, sign
 
 
 def test_every_convention_status_and_action_pair(convention, instructeur):
@@ -61,18 +77,17 @@ def test_only_instructeurs_move_an_agreement(convention, ddets_reader, candidate
     assert convention.status == ConventionStatus.DRAFT
 
 
-def test_the_wrappers_walk_draft_to_settled(convention, instructeur):
+def test_the_wrappers_walk_draft_to_settled(convention, instructeur, candidate):
     services.send_for_signature(convention, by=instructeur)
     services.back_to_draft(convention, by=instructeur, note="Montant à revoir")
     sign(convention, instructeur, start=True)
+    for kind in ReportKind:
+        accept(convention, kind, candidate, instructeur)
     for payment in convention.payments.all():
         for action in PaymentAction:
             services.move_payment(
                 payment, action, by=instructeur, on=timezone.localdate(), reference="M-1"
             )
-    for report in convention.reports.all():
-        report.file.save("bilan.pdf", ContentFile(b"%PDF-1.4"), save=True)
-        services.accept_report(report, by=instructeur)
     services.settle_convention(convention, by=instructeur)
     convention.refresh_from_db()
     assert convention.status == ConventionStatus.SETTLED
@@ -84,7 +99,8 @@ def test_the_wrappers_walk_draft_to_settled(convention, instructeur):
         "start",
         "settle",
     ]
-    assert convention.status_changes.get(action="back_to_draft").note == "Montant à revoir"
+    withdrawn = convention.status_changes.get(action="back_to_draft").note
+    assert withdrawn.startswith("Montant à revoir Version envoyée le 6 décembre 2026 à 10h00")
 
 
 def test_terminate_needs_a_reason_and_keeps_it(signed, instructeur):
@@ -116,7 +132,7 @@ def test_every_payment_status_and_action_pair(signed, instructeur):
             services.move_payment(payment, action, by=instructeur, on=today, reference="M-9")
             payment.refresh_from_db()
             assert payment.status == target, (status, action)
-            assert getattr(payment, services.DATE_FIELD[action]) == today
+            assert getattr(payment, DATE_FIELD[action]) == today
             change = PaymentStatusChange.objects.latest("pk")
             assert (change.from_status, change.to_status, change.by) == (
                 status,
@@ -155,3 +171,60 @@ def test_payments_wait_for_the_signature_and_refuse_future_dates(convention, ins
         )
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PLANNED
+
+
+@pytest.mark.parametrize(
+    ("model", "history", "workflow", "statuses", "actions", "table"),
+    [
+        (
+            Report,
+            ReportStatusChange,
+            services.report_workflow,
+            ReportStatus,
+            ReportAction,
+            REPORT_TRANSITIONS,
+        ),
+        (
+            Amendment,
+            AmendmentStatusChange,
+            services.amendment_workflow,
+            AmendmentStatus,
+            AmendmentAction,
+            AMENDMENT_TRANSITIONS,
+        ),
+    ],
+    ids=["report", "amendment"],
+)
+def test_every_report_and_amendment_status_and_action_pair(
+    signed, instructeur, model, history, workflow, statuses, actions, table
+):
+    obj = (
+        signed.reports.get(kind=ReportKind.INTERMEDIATE)
+        if model is Report
+        else services.prepare_amendment(signed, by=instructeur)
+    )
+    checked = 0
+    for status, action in itertools.product(statuses, actions):
+        model.objects.filter(pk=obj.pk).update(status=status)
+        obj.refresh_from_db()
+        before = history.objects.count()
+        target = table.get((status, action))
+        if target is None:
+            with pytest.raises(TransitionNotAllowed):
+                workflow.apply(obj, action, by=instructeur)
+            obj.refresh_from_db()
+            assert obj.status == status, (status, action)
+            assert history.objects.count() == before
+        else:
+            workflow.apply(obj, action, by=instructeur, note="test")
+            obj.refresh_from_db()
+            assert obj.status == target, (status, action)
+            change = history.objects.latest("pk")
+            assert (change.action, change.from_status, change.to_status, change.by) == (
+                action,
+                status,
+                target,
+                instructeur,
+            )
+            checked += 1
+    assert checked == len(table)
