@@ -351,6 +351,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15.0,
         "options": {"expires": 12},
     },
+    # Decision letters confirmed while the broker was away, or whose worker died.
+    "send-queued-letters": {
+        "task": "evaluation.send_queued_letters",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
 
 # --- Security ----------------------------------------------------------------------------------
@@ -389,6 +395,33 @@ CONTENT_SECURITY_POLICY = {
 # --- The authority: published with the open data of its subsidies (SCDL « subventions ») --
 AUTHORITY_NAME = env("AUTHORITY_NAME", default="Département de l'Isère")
 AUTHORITY_SIRET = env("AUTHORITY_SIRET", default="")
+
+# --- Decision letters: place, signatory, « voies et délais de recours » ---------------------
+# The authority's defaults; each call may override any of them (aap.Call ``letter_*`` and
+# ``appeal_*`` fields). The two-month time limit is the law's (code de justice
+# administrative, R. 421-1), written in the paragraph, not a setting.
+LETTER_PLACE = env("LETTER_PLACE", default="Grenoble")
+LETTER_SIGNATORY_NAME = env("LETTER_SIGNATORY_NAME", default="")
+LETTER_SIGNATORY_TITLE = env(
+    "LETTER_SIGNATORY_TITLE", default="La cheffe du service Insertion Vers l'Emploi"
+)
+LETTER_SIGNATORY_DELEGATION = env(
+    "LETTER_SIGNATORY_DELEGATION",
+    default="Pour le Président du Département de l'Isère et par délégation",
+)
+LETTER_APPEAL_AUTHORITY = env(
+    "LETTER_APPEAL_AUTHORITY", default="Monsieur le Président du Département de l'Isère"
+)
+LETTER_APPEAL_AUTHORITY_ADDRESS = env(
+    "LETTER_APPEAL_AUTHORITY_ADDRESS",
+    default="Hôtel du Département, 7 rue Fantin-Latour, CS 41096, 38022 Grenoble Cedex 1",
+)
+LETTER_APPEAL_COURT = env("LETTER_APPEAL_COURT", default="tribunal administratif de Grenoble")
+LETTER_APPEAL_COURT_ADDRESS = env(
+    "LETTER_APPEAL_COURT_ADDRESS", default="2 place de Verdun, BP 1135, 38022 Grenoble Cedex"
+)
+# The whole paragraph, when the authority writes its own (empty: composed from the above).
+LETTER_APPEAL_WORDING = env("LETTER_APPEAL_WORDING", default="")
 
 # --- The instant of arrival ----------------------------------------------------------------
 # Deadlines are judged on the instant a request arrived. Behind the documented reverse

@@ -177,4 +177,7 @@ def decide_demo_dossiers(dossiers, *, instructeur: User, ddets: User) -> int:
         )
     for lot in call.lots.all():
         letters.freeze_committee(call, lot, by=instructeur)
-    return letters.notify_decisions(call, by=instructeur)
+    queued = letters.notify_decisions(call, by=instructeur)
+    # Sent here rather than by the worker: the demo shows them as soon as it is loaded.
+    letters.send_queued_letters(call)
+    return queued

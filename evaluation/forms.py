@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
+from aap.models import Call
 from core.dates import NonexistentLocalTime, local_datetime
 from core.forms import FrenchDecimalField
 from evaluation.states import DecisionOutcome, OpinionKind
@@ -232,3 +233,60 @@ class DecisionForm(forms.Form):
         if outcome == DecisionOutcome.NOT_SELECTED and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", _("Indiquez le motif de la décision."))
         return cleaned
+
+
+class RectificationForm(DecisionForm):
+    """A notified decision's new values, with the reason the candidate will read."""
+
+    reason = forms.CharField(
+        label=_("Motif de la rectification (communiqué au candidat)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self):
+        cleaned = forms.Form.clean(self)
+        if cleaned.get("outcome") == DecisionOutcome.SELECTED:
+            for name in ("amount_granted", "fte_granted"):
+                if cleaned.get(name) is None:
+                    self.add_error(name, _("Obligatoire pour un dossier retenu."))
+        return cleaned
+
+
+class LetterDraftForm(forms.Form):
+    opening = forms.CharField(
+        label=_("Paragraphe d'ouverture"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Avant la décision. Vide : le texte habituel."),
+    )
+    closing = forms.CharField(
+        label=_("Paragraphe de conclusion"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Après la décision, avant la formule de politesse. Vide : le texte habituel."),
+    )
+
+
+class LetterTermsForm(forms.ModelForm):
+    """The call's own place, signatory and recours wording; empty: the authority's."""
+
+    class Meta:
+        model = Call
+        fields = [
+            "letter_place",
+            "letter_signatory_name",
+            "letter_signatory_title",
+            "letter_signatory_delegation",
+            "appeal_authority",
+            "appeal_authority_address",
+            "appeal_court",
+            "appeal_court_address",
+            "appeal_wording",
+        ]
+        widgets = {"appeal_wording": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, defaults: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if defaults.get(name):
+                field.widget.attrs["placeholder"] = defaults[name]

@@ -1,9 +1,24 @@
-"""The committee record of a lot and the notification letters, as WeasyPrint PDFs."""
+"""The committee record of a lot, and the letters that notify decisions and their
+rectifications, as WeasyPrint PDFs.
 
+A letter is drafted (its free paragraphs, previewed without writing anything), queued
+when staff confirm, then rendered, stored with its SHA-256 and e-mailed through the
+outbox by the Celery task ``evaluation.send_letter``, never in the request. Every letter
+carries the « voies et délais de recours », set per authority (settings ``LETTER_*``) and
+per call (``aap.Call`` fields ``letter_*`` and ``appeal_*``)."""
+
+import functools
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from aap.models import Call, Lot
@@ -11,63 +26,209 @@ from aap.services import record_call_decided
 from aap.states import CallStatus
 from candidatures.models import Candidature
 from candidatures.queries import member_emails
-from core.dates import format_datetime
 from core.exceptions import DomainError
 from core.links import absolute_url
-from core.mail import queue_email
+from core.mail import publishing_connection, queue_email
 from core.models import User
-from core.pdf import render_pdf
+from core.pdf import html_to_pdf, render_html
 from evaluation import exports, rules
-from evaluation.models import CommitteeRecord, Decision, NotificationLetter, lock_scoring
-from evaluation.states import AdmissibilityOutcome
+from evaluation.models import (
+    Decision,
+    DecisionRectification,
+    LetterFrozen,
+    NotificationLetter,
+    lock_scoring,
+)
+from evaluation.states import AdmissibilityOutcome, LetterKind, LetterStatus
+
+logger = logging.getLogger(__name__)
+
+LETTER_TEMPLATE = "evaluation/pdf/letter.html"
+TELERECOURS_URL = "https://citoyens.telerecours.fr"
+# A letter confirmed this long ago and still queued missed its task: the sweep sends it.
+QUEUED_GRACE = timedelta(seconds=60)
 
 
-def freeze_committee(call: Call, lot: Lot, *, by: User) -> CommitteeRecord:
-    """Keep the ranking, scores and decisions of ``lot`` as the committee saw them."""
+# --- What every letter says: place, signatory, voies et délais de recours -------------------
+
+# (key in the letter's context, Call field, setting with the authority's default)
+TERMS = [
+    ("place", "letter_place", "LETTER_PLACE"),
+    ("signatory_name", "letter_signatory_name", "LETTER_SIGNATORY_NAME"),
+    ("signatory_title", "letter_signatory_title", "LETTER_SIGNATORY_TITLE"),
+    ("signatory_delegation", "letter_signatory_delegation", "LETTER_SIGNATORY_DELEGATION"),
+    ("appeal_authority", "appeal_authority", "LETTER_APPEAL_AUTHORITY"),
+    ("appeal_authority_address", "appeal_authority_address", "LETTER_APPEAL_AUTHORITY_ADDRESS"),
+    ("appeal_court", "appeal_court", "LETTER_APPEAL_COURT"),
+    ("appeal_court_address", "appeal_court_address", "LETTER_APPEAL_COURT_ADDRESS"),
+    ("appeal_wording", "appeal_wording", "LETTER_APPEAL_WORDING"),
+]
+TERM_FIELDS = [field for _key, field, _setting in TERMS]
+
+
+def letter_terms(call: Call) -> dict:
+    """The call's own value of each term, or the authority's default; ``appeal`` is the
+    paragraph of voies et délais de recours the letters print."""
+    terms = {
+        key: (getattr(call, field) or "").strip() or getattr(settings, setting)
+        for key, field, setting in TERMS
+    }
+    terms["appeal"] = terms["appeal_wording"] or appeal_paragraph(terms)
+    return terms
+
+
+def appeal_paragraph(terms: dict) -> str:
+    """Recours gracieux and contentieux within two months of notification (code de justice
+    administrative, R. 421-1 and R. 421-5), Télérecours citoyens."""
+    return _(
+        "La présente décision peut être contestée dans un délai de deux mois à compter de "
+        "sa notification, par un recours gracieux adressé à %(authority)s (%(authority_address)s) "
+        "et par un recours contentieux devant le %(court)s (%(court_address)s). Le recours "
+        "gracieux interrompt le délai du recours contentieux, qui court à nouveau à compter de "
+        "la réponse, ou du rejet implicite né du silence gardé pendant deux mois. Le tribunal "
+        "peut aussi être saisi par l'application Télérecours citoyens, accessible sur le site "
+        "%(telerecours)s."
+    ) % {
+        "authority": terms["appeal_authority"],
+        "authority_address": terms["appeal_authority_address"],
+        "court": terms["appeal_court"],
+        "court_address": terms["appeal_court_address"],
+        "telerecours": TELERECOURS_URL,
+    }
+
+
+def set_letter_terms(call: Call, *, by: User, **values: str) -> Call:
+    """The call's own place, signatory and recours wording (empty: the authority's)."""
     if not rules.can_run_evaluation(by):
         raise PermissionDenied
+    unknown = set(values) - set(TERM_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown letter terms: {sorted(unknown)}")
     with transaction.atomic():
-        # Scores saved meanwhile land before the freeze, and none after (scoring closes).
-        lock_scoring(call.pk)
-        return _freeze(call, lot, by)
+        row = Call.objects.select_for_update().get(pk=call.pk)
+        for name, value in values.items():
+            setattr(row, name, (value or "").strip())
+        row.save(update_fields=[*values, "updated_at"])
+    for name in values:
+        setattr(call, name, getattr(row, name))
+    return call
 
 
-def _freeze(call: Call, lot: Lot, by: User) -> CommitteeRecord:
-    now = timezone.now()
-    table = exports.ranking_table(lot)
-    snapshot = {
-        "frozen_at": now.isoformat(),
-        "columns": table.columns,
-        "rows": [[str(cell) for cell in row] for row in table.rows],
-        "money": {key: str(value) for key, value in table.money.items()},
-    }
-    content = render_pdf(
-        "evaluation/pdf/committee.html",
-        {"call": call, "lot": lot, "table": table, "frozen_at": format_datetime(now), "by": by},
+# --- Paragraphs and context -------------------------------------------------------------------
+
+
+def _day(when) -> str:
+    return date_format(timezone.localtime(when), "DATE_FORMAT")
+
+
+def decision_letter_of(candidature: Candidature) -> NotificationLetter | None:
+    return candidature.notification_letters.filter(kind=LetterKind.DECISION).first()
+
+
+def default_paragraphs(
+    candidature: Candidature, rectification: DecisionRectification | None = None
+) -> dict:
+    """The free paragraphs a letter has until staff write their own."""
+    if rectification is not None:
+        notified = decision_letter_of(candidature)
+        when = notified.sent_at or notified.queued_at if notified else rectification.at
+        opening = _(
+            "La décision relative à votre dossier sur le lot « %(lot)s », qui vous a été "
+            "notifiée le %(date)s, est rectifiée comme suit."
+        ) % {"lot": rectification.decision.lot.name, "date": _day(when)}
+    elif _is_admissible(candidature):
+        opening = _(
+            "Votre dossier, déposé le %(date)s, a été examiné par le comité de sélection au "
+            "regard des critères de l'appel à projets. Voici la décision pour chaque lot "
+            "sollicité :"
+        ) % {"date": _day(candidature.submitted_at)}
+    else:
+        opening = _(
+            "Votre dossier, déposé le %(date)s, n'a pas été jugé recevable ; il n'a donc pas "
+            "été évalué."
+        ) % {"date": _day(candidature.submitted_at)}
+    closing = _(
+        "Le Service Insertion Vers l'Emploi reste à votre disposition pour toute précision, "
+        "par la messagerie de votre dossier sur la plateforme."
     )
-    record = CommitteeRecord(call=call, lot=lot, snapshot=snapshot, created_by=by, created_at=now)
-    record.pdf.save(
-        f"PV-{call.reference}-{lot.pk}-{now:%Y%m%d-%H%M}.pdf", ContentFile(content), save=False
-    )
-    record.save()
-    return record
+    return {"opening": opening, "closing": closing}
 
 
-def letter_context(candidature: Candidature) -> dict:
+def _is_admissible(candidature: Candidature) -> bool:
     admissibility = getattr(candidature, "admissibility", None)
-    decisions = list(candidature.decisions.select_related("lot").order_by("lot__position"))
-    results = None
-    if admissibility is not None and admissibility.outcome == AdmissibilityOutcome.ADMISSIBLE:
-        results = exports.dossier_results(candidature)
+    return admissibility is not None and admissibility.outcome == AdmissibilityOutcome.ADMISSIBLE
+
+
+def letter_context(letter: NotificationLetter, *, when=None) -> dict:
+    """What the letter shows; ``when`` is its date (now: a preview, or its dispatch)."""
+    candidature = letter.candidature
+    defaults = default_paragraphs(candidature, letter.rectification)
+    admissible = _is_admissible(candidature)
     return {
+        "letter": letter,
         "candidature": candidature,
         "organisation": candidature.organisation,
         "call": candidature.call,
-        "admissibility": admissibility,
-        "decisions": decisions,
-        "results": results,
-        "date": format_datetime(timezone.now()).split(" à ")[0],
+        "authority_name": settings.AUTHORITY_NAME,
+        "admissibility": getattr(candidature, "admissibility", None),
+        "admissible": admissible,
+        "decisions": list(candidature.decisions.select_related("lot").order_by("lot__position")),
+        "rectification": letter.rectification,
+        "results": exports.dossier_results(candidature)
+        if admissible and letter.kind == LetterKind.DECISION
+        else None,
+        "opening": letter.opening.strip() or defaults["opening"],
+        "closing": letter.closing.strip() or defaults["closing"],
+        "terms": letter_terms(candidature.call),
+        "date": _day(when or timezone.now()),
     }
+
+
+def render_letter_html(letter: NotificationLetter, *, when=None) -> str:
+    return render_html(LETTER_TEMPLATE, letter_context(letter, when=when))
+
+
+# --- Drafts and previews -----------------------------------------------------------------------
+
+
+def letter_draft_of(candidature: Candidature) -> NotificationLetter:
+    """The dossier's decision letter as saved, or an unsaved draft with the default
+    paragraphs: previewing or opening the form writes nothing (GET never writes)."""
+    letter = decision_letter_of(candidature)
+    if letter is None:
+        letter = NotificationLetter(candidature=candidature, **default_paragraphs(candidature))
+    return letter
+
+
+def save_letter_draft(
+    candidature: Candidature, *, by: User, opening: str, closing: str
+) -> NotificationLetter:
+    """The dossier's own free paragraphs, kept as a draft letter until staff confirm."""
+    if not rules.can_run_evaluation(by):
+        raise PermissionDenied
+    if candidature.call.status != CallStatus.UNDER_REVIEW:
+        raise DomainError(_("Les lettres se préparent quand l'appel à projets est en instruction."))
+    with transaction.atomic():
+        lock_scoring(candidature.call_id)  # the lock notifying takes
+        letter = (
+            NotificationLetter.objects.select_for_update()
+            .filter(candidature=candidature, kind=LetterKind.DECISION)
+            .first()
+        )
+        if letter is not None and letter.status != LetterStatus.DRAFT:
+            raise LetterFrozen(_("La lettre de ce dossier est partie : elle ne change plus."))
+        if letter is None:
+            letter = NotificationLetter(candidature=candidature, created_by=by)
+        letter.opening, letter.closing = opening.strip(), closing.strip()
+        letter.save()
+    return letter
+
+
+def preview_pdf(letter: NotificationLetter) -> bytes:
+    return html_to_pdf(render_letter_html(letter))
+
+
+# --- Notifying the call's decisions -------------------------------------------------------------
 
 
 def missing_decisions(call: Call) -> list[str]:
@@ -96,55 +257,187 @@ def missing_decisions(call: Call) -> list[str]:
     return problems
 
 
+def missing_records(call: Call) -> list[str]:
+    """Lots whose decisions no frozen committee record holds yet: the record is what the
+    letters notify."""
+    lots = (
+        Lot.objects.filter(
+            call=call,
+            candidatures__admissibility__outcome=AdmissibilityOutcome.ADMISSIBLE,
+        )
+        .exclude(committee_records__isnull=False)
+        .distinct()
+        .order_by("position")
+    )
+    return [
+        _("Procès-verbal du comité non figé : lot %(lot)s (figez-le depuis son classement)")
+        % {"lot": lot.name}
+        for lot in lots
+    ]
+
+
+def notification_problems(call: Call) -> list[str]:
+    return missing_decisions(call) + missing_records(call)
+
+
 def notify_decisions(call: Call, *, by: User) -> int:
-    """Send each candidate its letter (PDF in its space and attached to an e-mail), then
-    mark the call decided. Refused while a dossier lacks a decision."""
+    """Confirm the letters of every submitted dossier and mark the call decided; the
+    letters are rendered and e-mailed by a task after commit. Refused while a dossier
+    lacks a decision or a lot its frozen committee record. Returns how many are queued."""
     if not rules.can_run_evaluation(by):
         raise PermissionDenied
-    call.refresh_from_db(fields=["status"])
-    if call.status != CallStatus.UNDER_REVIEW:
-        raise DomainError(
-            _("Les décisions se notifient quand l'appel à projets est en instruction.")
-        )
-    if problems := missing_decisions(call):
-        raise DomainError(_("Toutes les décisions ne sont pas prises."), problems=problems)
-    sent = 0
-    dossiers = (
-        Candidature.objects.submitted()
-        .filter(call=call)
-        .select_related("organisation", "call", "admissibility")
-    )
     with transaction.atomic():
-        lock_scoring(call.pk)  # no score changes while the letters are written
+        lock_scoring(call.pk)  # no score or decision changes while the letters are confirmed
+        call.refresh_from_db(fields=["status"])
+        if call.status != CallStatus.UNDER_REVIEW:
+            raise DomainError(
+                _("Les décisions se notifient quand l'appel à projets est en instruction.")
+            )
+        if problems := notification_problems(call):
+            raise DomainError(
+                _("Les décisions ne peuvent pas encore être notifiées."), problems=problems
+            )
+        now = timezone.now()
+        queued = []
+        dossiers = (
+            Candidature.objects.submitted()
+            .filter(call=call)
+            .select_related("organisation", "call", "admissibility")
+            .order_by("pk")
+        )
         for dossier in dossiers:
-            content = render_pdf("evaluation/pdf/letter.html", letter_context(dossier))
-            letter, _created = NotificationLetter.objects.get_or_create(
-                candidature=dossier, defaults={"sent_by": by}
+            letter = decision_letter_of(dossier) or NotificationLetter(
+                candidature=dossier, created_by=by
             )
-            letter.pdf.save(
-                f"Notification-{call.reference}-{dossier.pk}.pdf", ContentFile(content), save=False
-            )
-            letter.sent_at, letter.sent_by = timezone.now(), by
+            if letter.status != LetterStatus.DRAFT:
+                continue
+            defaults = default_paragraphs(dossier)
+            letter.opening = letter.opening or defaults["opening"]
+            letter.closing = letter.closing or defaults["closing"]
+            letter.status, letter.queued_at, letter.sent_by = LetterStatus.QUEUED, now, by
             letter.save()
-            queue_email(
-                to=member_emails(dossier.organisation),
-                template="decision_notified",
-                context={
-                    "candidature": dossier,
-                    "url": absolute_url("candidatures:dossier", pk=dossier.pk),
-                },
-                key=f"notified-{letter.pk}-{letter.sent_at:%Y%m%d%H%M%S}",
-                attachments=[
-                    {
-                        "name": f"Notification-{call.reference}.pdf",
-                        "mimetype": "application/pdf",
-                        "path": letter.pdf.name,
-                    }
-                ],
-            )
-            sent += 1
+            queued.append(letter.pk)
         record_call_decided(call, by=by, note=_("Décisions notifiées aux candidats."))
-    return sent
+        for letter_id in queued:
+            transaction.on_commit(functools.partial(dispatch_letter, letter_id))
+    return len(queued)
+
+
+def issue_rectification_letter(
+    rectification: DecisionRectification, *, by: User
+) -> NotificationLetter:
+    """The letter of a rectification, queued in the caller's transaction."""
+    candidature = rectification.decision.candidature
+    letter = NotificationLetter.objects.create(
+        candidature=candidature,
+        kind=LetterKind.RECTIFICATION,
+        rectification=rectification,
+        status=LetterStatus.QUEUED,
+        created_by=by,
+        sent_by=by,
+        queued_at=rectification.at,
+        **default_paragraphs(candidature, rectification),
+    )
+    transaction.on_commit(functools.partial(dispatch_letter, letter.pk))
+    return letter
+
+
+# --- Sending (the task's service) ---------------------------------------------------------------
+
+
+def dispatch_letter(letter_id: int) -> bool:
+    """Hand the letter to Celery within ``EMAIL_PUBLISH_TIMEOUT``; on a broker failure it
+    stays queued for the sweep (``requeue_queued_letters``)."""
+    from evaluation.tasks import send_letter  # the task module imports this one
+
+    try:
+        with publishing_connection() as connection:
+            send_letter.apply_async(
+                kwargs={"letter_id": letter_id}, connection=connection, retry=False
+            )
+    except Exception:  # any broker error: the letter stays queued, nothing is lost
+        logger.warning("Broker unavailable, letter %s left for the sweep", letter_id, exc_info=True)
+        return False
+    return True
+
+
+def send_letter(letter_id: int) -> bool:
+    """Render, store and e-mail one queued letter; return whether this call sent it.
+
+    The row is locked while it is rendered: a duplicated task waits, then finds the
+    letter sent and does nothing."""
+    with transaction.atomic():
+        letter = (
+            NotificationLetter.objects.select_for_update(of=("self",))
+            .select_related(
+                "candidature__organisation",
+                "candidature__call",
+                "candidature__admissibility",
+                "rectification__decision__lot",
+            )
+            .filter(pk=letter_id)
+            .first()
+        )
+        if letter is None or letter.status != LetterStatus.QUEUED:
+            return False
+        now = timezone.now()
+        content = html_to_pdf(render_letter_html(letter, when=now))
+        letter.pdf.save(letter.filename, ContentFile(content), save=False)
+        letter.sha256 = hashlib.sha256(content).hexdigest()
+        letter.email = _send_email(letter)
+        letter.status, letter.sent_at = LetterStatus.SENT, now
+        letter.save(update_fields=["pdf", "sha256", "email", "status", "sent_at"])
+    return True
+
+
+def _send_email(letter: NotificationLetter):
+    candidature = letter.candidature
+    rectified = letter.kind == LetterKind.RECTIFICATION
+    return queue_email(
+        to=member_emails(candidature.organisation),
+        template="decision_rectified" if rectified else "decision_notified",
+        context={
+            "candidature": candidature,
+            "rectification": letter.rectification,
+            "url": absolute_url("candidatures:dossier", pk=candidature.pk),
+        },
+        key=f"letter-{letter.pk}",
+        attachments=[
+            {"name": letter.filename, "mimetype": "application/pdf", "path": letter.pdf.name}
+        ],
+    )
+
+
+def requeue_queued_letters(*, now=None) -> int:
+    """Letters confirmed a while ago and still queued (the broker was away, or a worker
+    died while rendering): handed to Celery again. Beat runs this every minute."""
+    now = now or timezone.now()
+    waiting = list(
+        NotificationLetter.objects.filter(
+            status=LetterStatus.QUEUED, queued_at__lt=now - QUEUED_GRACE
+        ).values_list("pk", flat=True)
+    )
+    return sum(dispatch_letter(letter_id) for letter_id in waiting)
+
+
+def send_queued_letters(call: Call) -> int:
+    """Send the call's queued letters now, in this process (the demo's data)."""
+    waiting = NotificationLetter.objects.filter(
+        candidature__call=call, status=LetterStatus.QUEUED
+    ).values_list("pk", flat=True)
+    return sum(send_letter(letter_id) for letter_id in list(waiting))
+
+
+# --- Reads ---------------------------------------------------------------------------------------
+
+
+def letters_of_call(call: Call):
+    """Every letter of the call, for staff: its dossier, kind, dates and delivery status."""
+    return (
+        NotificationLetter.objects.filter(candidature__call=call)
+        .select_related("candidature__organisation", "email", "rectification__decision__lot")
+        .order_by("candidature__organisation__name", "created_at", "pk")
+    )
 
 
 def selected_organisations(call: Call):
@@ -156,3 +449,12 @@ def selected_organisations(call: Call):
         .select_related("candidature__organisation", "lot")
         .order_by("lot__position", "candidature__organisation__name")
     )
+
+
+def selected_list_updated_at(call: Call):
+    """When a rectification last changed the call's notified decisions, or None."""
+    if call.status not in (CallStatus.DECIDED, CallStatus.ARCHIVED):
+        return None
+    return DecisionRectification.objects.filter(decision__candidature__call=call).aggregate(
+        at=Max("at")
+    )["at"]

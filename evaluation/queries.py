@@ -26,11 +26,13 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Rank
+from django.utils.translation import gettext
 
 from aap.states import CallStatus
 from candidatures.models import Candidature
 from core import rules as core_rules
-from evaluation.models import Assignment, Evaluation, Score
+from core.dates import format_datetime
+from evaluation.models import Assignment, DecisionRectification, Evaluation, Score
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 
 SCORE = DecimalField(max_digits=10, decimal_places=4)
@@ -170,3 +172,27 @@ def blind_dossier_ids(user, *, call_id: int | None = None, lot=None) -> set[int]
     if lot is not None:
         pending = pending.filter(candidature__lots=lot)
     return set(pending.values_list("candidature_id", flat=True))
+
+
+def rectifications_of(candidature, lot):
+    """The rectifications of the dossier's decision on ``lot``, the latest first. An
+    agreement prepared on that decision shows them (« décision rectifiée le … »): the
+    agreement is then to be reviewed, or amended."""
+    return (
+        DecisionRectification.objects.filter(decision__candidature=candidature, decision__lot=lot)
+        .select_related("by")
+        .order_by("-at", "-pk")
+    )
+
+
+def rectified_notice(candidature, lot) -> str:
+    """« Décision rectifiée le … : retenu → non retenu », or "" when never rectified."""
+    latest = rectifications_of(candidature, lot).first()
+    if latest is None:
+        return ""
+    return gettext("Décision rectifiée le %(date)s : %(old)s → %(new)s (%(reason)s)") % {
+        "date": format_datetime(latest.at),
+        "old": latest.get_old_outcome_display(),
+        "new": latest.get_new_outcome_display(),
+        "reason": latest.reason,
+    }

@@ -1,5 +1,6 @@
-"""Every write of the evaluation: admissibility, grid, assignments, conflicts, scores,
-consensus, opinions and decisions. Notification letters live in ``evaluation.letters``."""
+"""Every write of the evaluation: admissibility, grid, assignments, conflicts and scores.
+Consensus, opinions, decisions and rectifications live in ``evaluation.decisions`` (and
+are named here too), notification letters in ``evaluation.letters``."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,19 +30,24 @@ from core.models import User
 from core.roles import Role
 from core.workflow import Workflow
 from evaluation import rules
+from evaluation.decisions import (  # noqa: F401 (the services' names, for their callers)
+    granted_in_lot,
+    record_decision,
+    record_opinion,
+    rectify_decision,
+    set_consensus,
+)
 from evaluation.models import (
     Admissibility,
     AdmissibilityChange,
     Assignment,
-    Consensus,
-    Decision,
     Evaluation,
     EvaluationStatusChange,
     Justification,
-    Opinion,
     Score,
     ScoringGrid,
     SubCriterionFactor,
+    decision_frozen_reason,
     refuse_if_scoring_closed,
 )
 from evaluation.queries import evaluation_total_subquery
@@ -49,7 +55,6 @@ from evaluation.states import (
     EVALUATION_TRANSITIONS,
     AdmissibilityOutcome,
     ConflictStatus,
-    DecisionOutcome,
     EvaluationAction,
     EvaluationStatus,
 )
@@ -148,6 +153,9 @@ def decide_admissibility(candidature: Candidature, *, by: User, admissible: bool
                 "Ce dossier a déjà des évaluations déposées : rouvrez-les avant de le déclarer irrecevable."
             )
         )
+    # The inadmissibility is notified by a letter like a decision: frozen with it.
+    if notified := decision_frozen_reason(candidature.pk):
+        raise DomainError(notified)
     if not admissible and candidature.decisions.exists():
         raise DomainError(
             _(
@@ -481,96 +489,3 @@ def reopen_evaluation(evaluation: Evaluation, *, by: User, note: str) -> Evaluat
             updates={"submitted_at": None, "total": None},
         )
     return evaluation
-
-
-def set_consensus(candidature: Candidature, *, by: User, total: Decimal, reason: str) -> Consensus:
-    if not rules.can_run_evaluation(by):
-        raise PermissionDenied
-    if not reason.strip():
-        raise DomainError(_("Indiquez le motif de la note de consensus."))
-    if not Decimal(0) <= total <= Decimal(100):
-        raise DomainError(_("La note de consensus va de 0 à 100."))
-    refuse_if_scoring_closed(candidature.pk)
-    consensus, _created = Consensus.objects.update_or_create(
-        candidature=candidature,
-        defaults={"total": total, "reason": reason.strip(), "set_by": by, "set_at": timezone.now()},
-    )
-    return consensus
-
-
-def record_opinion(candidature: Candidature, *, by: User, kind: str, comment: str) -> Opinion:
-    """The DDETS's opinion on a dossier: its only write."""
-    if not rules.can_give_opinion(by, candidature):
-        raise PermissionDenied
-    opinion, _created = Opinion.objects.update_or_create(
-        candidature=candidature,
-        author=by,
-        defaults={"kind": kind, "comment": comment.strip(), "updated_at": timezone.now()},
-    )
-    return opinion
-
-
-# --- Decisions --------------------------------------------------------------------------------
-
-
-def record_decision(
-    candidature: Candidature,
-    lot: Lot,
-    *,
-    by: User,
-    outcome: str,
-    amount_granted: Decimal | None = None,
-    fte_granted: Decimal | None = None,
-    reason: str = "",
-) -> Decision:
-    """The committee's decision for one lot; the amounts granted stay within the budget."""
-    if not rules.can_run_evaluation(by):
-        raise PermissionDenied
-    if not candidature.lots.filter(pk=lot.pk).exists():
-        raise DomainError(_("Ce dossier ne candidate pas sur ce lot."))
-    # An inadmissible dossier is notified as such: a decision would still count against the
-    # budget, lead to an agreement and appear among the selected on the public page.
-    if not Admissibility.objects.filter(
-        candidature=candidature, outcome=AdmissibilityOutcome.ADMISSIBLE
-    ).exists():
-        raise DomainError(_("Seul un dossier recevable reçoit une décision du comité."))
-    if outcome == DecisionOutcome.SELECTED:
-        if amount_granted is None or fte_granted is None:
-            raise DomainError(_("Un dossier retenu a un montant et des ETP attribués."))
-    else:
-        amount_granted = fte_granted = None
-    if outcome == DecisionOutcome.NOT_SELECTED and not reason.strip():
-        raise DomainError(_("Indiquez le motif de la décision de non-retenue."))
-    with transaction.atomic():
-        Lot.objects.select_for_update().get(pk=lot.pk)
-        if outcome == DecisionOutcome.SELECTED and lot.budget is not None:
-            others = Decision.objects.filter(lot=lot, outcome=DecisionOutcome.SELECTED).exclude(
-                candidature=candidature
-            ).aggregate(total=Sum("amount_granted"))["total"] or Decimal(0)
-            if others + amount_granted > lot.budget:
-                raise DomainError(
-                    _(
-                        "Les montants attribués sur le lot « %(lot)s » dépasseraient son budget "
-                        "(%(budget)s €) : déjà %(others)s € attribués."
-                    )
-                    % {"lot": lot.name, "budget": lot.budget, "others": others}
-                )
-        decision, _created = Decision.objects.update_or_create(
-            candidature=candidature,
-            lot=lot,
-            defaults={
-                "outcome": outcome,
-                "amount_granted": amount_granted,
-                "fte_granted": fte_granted,
-                "reason": reason.strip(),
-                "decided_by": by,
-                "decided_at": timezone.now(),
-            },
-        )
-    return decision
-
-
-def granted_in_lot(lot: Lot) -> dict:
-    return Decision.objects.filter(lot=lot, outcome=DecisionOutcome.SELECTED).aggregate(
-        amount=Sum("amount_granted"), fte=Sum("fte_granted")
-    )

@@ -41,3 +41,17 @@ class DecisionOutcome(models.TextChoices):
     SELECTED = "selected", _("Retenu")
     WAITING_LIST = "waiting_list", _("Liste d'attente")
     NOT_SELECTED = "not_selected", _("Non retenu")
+
+
+class LetterKind(models.TextChoices):
+    DECISION = "decision", _("Notification de la décision")
+    RECTIFICATION = "rectification", _("Rectification de la décision")
+
+
+class LetterStatus(models.TextChoices):
+    """A letter is drafted (its free paragraphs), queued once staff confirm, then sent by
+    a Celery task that renders, stores and e-mails it."""
+
+    DRAFT = "draft", _("Brouillon")
+    QUEUED = "queued", _("En cours d'envoi")
+    SENT = "sent", _("Envoyée")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from evaluation.views import call, candidate, dossier, evaluator
+from evaluation.views import call, candidate, dossier, evaluator, letters
 
 app_name = "evaluation"
 
@@ -44,6 +44,20 @@ urlpatterns = [
         name="committee_record_download",
     ),
     path("gestion/appels/<int:pk>/notifier/", call.NotifyView.as_view(), name="notify"),
+    # Letters: the call's signatory and recours, each dossier's paragraphs and preview
+    path(
+        "gestion/appels/<int:pk>/lettres/signataire-et-recours/",
+        letters.LetterTermsView.as_view(),
+        name="letter_terms",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/lettre/", letters.LetterDraftView.as_view(), name="letter_draft"
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/lettre/apercu.<str:fmt>",
+        letters.LetterPreviewView.as_view(),
+        name="letter_preview",
+    ),
     # A dossier's evaluations, consensus, opinions and decisions
     path(
         "gestion/dossiers/<int:pk>/evaluations/",
@@ -56,6 +70,11 @@ urlpatterns = [
         "gestion/dossiers/<int:pk>/decision/<int:lot>/",
         dossier.DecisionView.as_view(),
         name="decision",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/decision/<int:lot>/rectifier/",
+        dossier.RectifyView.as_view(),
+        name="rectify",
     ),
     path(
         "gestion/evaluations/<int:pk>/rouvrir/",
@@ -76,5 +95,10 @@ urlpatterns = [
         "candidatures/dossiers/<int:pk>/notification/",
         candidate.LetterDownloadView.as_view(),
         name="letter",
+    ),
+    path(
+        "candidatures/dossiers/<int:pk>/notification/<int:letter>/",
+        candidate.LetterDownloadView.as_view(),
+        name="letter_file",
     ),
 ]

@@ -167,6 +167,38 @@ class Call(models.Model):
     contact_email = models.EmailField(_("adresse électronique de contact"))
     contact_details = models.TextField(_("personnes à contacter"), blank=True)
 
+    # Decision letters: empty means the authority's default (settings.LETTER_*).
+    letter_place = models.CharField(_("lieu des lettres de décision"), max_length=100, blank=True)
+    letter_signatory_name = models.CharField(
+        _("nom du signataire des lettres"), max_length=200, blank=True
+    )
+    letter_signatory_title = models.CharField(
+        _("fonction du signataire des lettres"), max_length=250, blank=True
+    )
+    letter_signatory_delegation = models.CharField(
+        _("délégation de signature"), max_length=250, blank=True
+    )
+    appeal_authority = models.CharField(
+        _("destinataire du recours gracieux"), max_length=250, blank=True
+    )
+    appeal_authority_address = models.CharField(
+        _("adresse du recours gracieux"), max_length=300, blank=True
+    )
+    appeal_court = models.CharField(
+        _("juridiction du recours contentieux"), max_length=250, blank=True
+    )
+    appeal_court_address = models.CharField(
+        _("adresse de la juridiction"), max_length=300, blank=True
+    )
+    appeal_wording = models.TextField(
+        _("voies et délais de recours (paragraphe entier)"),
+        blank=True,
+        help_text=_(
+            "Vide : le paragraphe est composé des valeurs ci-dessus (recours gracieux, "
+            "recours contentieux dans les deux mois, Télérecours citoyens)."
+        ),
+    )
+
     status = models.CharField(
         _("statut"),
         max_length=20,

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from aap.models import Call, Criterion, Lot, SubCriterion
+from aap.models import Call, Criterion, SubCriterion
 from aap.states import CallStatus
 from candidatures.models import Candidature
 from core.dates import format_datetime
@@ -15,7 +15,6 @@ from evaluation.models.committee import CommitteeRecord
 from evaluation.states import (
     AdmissibilityOutcome,
     ConflictStatus,
-    DecisionOutcome,
     EvaluationAction,
     EvaluationStatus,
     OpinionKind,
@@ -280,74 +279,6 @@ class Opinion(models.Model):
 
     def __str__(self):
         return f"{self.candidature}: {self.get_kind_display()}"
-
-
-class Decision(models.Model):
-    """The committee's decision on a dossier for one lot."""
-
-    candidature = models.ForeignKey(Candidature, on_delete=models.CASCADE, related_name="decisions")
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="decisions")
-    outcome = models.CharField(_("décision"), max_length=20, choices=DecisionOutcome.choices)
-    amount_granted = models.DecimalField(
-        _("montant attribué (€)"),
-        max_digits=12,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0)],
-    )
-    fte_granted = models.DecimalField(
-        _("ETP financés"),
-        max_digits=4,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0)],
-    )
-    reason = models.TextField(_("motif"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("décision")
-        verbose_name_plural = _("décisions")
-        constraints = [
-            models.UniqueConstraint(fields=["candidature", "lot"], name="one_decision_per_lot"),
-            models.CheckConstraint(
-                condition=~models.Q(outcome=DecisionOutcome.SELECTED)
-                | (models.Q(amount_granted__isnull=False) & models.Q(fte_granted__isnull=False)),
-                name="selected_has_amount_and_fte",
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(outcome=DecisionOutcome.NOT_SELECTED) | ~models.Q(reason=""),
-                name="not_selected_has_a_reason",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.candidature} – {self.lot}: {self.get_outcome_display()}"
-
-
-class NotificationLetter(models.Model):
-    """The letter telling a candidate the decision, as a PDF in their space."""
-
-    candidature = models.OneToOneField(
-        Candidature, on_delete=models.CASCADE, related_name="notification_letter"
-    )
-    pdf = models.FileField(upload_to="notifications/", max_length=200)
-    sent_at = models.DateTimeField(default=timezone.now)
-    sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("lettre de notification")
-        verbose_name_plural = _("lettres de notification")
-
-    def __str__(self):
-        return f"Notification {self.candidature}"
 
 
 # --- Scoring closed -------------------------------------------------------------------------

@@ -2,15 +2,34 @@ from django import template
 from django.utils.formats import get_format
 
 from evaluation.exports import round_score
-from evaluation.letters import selected_organisations
+from evaluation.letters import selected_list_updated_at, selected_organisations
+from evaluation.models import NotificationLetter
+from evaluation.states import LetterStatus
 
 register = template.Library()
 
 
 @register.inclusion_tag("evaluation/partials/_selected.html")
 def selected_for(call):
-    """The organisations selected, on the public page of a decided call."""
-    return {"decisions": list(selected_organisations(call))}
+    """The organisations selected, on the public page of a decided call, dated when a
+    rectification changed the list."""
+    return {
+        "decisions": list(selected_organisations(call)),
+        "updated_at": selected_list_updated_at(call),
+    }
+
+
+@register.inclusion_tag("evaluation/partials/_candidate_letters.html")
+def dossier_letters(candidature):
+    """The letters sent about a dossier, on its page for the candidate."""
+    return {
+        "candidature": candidature,
+        "letters": list(
+            NotificationLetter.objects.filter(
+                candidature=candidature, status=LetterStatus.SENT
+            ).order_by("sent_at", "pk")
+        ),
+    }
 
 
 @register.filter

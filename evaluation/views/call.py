@@ -380,18 +380,41 @@ class CommitteeRecordDownloadView(RuleMixin, View):
 
 
 class NotifyView(CallEvaluationMixin, TemplateView):
+    """Before: what is missing, each dossier's letter to preview and edit, then the one
+    confirmation. After: every letter of the call, its dispatch and its delivery."""
+
     template_name = "evaluation/notify.html"
 
     def get_context_data(self, **kwargs):
         call = self.get_call()
-        return super().get_context_data(problems=letters.missing_decisions(call), **kwargs)
+        dossiers = (
+            Candidature.objects.submitted()
+            .filter(call=call)
+            .select_related("organisation", "admissibility")
+            .prefetch_related("decisions__lot", "notification_letters")
+            .order_by("organisation__name")
+        )
+        return super().get_context_data(
+            problems=letters.notification_problems(call),
+            dossiers=dossiers,
+            call_letters=letters.letters_of_call(call),
+            terms=letters.letter_terms(call),
+            **kwargs,
+        )
 
     def post(self, request, *args, **kwargs):
         call = self.get_call()
         try:
-            sent = letters.notify_decisions(call, by=request.user)
+            queued = letters.notify_decisions(call, by=request.user)
         except DomainError as error:
             error_messages(request, error)
             return redirect("evaluation:notify", pk=call.pk)
-        messages.success(request, _("%(n)s lettre(s) de notification envoyée(s).") % {"n": sent})
-        return redirect("aap:backoffice_call", pk=call.pk)
+        messages.success(
+            request,
+            _(
+                "%(n)s lettre(s) de notification confirmée(s) : elles partent aux candidats, "
+                "leur envoi s'affiche ci-dessous."
+            )
+            % {"n": queued},
+        )
+        return redirect("evaluation:notify", pk=call.pk)

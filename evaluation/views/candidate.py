@@ -1,5 +1,6 @@
-"""Candidates: the notification letter of their dossier."""
+"""Candidates (and staff): the letters of their dossier, as they left."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views import View
 
@@ -8,9 +9,12 @@ from core import downloads
 from core import rules as core_rules
 from core.permissions import ObjectRuleMixin
 from evaluation.models import NotificationLetter
+from evaluation.states import LetterKind, LetterStatus
 
 
 class LetterDownloadView(ObjectRuleMixin, View):
+    """The dossier's latest letter sent (the notification, or its latest rectification)."""
+
     rule = staticmethod(
         lambda user, letter: (
             dossier_rules.is_dossier_member(user, letter.candidature)
@@ -20,7 +24,7 @@ class LetterDownloadView(ObjectRuleMixin, View):
 
     def get_queryset(self):
         user = self.request.user
-        letters_ = NotificationLetter.objects.select_related(
+        letters_ = NotificationLetter.objects.filter(status=LetterStatus.SENT).select_related(
             "candidature__organisation", "candidature__call"
         )
         if core_rules.is_instructeur(user) or core_rules.is_ddets_reader(user):
@@ -29,13 +33,20 @@ class LetterDownloadView(ObjectRuleMixin, View):
 
     def get_object(self, queryset=None):
         if not hasattr(self, "_rule_object"):
-            self._rule_object = get_object_or_404(
-                self.get_queryset(), candidature_id=self.kwargs["pk"]
-            )
+            found = self.get_queryset().filter(candidature_id=self.kwargs["pk"])
+            if "letter" in self.kwargs:
+                self._rule_object = get_object_or_404(found, pk=self.kwargs["letter"])
+            else:
+                self._rule_object = found.order_by("-sent_at", "-pk").first()
+                if self._rule_object is None:
+                    raise Http404
         return self._rule_object
 
-    def get(self, request, pk):
+    def get(self, request, pk, letter=None):
         letter = self.get_object()
-        return downloads.stored_file(
-            letter.pdf, f"Notification-{letter.candidature.call.reference}.pdf"
+        name = (
+            f"Notification-{letter.candidature.call.reference}.pdf"
+            if letter.kind == LetterKind.DECISION
+            else letter.filename
         )
+        return downloads.stored_file(letter.pdf, name)

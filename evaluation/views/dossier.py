@@ -1,7 +1,9 @@
-"""Instructeurs and the DDETS, a dossier's evaluations: consensus, opinions, decisions."""
+"""Instructeurs and the DDETS, a dossier's evaluations: consensus, opinions, decisions,
+their rectifications once notified, their history and the dossier's letters."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
@@ -12,14 +14,22 @@ from core import rules as core_rules
 from core.exceptions import DomainError
 from core.messages import error_messages
 from core.permissions import ObjectRuleMixin
-from evaluation import charts, exports, queries, rules, services
+from evaluation import charts, exports, letters, queries, rules, services
 from evaluation.forms import (
     ConsensusForm,
     DecisionForm,
     OpinionForm,
+    RectificationForm,
     ReopenEvaluationForm,
 )
-from evaluation.models import Evaluation, scoring_closed_reason
+from evaluation.models import (
+    DecisionFrozen,
+    DecisionRevision,
+    Evaluation,
+    OpinionRevision,
+    decision_frozen_reason,
+    scoring_closed_reason,
+)
 
 
 class DossierEvaluationsView(ObjectRuleMixin, DetailView):
@@ -44,7 +54,10 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
         results = None if blind else exports.dossier_results(candidature)
         closed = scoring_closed_reason(candidature.pk, candidature.call.status)
         own_opinion = candidature.opinions.filter(author=user).first()
-        decisions = {d.lot_id: d for d in candidature.decisions.all()}
+        decisions = {
+            d.lot_id: d for d in candidature.decisions.prefetch_related("rectifications__by")
+        }
+        notified = decision_frozen_reason(candidature.pk, candidature.call.status)
         if core_rules.is_ddets_reader(user):
             log_reading(candidature, user, _("évaluations"))
         return super().get_context_data(
@@ -72,10 +85,28 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
                 else None
             ),
             decision_forms=[
-                (lot, decisions.get(lot.pk), DecisionForm(prefix=f"lot{lot.pk}"))
+                (
+                    lot,
+                    decisions.get(lot.pk),
+                    (RectificationForm if notified else DecisionForm)(prefix=f"lot{lot.pk}"),
+                )
                 for lot in candidature.lots.all()
             ],
+            notified=notified,
             reopen_form=ReopenEvaluationForm(),
+            letters=candidature.notification_letters.select_related(
+                "email", "rectification__decision__lot"
+            ),
+            letter_draft=None if notified else letters.decision_letter_of(candidature),
+            decision_history=DecisionRevision.objects.filter(decision__candidature=candidature)
+            .select_related("by", "decision__lot")
+            .order_by("at", "pk"),
+            consensus_history=[]
+            if blind
+            else candidature.consensus_revisions.select_related("by").order_by("at", "pk"),
+            opinion_history=OpinionRevision.objects.filter(opinion__candidature=candidature)
+            .select_related("by")
+            .order_by("at", "pk"),
             **kwargs,
         )
 
@@ -120,7 +151,20 @@ class OpinionView(DossierActionMixin):
         return self.back()
 
 
+def refused(request, candidature, error: DomainError):
+    """A change the rules refuse whatever its values (a notified decision): 409, and the
+    way back to the dossier."""
+    return TemplateResponse(
+        request,
+        "evaluation/refused.html",
+        {"candidature": candidature, "error": error},
+        status=409,
+    )
+
+
 class DecisionView(DossierActionMixin):
+    """The ordinary decision form, until the decision is notified."""
+
     def post(self, request, pk, lot):
         candidature = self.get_object()
         lot = get_object_or_404(candidature.lots.all(), pk=lot)
@@ -128,6 +172,8 @@ class DecisionView(DossierActionMixin):
         if form.is_valid():
             try:
                 services.record_decision(candidature, lot, by=request.user, **form.cleaned_data)
+            except DecisionFrozen as error:
+                return refused(request, candidature, error)
             except DomainError as error:
                 error_messages(request, error)
             else:
@@ -140,6 +186,34 @@ class DecisionView(DossierActionMixin):
             for name, errors in form.errors.items():
                 field = form.fields.get(name)
                 messages.error(request, f"{field.label} : {errors[0]}" if field else errors[0])
+        return self.back()
+
+
+class RectifyView(DossierActionMixin):
+    """« Rectifier la décision »: the only way a notified decision changes."""
+
+    def post(self, request, pk, lot):
+        candidature = self.get_object()
+        decision = get_object_or_404(candidature.decisions.all(), lot_id=lot)
+        form = RectificationForm(request.POST, prefix=f"lot{lot}")
+        if not form.is_valid():
+            for name, errors in form.errors.items():
+                field = form.fields.get(name)
+                messages.error(request, f"{field.label} : {errors[0]}" if field else errors[0])
+            return self.back()
+        try:
+            services.rectify_decision(decision, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            error_messages(request, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "La décision est rectifiée pour le lot %(lot)s : la lettre de rectification "
+                    "part au candidat."
+                )
+                % {"lot": decision.lot.name},
+            )
         return self.back()
 
 

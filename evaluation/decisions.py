@@ -1,0 +1,241 @@
+"""Writes of the committee's stage: consensus scores, the DDETS's opinions, decisions and
+their rectifications, each with its history row.
+
+A decision is frozen once notified (``evaluation.models.decisions``); it then changes
+only through ``rectify_decision``, which records the act, issues a new letter and
+leaves the public list of selected organisations dated."""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aap.models import Lot
+from candidatures.models import Candidature
+from core.exceptions import DomainError
+from core.models import User
+from core.models.history import snapshot
+from evaluation import letters, rules
+from evaluation.models import (
+    Admissibility,
+    Consensus,
+    ConsensusRevision,
+    Decision,
+    DecisionRectification,
+    Opinion,
+    OpinionRevision,
+    decision_frozen_reason,
+    refuse_if_decision_frozen,
+    refuse_if_scoring_closed,
+)
+from evaluation.states import AdmissibilityOutcome, DecisionOutcome
+
+CONSENSUS_FIELDS = ["total", "reason"]
+OPINION_FIELDS = ["kind", "comment"]
+
+
+def set_consensus(candidature: Candidature, *, by: User, total: Decimal, reason: str) -> Consensus:
+    """The score agreed in a harmonisation meeting; every value set is kept in order."""
+    if not rules.can_run_evaluation(by):
+        raise PermissionDenied
+    if not reason.strip():
+        raise DomainError(_("Indiquez le motif de la note de consensus."))
+    if not Decimal(0) <= total <= Decimal(100):
+        raise DomainError(_("La note de consensus va de 0 à 100."))
+    refuse_if_scoring_closed(candidature.pk)
+    with transaction.atomic():
+        previous = Consensus.objects.select_for_update().filter(candidature=candidature).first()
+        before = snapshot(previous, CONSENSUS_FIELDS) if previous else None
+        consensus, _created = Consensus.objects.update_or_create(
+            candidature=candidature,
+            defaults={
+                "total": total,
+                "reason": reason.strip(),
+                "set_by": by,
+                "set_at": timezone.now(),
+            },
+        )
+        consensus.refresh_from_db(fields=CONSENSUS_FIELDS)  # amounts as stored: "70,00"
+        after = snapshot(consensus, CONSENSUS_FIELDS)
+        if before != after:
+            ConsensusRevision.objects.create(
+                candidature=candidature,
+                action="update" if previous else "set",
+                by=by,
+                before=before,
+                after=after,
+                note=reason.strip(),
+            )
+    return consensus
+
+
+def record_opinion(candidature: Candidature, *, by: User, kind: str, comment: str) -> Opinion:
+    """The DDETS's opinion on a dossier: its only write. A revision keeps the previous
+    versions in the opinion's history."""
+    if not rules.can_give_opinion(by, candidature):
+        raise PermissionDenied
+    with transaction.atomic():
+        previous = (
+            Opinion.objects.select_for_update().filter(candidature=candidature, author=by).first()
+        )
+        before = snapshot(previous, OPINION_FIELDS) if previous else None
+        opinion, _created = Opinion.objects.update_or_create(
+            candidature=candidature,
+            author=by,
+            defaults={"kind": kind, "comment": comment.strip(), "updated_at": timezone.now()},
+        )
+        after = snapshot(opinion, OPINION_FIELDS)
+        if before != after:
+            OpinionRevision.objects.create(
+                opinion=opinion,
+                action="revise" if previous else "give",
+                by=by,
+                before=before,
+                after=after,
+            )
+    return opinion
+
+
+# --- Decisions --------------------------------------------------------------------------------
+
+
+def _values(outcome: str, amount_granted, fte_granted):
+    """The outcome with the amount and FTE it carries (none unless selected)."""
+    if outcome not in DecisionOutcome.values:
+        raise DomainError(_("Choisissez une décision."))
+    if outcome == DecisionOutcome.SELECTED:
+        if amount_granted is None or fte_granted is None:
+            raise DomainError(_("Un dossier retenu a un montant et des ETP attribués."))
+        return outcome, amount_granted, fte_granted
+    return outcome, None, None
+
+
+def _check_budget(lot: Lot, candidature_id: int, outcome: str, amount) -> None:
+    """Called with the lot's row locked: the amounts granted stay within its budget."""
+    if outcome != DecisionOutcome.SELECTED or lot.budget is None:
+        return
+    others = Decision.objects.filter(lot=lot, outcome=DecisionOutcome.SELECTED).exclude(
+        candidature_id=candidature_id
+    ).aggregate(total=Sum("amount_granted"))["total"] or Decimal(0)
+    if others + amount > lot.budget:
+        raise DomainError(
+            _(
+                "Les montants attribués sur le lot « %(lot)s » dépasseraient son budget "
+                "(%(budget)s €) : déjà %(others)s € attribués."
+            )
+            % {"lot": lot.name, "budget": lot.budget, "others": others}
+        )
+
+
+def record_decision(
+    candidature: Candidature,
+    lot: Lot,
+    *,
+    by: User,
+    outcome: str,
+    amount_granted: Decimal | None = None,
+    fte_granted: Decimal | None = None,
+    reason: str = "",
+) -> Decision:
+    """The committee's decision for one lot; the amounts granted stay within the budget.
+    Refused once the decision is notified: ``rectify_decision`` then."""
+    if not rules.can_run_evaluation(by):
+        raise PermissionDenied
+    refuse_if_decision_frozen(candidature.pk)  # again in Decision.save, under the lock
+    if not candidature.lots.filter(pk=lot.pk).exists():
+        raise DomainError(_("Ce dossier ne candidate pas sur ce lot."))
+    # An inadmissible dossier is notified as such: a decision would still count against the
+    # budget, lead to an agreement and appear among the selected on the public page.
+    if not Admissibility.objects.filter(
+        candidature=candidature, outcome=AdmissibilityOutcome.ADMISSIBLE
+    ).exists():
+        raise DomainError(_("Seul un dossier recevable reçoit une décision du comité."))
+    outcome, amount_granted, fte_granted = _values(outcome, amount_granted, fte_granted)
+    if outcome == DecisionOutcome.NOT_SELECTED and not reason.strip():
+        raise DomainError(_("Indiquez le motif de la décision de non-retenue."))
+    with transaction.atomic():
+        lot = Lot.objects.select_for_update().get(pk=lot.pk)
+        _check_budget(lot, candidature.pk, outcome, amount_granted)
+        decision, _created = Decision.objects.update_or_create(
+            candidature=candidature,
+            lot=lot,
+            defaults={
+                "outcome": outcome,
+                "amount_granted": amount_granted,
+                "fte_granted": fte_granted,
+                "reason": reason.strip(),
+                "decided_by": by,
+                "decided_at": timezone.now(),
+            },
+        )
+    return decision
+
+
+def rectify_decision(
+    decision: Decision,
+    *,
+    by: User,
+    outcome: str,
+    amount_granted: Decimal | None = None,
+    fte_granted: Decimal | None = None,
+    reason: str,
+) -> DecisionRectification:
+    """Change a notified decision by a recorded act: the reason, who, when, the old and
+    new outcome, amount and FTE; the decision's history row; a new letter to the
+    organisation (rendered and e-mailed by a task after commit). The public list of
+    selected organisations then follows the decision, dated by the rectification, and
+    an agreement prepared on the decision shows it (``queries.rectifications_of``)."""
+    if not rules.can_run_evaluation(by):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(
+            _("Indiquez le motif de la rectification : il est communiqué au candidat.")
+        )
+    outcome, amount_granted, fte_granted = _values(outcome, amount_granted, fte_granted)
+    with transaction.atomic():
+        # Lot, then decision, then call (in Decision.save): the order record_decision takes.
+        lot = Lot.objects.select_for_update().get(pk=decision.lot_id)
+        row = Decision.objects.select_for_update().get(pk=decision.pk)
+        if decision_frozen_reason(row.candidature_id) is None:
+            raise DomainError(
+                _(
+                    "Cette décision n'est pas encore notifiée : elle se modifie par le "
+                    "formulaire de décision, sans rectification."
+                )
+            )
+        if (row.outcome, row.amount_granted, row.fte_granted) == (
+            outcome,
+            amount_granted,
+            fte_granted,
+        ):
+            raise DomainError(
+                _("La rectification ne change ni la décision, ni le montant, ni les ETP.")
+            )
+        _check_budget(lot, row.candidature_id, outcome, amount_granted)
+        rectification = DecisionRectification.objects.create(
+            decision=row,
+            reason=reason,
+            by=by,
+            old_outcome=row.outcome,
+            old_amount=row.amount_granted,
+            old_fte=row.fte_granted,
+            new_outcome=outcome,
+            new_amount=amount_granted,
+            new_fte=fte_granted,
+        )
+        row.outcome, row.amount_granted, row.fte_granted = outcome, amount_granted, fte_granted
+        row.reason, row.decided_by, row.decided_at = reason, by, rectification.at
+        row.save(by=by, note=reason, rectification=rectification)
+        letters.issue_rectification_letter(rectification, by=by)
+    decision.refresh_from_db()
+    return rectification
+
+
+def granted_in_lot(lot: Lot) -> dict:
+    return Decision.objects.filter(lot=lot, outcome=DecisionOutcome.SELECTED).aggregate(
+        amount=Sum("amount_granted"), fte=Sum("fte_granted")
+    )
