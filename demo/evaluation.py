@@ -20,8 +20,8 @@ from candidatures.models import Identical, PaperMethod
 from core.dates import local_datetime
 from core.models import User
 from demo.dossiers import CONVENTION_ORGANISATIONS, ORGANISATIONS
-from evaluation import letters, services
-from evaluation.models import DEFAULT_LEVELS
+from evaluation import committee, letters, services
+from evaluation.models import DEFAULT_LEVELS, Interests, Seat
 from evaluation.states import DecisionOutcome, OpinionKind
 
 # The one fictional dossier declared inadmissible: its paper copy never came.
@@ -175,9 +175,76 @@ def decide_demo_dossiers(dossiers, *, instructeur: User, ddets: User) -> int:
             amount_granted=dossier.requested_amount if selected else None,
             fte_granted=spec.fte,
         )
+    meeting = hold_demo_committee(call, dossiers, instructeur=instructeur, ddets=ddets)
     for lot in call.lots.all():
-        letters.freeze_committee(call, lot, by=instructeur)
+        committee.freeze_committee(call, lot, by=instructeur, meeting=meeting)
     queued = letters.notify_decisions(call, by=instructeur)
     # Sent here rather than by the worker: the demo shows them as soon as it is loaded.
     letters.send_queued_letters(call)
     return queued
+
+
+# The committee that met five weeks after the deadline (the evaluations were due after four):
+# the Département's and the State's members present, one of them linked to a dossier.
+# Names are fictional; the secretary and the DDETS's member are the demo accounts.
+COMMITTEE_DAYS_AFTER_DEADLINE = 35
+COMMITTEE_PLACE = "Hôtel du Département, salle du conseil, Grenoble (démonstration)"
+
+
+def hold_demo_committee(call, dossiers, *, instructeur: User, ddets: User):
+    """The meeting of ``call``'s selection committee, its members present and their
+    declarations of interests, meeting the call's default quorum rule."""
+    day = timezone.localtime(call.deadline).date() + dt.timedelta(
+        days=COMMITTEE_DAYS_AFTER_DEADLINE
+    )
+    meeting = committee.create_meeting(
+        call, by=instructeur, starts_at=local_datetime(day, dt.time(14, 0)), place=COMMITTEE_PLACE
+    )
+    waiting = next(d for d in dossiers if DECISIONS[d.organisation.name].outcome == "waiting_list")
+    members = [
+        (
+            "Nadia Exemple",
+            "Département de l'Isère",
+            "Vice-présidente déléguée à l'insertion (fictive)",
+            Seat.CHAIR,
+            False,
+            None,
+            [],
+        ),
+        (
+            instructeur.get_full_name(),
+            "Département de l'Isère",
+            instructeur.job_title,
+            Seat.SECRETARY,
+            False,
+            instructeur,
+            [],
+        ),
+        (ddets.get_full_name(), "DDETS de l'Isère", ddets.job_title, Seat.MEMBER, True, ddets, []),
+        (
+            "Paul Exemple",
+            "Département de l'Isère",
+            "Conseiller départemental (fictif)",
+            Seat.MEMBER,
+            False,
+            None,
+            [waiting],
+        ),
+    ]
+    for name, organisation, role, seat, is_ddets, user, linked in members:
+        committee.save_member(
+            meeting,
+            by=instructeur,
+            name=name,
+            organisation=organisation,
+            role=role,
+            seat=seat,
+            is_ddets=is_ddets,
+            user=user,
+            interests=Interests.DECLARED if linked else Interests.NONE,
+            dossiers=linked,
+            nature="Membre du conseil d'administration de l'association (démonstration)"
+            if linked
+            else "",
+        )
+    return meeting

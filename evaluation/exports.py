@@ -6,14 +6,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from django.db.models import Prefetch
+from django.template.defaultfilters import floatformat
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
 from aap.models import Lot, OrganisationKind
 from candidatures.models import Candidature
 from core import spreadsheets
-from evaluation import queries
+from evaluation import queries, services  # the module: services import letters, which import us
 from evaluation.models import Decision, Opinion
-from evaluation.services import granted_in_lot, grid_of
 from evaluation.states import DecisionOutcome, OpinionKind
 
 CENT = Decimal("0.01")
@@ -51,7 +52,7 @@ def ranking_rows(lot: Lot):
     the DDETS's opinions, in a fixed number of queries whatever the number of dossiers,
     evaluations and criteria. Each dossier gets ``criterion_scores``, ``decision``, and
     the labels of its organisation's kind, its decision and its opinions."""
-    grid = grid_of(lot.call)
+    grid = services.grid_of(lot.call)
     criteria = list(lot.call.criteria.all())
     kinds, outcomes = _labels(OrganisationKind.choices), _labels(DecisionOutcome.choices)
     opinion_kinds = _labels(OpinionKind.choices)
@@ -124,7 +125,7 @@ def ranking_table(lot: Lot) -> RankingTable:
     ]
     money = {
         **queries.lot_money(lot),
-        **{f"granted_{k}": v for k, v in granted_in_lot(lot).items()},
+        **{f"granted_{k}": v for k, v in services.granted_in_lot(lot).items()},
     }
     return RankingTable(lot=lot, criteria=criteria, columns=columns, dossiers=dossiers, money=money)
 
@@ -143,6 +144,129 @@ def dossier_results(candidature: Candidature) -> dict:
         "consensus_total": row.consensus_total,
         "evaluations": row.evaluations,
     }
+
+
+# --- The PDF's table: two lines per dossier ---------------------------------------------------
+
+# Past this many criteria the PDF's table is set denser (static/css/pdf-ranking.css).
+DENSE_AFTER = 4
+
+
+@dataclass(frozen=True)
+class PdfCell:
+    text: str
+    span: int = 1
+    rowspan: int = 1
+    numeric: bool = False
+    width: str = ""  # a header's width class (static/css/pdf-ranking.css)
+
+    @property
+    def parts(self) -> tuple[str, str]:
+        """A header's words, then its unit « (/100) », which never wraps."""
+        main, bracket, unit = self.text.partition(" (")
+        return (main, f"({unit}") if bracket else (main, "")
+
+
+@dataclass
+class PdfLayout:
+    """The ranking for A4 landscape: too many columns for one line, so each dossier has
+    two lines that stay together (a ``tbody`` of its own), under two header lines that
+    every page repeats. Line 1: rank (both lines), structure, SIRET, the criteria (C1, C2…
+    named in ``legend``), mean, consensus, retained /100 and /20, evaluations, min, max,
+    flagged disagreement. Line 2, under the structure: its type, then the amount
+    requested, the DDETS's opinions, the decision, the amount and FTE granted."""
+
+    criteria: int
+    dense: bool
+    legend: list[tuple[str, object]]
+    head: list[list[PdfCell]]
+    dossiers: list[tuple[list[PdfCell], list[PdfCell]]]
+
+
+def _second_line_spans(criteria: int) -> list[int]:
+    """How many first-line columns each second-line cell covers (requested, opinions,
+    decision, granted, FTE): the criteria's extra room goes to the texts."""
+    spans = [2, 2, 2, 2, 1]
+    for index in range(criteria):
+        spans[1 + index % 2] += 1
+    return spans
+
+
+def _number(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(round_score(value)).replace(".", get_format("DECIMAL_SEPARATOR"))
+
+
+def _money(value) -> str:
+    return "—" if value is None else f"{floatformat(value, '2g')} €"
+
+
+def _fte(value) -> str:
+    return "—" if value is None else f"{Decimal(value).normalize():f}".replace(".", ",")
+
+
+def pdf_layout(table: RankingTable) -> PdfLayout:
+    n = len(table.criteria)
+    columns = table.columns
+    after = 4 + n  # index of the first column after the criteria
+    spans = _second_line_spans(n)
+    short = [
+        f"C{i} (/{c.weight.normalize():f})".replace(".", ",")
+        for i, c in enumerate(table.criteria, start=1)
+    ]
+    widths = ["score", "wide", "score", "score", "wide", "score", "score"]
+    head = [
+        [
+            PdfCell(columns[0], rowspan=2, width="rank"),
+            PdfCell(columns[1], width="name"),
+            PdfCell(columns[2], width="siret"),
+            *[PdfCell(text, numeric=True, width="score") for text in short],
+            *[
+                PdfCell(text, numeric=True, width=width)
+                for text, width in zip(columns[after : after + 7], widths, strict=True)
+            ],
+            PdfCell(columns[after + 7], width="flag"),
+        ],
+        [
+            PdfCell(columns[3]),
+            *[
+                PdfCell(text, span=span, numeric=index in (0, 3, 4))
+                for index, (text, span) in enumerate(zip(columns[after + 8 :], spans, strict=True))
+            ],
+        ],
+    ]
+    dossiers = []
+    for row in table.rows:
+        scores = row[4:after]
+        mean, consensus, final, on_20, count, low, high, flagged = row[after : after + 8]
+        requested, opinions, decision, granted, fte = row[after + 8 :]
+        first = [
+            PdfCell(str(row[0]) if row[0] != "" else "—", rowspan=2, numeric=True),
+            PdfCell(row[1]),
+            PdfCell(row[2]),
+            *[PdfCell(_number(value), numeric=True) for value in scores],
+            *[PdfCell(_number(value), numeric=True) for value in (mean, consensus, final, on_20)],
+            PdfCell(str(count), numeric=True),
+            *[PdfCell(_number(value), numeric=True) for value in (low, high)],
+            PdfCell(flagged),
+        ]
+        second = [
+            PdfCell(row[3]),
+            PdfCell(_money(requested), span=spans[0], numeric=True),
+            PdfCell(opinions or "—", span=spans[1]),
+            PdfCell(decision or "—", span=spans[2]),
+            PdfCell(_money(granted), span=spans[3], numeric=True),
+            PdfCell(_fte(fte), span=spans[4], numeric=True),
+        ]
+        dossiers.append((first, second))
+    return PdfLayout(
+        criteria=n,
+        dense=n > DENSE_AFTER,
+        legend=[(f"C{i}", c) for i, c in enumerate(table.criteria, start=1)],
+        head=head,
+        dossiers=dossiers,
+    )
 
 
 def _money_columns(table: RankingTable) -> frozenset[int]:

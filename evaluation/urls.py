@@ -1,6 +1,6 @@
 from django.urls import path
 
-from evaluation.views import call, candidate, dossier, evaluator, letters
+from evaluation.views import call, candidate, committee, dossier, evaluator, letters, ranking
 
 app_name = "evaluation"
 
@@ -22,26 +22,45 @@ urlpatterns = [
         call.AssignmentsView.as_view(),
         name="assignments",
     ),
-    path("gestion/classements/", call.RankingsIndexView.as_view(), name="rankings"),
+    path("gestion/classements/", ranking.RankingsIndexView.as_view(), name="rankings"),
     path(
         "gestion/appels/<int:pk>/classement/<int:lot>/",
-        call.RankingView.as_view(),
+        ranking.RankingView.as_view(),
         name="ranking",
     ),
     path(
         "gestion/appels/<int:pk>/classement/<int:lot>/export.<str:fmt>",
-        call.RankingExportView.as_view(),
+        ranking.RankingExportView.as_view(),
         name="ranking_export",
     ),
     path(
         "gestion/appels/<int:pk>/classement/<int:lot>/proces-verbal/",
-        call.CommitteeRecordView.as_view(),
+        ranking.CommitteeRecordView.as_view(),
         name="committee_record",
     ),
     path(
         "gestion/proces-verbaux/<int:pk>/",
-        call.CommitteeRecordDownloadView.as_view(),
+        ranking.CommitteeRecordDownloadView.as_view(),
         name="committee_record_download",
+    ),
+    # The selection committee: quorum rule, meetings, members present
+    path("gestion/appels/<int:pk>/comite/", committee.CommitteeView.as_view(), name="committee"),
+    path(
+        "gestion/appels/<int:pk>/comite/nouvelle-seance/",
+        committee.MeetingCreateView.as_view(),
+        name="meeting_create",
+    ),
+    path("gestion/seances/<int:pk>/", committee.MeetingView.as_view(), name="meeting"),
+    path(
+        "gestion/seances/<int:pk>/membres/ajouter/",
+        committee.MemberCreateView.as_view(),
+        name="member_create",
+    ),
+    path("gestion/membres-comite/<int:pk>/", committee.MemberView.as_view(), name="member"),
+    path(
+        "gestion/membres-comite/<int:pk>/retirer/",
+        committee.MemberDeleteView.as_view(),
+        name="member_delete",
     ),
     path("gestion/appels/<int:pk>/notifier/", call.NotifyView.as_view(), name="notify"),
     # Letters: the call's signatory and recours, each dossier's paragraphs and preview

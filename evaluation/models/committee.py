@@ -181,19 +181,11 @@ class CommitteeMember(models.Model):
 
 
 @receiver(m2m_changed, sender=CommitteeMember.interest_dossiers.through)
-def _declared_dossiers_follow_the_meeting(sender, instance, action, reverse, pk_set, **kwargs):
-    """The dossiers of a declaration change only while the meeting does."""
-    if not action.startswith("pre_"):
-        return
-    if not reverse:
+def _declared_dossiers_follow_the_meeting(sender, instance, action, **kwargs):
+    """The dossiers of a declaration change only while the meeting does (the field has no
+    reverse accessor: changes come from the member's side)."""
+    if action.startswith("pre_"):
         refuse_if_meeting_frozen(instance.meeting_id)
-        return
-    # From the dossier's side: every member touched (all of the dossier's, on a clear).
-    members = CommitteeMember.objects.filter(interest_dossiers=instance)
-    if pk_set:
-        members = CommitteeMember.objects.filter(pk__in=pk_set)
-    for meeting_id in set(members.values_list("meeting_id", flat=True)):
-        refuse_if_meeting_frozen(meeting_id)
 
 
 class CommitteeRecord(models.Model):

@@ -1,35 +1,28 @@
 """Instructeurs, a call's evaluation: admissibility, the scoring grid, assignments,
-rankings and their exports, committee records, notification."""
+notification. Rankings and committee records: ``ranking.py``; the committee's meetings:
+``committee.py``."""
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from aap.models import Call, Lot
-from aap.states import CallStatus
+from aap.models import Call
 from candidatures.models import Candidature
-from candidatures.states import CandidatureStatus
-from core import downloads, spreadsheets
-from core.dates import format_datetime
 from core.exceptions import DomainError
 from core.messages import error_messages
 from core.models import User
-from core.pdf import render_pdf
 from core.permissions import ObjectRuleMixin, RuleMixin
 from core.roles import Role
-from evaluation import charts, exports, letters, queries, rules, services
+from evaluation import letters, rules, services
 from evaluation.forms import (
     AdmissibilityForm,
     AssignForm,
     GridForm,
 )
-from evaluation.models import Assignment, CommitteeRecord
+from evaluation.models import Assignment
 from evaluation.states import AdmissibilityOutcome, ConflictStatus
 
 
@@ -233,150 +226,6 @@ class AssignmentsView(CallEvaluationMixin, TemplateView):
         except DomainError as error:
             error_messages(request, error)
         return redirect("evaluation:assignments", pk=call.pk)
-
-
-class RankingsIndexView(RuleMixin, TemplateView):
-    """The calls whose dossiers are being evaluated, with a ranking per lot."""
-
-    rule = staticmethod(rules.can_read_rankings)
-    template_name = "evaluation/rankings_index.html"
-
-    def get_context_data(self, **kwargs):
-        calls = (
-            Call.objects.filter(
-                status__in=[
-                    CallStatus.CLOSED,
-                    CallStatus.UNDER_REVIEW,
-                    CallStatus.DECIDED,
-                    CallStatus.ARCHIVED,
-                ]
-            )
-            .prefetch_related("lots")
-            .annotate(
-                submitted=Count(
-                    "candidatures", filter=Q(candidatures__status=CandidatureStatus.SUBMITTED)
-                )
-            )
-            .order_by("-deadline")
-        )
-        return super().get_context_data(calls=calls, **kwargs)
-
-
-class RankingView(RuleMixin, TemplateView):
-    """The ranking of one lot: instructeurs and the DDETS read it."""
-
-    rule = staticmethod(rules.can_read_rankings)
-    template_name = "evaluation/ranking.html"
-
-    def get_lot(self):
-        if not hasattr(self, "_lot"):
-            self._lot = get_object_or_404(
-                Lot.objects.select_related("call").filter(
-                    call__status__in=[
-                        CallStatus.CLOSED,
-                        CallStatus.UNDER_REVIEW,
-                        CallStatus.DECIDED,
-                        CallStatus.ARCHIVED,
-                    ]
-                ),
-                pk=self.kwargs["lot"],
-                call_id=self.kwargs["pk"],
-            )
-        return self._lot
-
-    def blind_count(self) -> int:
-        """How many dossiers of the lot the user still evaluates: while there are any, the
-        ranking, its exports and its record stay closed to them (blind scoring)."""
-        return len(queries.blind_dossier_ids(self.request.user, lot=self.get_lot()))
-
-    def blind_refusal(self, count: int) -> str:
-        return ngettext(
-            "Vous évaluez encore %(n)s dossier de ce lot : son classement, ses notes et ses "
-            "exports s'affichent pour vous quand votre évaluation est déposée (notation à "
-            "l'aveugle).",
-            "Vous évaluez encore %(n)s dossiers de ce lot : son classement, ses notes et ses "
-            "exports s'affichent pour vous quand vos évaluations sont déposées (notation à "
-            "l'aveugle).",
-            count,
-        ) % {"n": count}
-
-    def get_context_data(self, **kwargs):
-        lot = self.get_lot()
-        kwargs.pop("lot", None)  # the URL's lot id; the context gets the Lot itself
-        context = {
-            "call": lot.call,
-            "lot": lot,
-            "lots": lot.call.lots.all(),
-            "records": lot.committee_records.all()[:5],
-            "can_run": rules.can_run_evaluation(self.request.user),
-        }
-        if blind := self.blind_count():
-            context["blind"] = self.blind_refusal(blind)
-        else:
-            table = exports.ranking_table(lot)
-            context.update(table=table, distribution=charts.distribution(table.dossiers))
-        return super().get_context_data(**context, **kwargs)
-
-
-class RankingExportView(RankingView):
-    def get(self, request, *args, **kwargs):
-        lot = self.get_lot()
-        if blind := self.blind_count():
-            messages.error(request, self.blind_refusal(blind))
-            return redirect("evaluation:ranking", pk=lot.call_id, lot=lot.pk)
-        table = exports.ranking_table(lot)
-        stem = f"classement-{lot.call.reference}-{lot.pk}"
-        fmt = kwargs["fmt"]
-        if fmt == "csv":
-            content, content_type = exports.to_csv(table), spreadsheets.CSV_TYPE
-        elif fmt == "xlsx":
-            content, content_type = exports.to_xlsx(table), spreadsheets.XLSX_TYPE
-        elif fmt == "pdf":
-            content = render_pdf(
-                "evaluation/pdf/committee.html",
-                {
-                    "call": lot.call,
-                    "lot": lot,
-                    "table": table,
-                    "frozen_at": format_datetime(timezone.now()),
-                    "by": request.user,
-                    "draft": True,
-                },
-            )
-            content_type = "application/pdf"
-        else:
-            raise Http404
-        return downloads.document(content, f"{stem}.{fmt}", content_type)
-
-
-class CommitteeRecordView(RankingView):
-    """Freeze the lot's ranking as the committee's record (POST); GET shows the ranking.
-    Records are downloaded through ``CommitteeRecordDownloadView``."""
-
-    rule = staticmethod(rules.can_run_evaluation)
-
-    def post(self, request, *args, **kwargs):
-        lot = self.get_lot()
-        if blind := self.blind_count():
-            messages.error(request, self.blind_refusal(blind))
-            return redirect("evaluation:ranking", pk=lot.call_id, lot=lot.pk)
-        record = letters.freeze_committee(lot.call, lot, by=request.user)
-        messages.success(
-            request,
-            _("Le classement est figé dans le procès-verbal du %(date)s.")
-            % {"date": format_datetime(record.created_at)},
-        )
-        return redirect("evaluation:ranking", pk=lot.call_id, lot=lot.pk)
-
-
-class CommitteeRecordDownloadView(RuleMixin, View):
-    rule = staticmethod(rules.can_read_rankings)
-
-    def get(self, request, pk):
-        record = get_object_or_404(CommitteeRecord, pk=pk)
-        return downloads.stored_file(
-            record.pdf, f"proces-verbal-{record.call.reference}-{record.lot.name}.pdf"
-        )
 
 
 class NotifyView(CallEvaluationMixin, TemplateView):

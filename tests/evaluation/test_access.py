@@ -12,6 +12,7 @@ no dossier's name or score.
 """
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -24,27 +25,35 @@ from aap.models import Call, Criterion, SubCriterion
 from candidatures import services as dossier_services
 from candidatures.models import Candidature, Document, Reading
 from core.models import OutgoingEmail
-from evaluation import services
+from evaluation import committee, services
 from evaluation.models import (
     Admissibility,
     AdmissibilityChange,
     Assignment,
+    CommitteeMeeting,
+    CommitteeMember,
     CommitteeRecord,
     Consensus,
+    ConsensusRevision,
     Decision,
+    DecisionRectification,
+    DecisionRevision,
     Evaluation,
     EvaluationStatusChange,
     Justification,
     NotificationLetter,
     Opinion,
+    OpinionRevision,
+    QuorumRule,
     Score,
     ScoringGrid,
     SubCriterionFactor,
 )
-from evaluation.states import ConflictStatus, EvaluationStatus
+from evaluation.states import ConflictStatus, EvaluationStatus, LetterStatus
 from evaluation.urls import urlpatterns as evaluation_patterns
 from tests.candidatures.conftest import PDF, fill
 from tests.evaluation.conftest import close, score
+from tests.evaluation.meetings import quorate_meeting
 from tests.factories import OrganisationFactory, UserFactory, dossier_ready_call
 
 LOGIN = "login"  # redirected to the login page
@@ -80,6 +89,7 @@ SECRETS = [
     "Harmonisation confidentielle",
     "Refus motivé confidentiel",
     "Pièce manquante confidentielle",
+    "Lien confidentiel du membre",
 ]
 
 
@@ -182,18 +192,44 @@ def world(
     )
     services.record_decision(epsilon, lot, by=instructeur, outcome="waiting_list")
     # On the call's other lot: a record frozen on lot 1 would close the scoring of its
-    # dossiers, and the matrix still scores, assigns and harmonises them.
+    # dossiers, and the matrix still scores, assigns and harmonises them. It is frozen at
+    # a first meeting, which no longer changes; a second one is still open.
+    frozen_meeting = quorate_meeting(call, by=instructeur, place="Salle frappée du sceau")
     record = CommitteeRecord(
         call=call,
         lot=call.lots.exclude(pk=lot.pk).get(),
+        meeting=frozen_meeting,
         snapshot={"rows": [["1", alpha.organisation.name]]},
         created_by=instructeur,
+        sha256=hashlib.sha256(b"%PDF-1.4 Communaute Alpha secrete 81,25").hexdigest(),
     )
     record.pdf.save("PV.pdf", ContentFile(b"%PDF-1.4 Communaute Alpha secrete 81,25"), save=False)
     record.save()
+    open_meeting = quorate_meeting(call, by=instructeur)
+    committee.save_member(
+        open_meeting,
+        by=instructeur,
+        name="Laure Liée",
+        organisation="Maison de l'emploi",
+        role="Directrice",
+        seat="member",
+        is_ddets=False,
+        user=None,
+        interests="declared",
+        dossiers=[beta],
+        nature="Lien confidentiel du membre",
+    )
     letters = {}
     for dossier in (alpha, beta):
-        letter = NotificationLetter(candidature=dossier, sent_by=instructeur)
+        # Sent letters (their dossiers' decisions are notified, hence frozen).
+        letter = NotificationLetter(
+            candidature=dossier,
+            created_by=instructeur,
+            sent_by=instructeur,
+            status=LetterStatus.SENT,
+            queued_at=timezone.now(),
+            sent_at=timezone.now(),
+        )
         letter.pdf.save(
             f"Notification-{dossier.pk}.pdf",
             ContentFile(f"%PDF-1.4 {dossier.organisation.name}".encode()),
@@ -219,6 +255,8 @@ def world(
         "theirs_draft": their_draft,
         "evaluation_alpha": e_alpha,
         "record": record,
+        "frozen_meeting": frozen_meeting,
+        "open_meeting": open_meeting,
         "letters": letters,
         "documents": {d: Document.objects.get(candidature=d) for d in (alpha, beta, delta)},
         "users": {
@@ -283,6 +321,18 @@ def matrix(w):
         "save": "1",
     }
     a = {key: w[key].pk for key in w if key.startswith(("mine_", "theirs_"))}
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    quorum = {"min_members": "2", "ddets_required": "on"}
+    meeting = {"day": tomorrow.isoformat(), "time": "14:00", "place": "Salle du conseil"}
+    member = {
+        "name": "Marc Membre",
+        "organisation": "Pôle emploi",
+        "role": "Directeur",
+        "seat": "member",
+        "interests": "none",
+    }
+    open_member = w["open_meeting"].members.get(seat="secretary").pk
+    frozen_member = w["frozen_meeting"].members.get(seat="secretary").pk
     return [
         ("admissibility", [call], only(instructeur=200), {}, only(instructeur=405)),
         (
@@ -310,7 +360,8 @@ def matrix(w):
         ("ranking", [w["call2"].pk, lot], readers(404), {}, readers(405)),
         ("committee_record", [call, lot], only(instructeur=200), {}, only(instructeur=302)),
         ("committee_record_download", [w["record"].pk], readers(200), {}, readers(405)),
-        ("notify", [call], only(instructeur=200), {}, only(instructeur=302)),
+        # Lot 1 has no frozen record: the notification is refused and changes nothing.
+        ("notify", [call], only(instructeur=200), {}, only(instructeur=400)),
         ("dossier", [alpha], readers(200), {}, readers(405)),
         (
             "consensus",
@@ -329,11 +380,52 @@ def matrix(w):
         ),
         (
             "decision",
+            [epsilon, lot],
+            only(instructeur=405),
+            {f"lot{lot}-outcome": "not_selected", f"lot{lot}-reason": "Motif du comité"},
+            only(instructeur=302),
+        ),
+        # Alpha's letter is sent: its decision is frozen (409), a rectification changes it.
+        (
+            "decision",
             [alpha, lot],
             only(instructeur=405),
             {f"lot{lot}-outcome": "waiting_list"},
+            only(instructeur=409),
+        ),
+        (
+            "rectify",
+            [alpha, lot],
+            only(instructeur=405),
+            {f"lot{lot}-outcome": "waiting_list", f"lot{lot}-reason": "Recours gracieux"},
             only(instructeur=302),
         ),
+        # Letters before they leave: the call's terms, a dossier's paragraphs and preview.
+        (
+            "letter_terms",
+            [call],
+            only(instructeur=200),
+            {"letter_signatory_name": "Jeanne Martin"},
+            only(instructeur=302),
+        ),
+        (
+            "letter_draft",
+            [epsilon],
+            only(instructeur=200),
+            {"opening": "Paragraphe propre", "closing": ""},
+            only(instructeur=302),
+        ),
+        # Alpha's letter left: its paragraphs no longer change.
+        (
+            "letter_draft",
+            [alpha],
+            only(instructeur=200),
+            {"opening": "Après coup", "closing": ""},
+            only(instructeur=400),
+        ),
+        ("letter_preview", [beta, "html"], only(instructeur=200), {}, only(instructeur=405)),
+        ("letter_preview", [beta, "pdf"], only(instructeur=200), {}, only(instructeur=405)),
+        ("letter_preview", [beta, "doc"], only(instructeur=404), {}, only(instructeur=405)),
         (
             "reopen",
             [w["evaluation_alpha"].pk],
@@ -380,6 +472,47 @@ def matrix(w):
             letter_of("other_candidate", 405),
         ),
         ("letter", [epsilon], letter_of(None, 200), {}, letter_of(None, 405)),
+        (
+            "letter_file",
+            [alpha, w["letters"][w["alpha"]].pk],
+            letter_of("candidate", 200),
+            {},
+            letter_of("candidate", 405),
+        ),
+        # A letter through another dossier's address: never found.
+        (
+            "letter_file",
+            [beta, w["letters"][w["alpha"]].pk],
+            letter_of(None, 200),
+            {},
+            letter_of(None, 405),
+        ),
+        # The selection committee: the DDETS reads it, instructeurs manage it. Call 1's
+        # quorum rule froze with its record (400); call 2 has none yet.
+        ("committee", [call], readers(200), quorum, only(instructeur=400)),
+        ("committee", [w["call2"].pk], readers(200), quorum, only(instructeur=302)),
+        ("meeting_create", [call], only(instructeur=200), meeting, only(instructeur=302)),
+        ("meeting", [w["open_meeting"].pk], readers(200), meeting, only(instructeur=302)),
+        # A record was frozen at this one: it refuses every change (400, 409).
+        ("meeting", [w["frozen_meeting"].pk], readers(200), meeting, only(instructeur=400)),
+        (
+            "member_create",
+            [w["open_meeting"].pk],
+            only(instructeur=200),
+            member,
+            only(instructeur=302),
+        ),
+        (
+            "member_create",
+            [w["frozen_meeting"].pk],
+            only(instructeur=200),
+            member,
+            only(instructeur=400),
+        ),
+        ("member", [open_member], only(instructeur=200), member, only(instructeur=302)),
+        ("member", [frozen_member], only(instructeur=200), member, only(instructeur=400)),
+        ("member_delete", [open_member], only(instructeur=405), {}, only(instructeur=302)),
+        ("member_delete", [frozen_member], only(instructeur=405), {}, only(instructeur=409)),
     ]
 
 
@@ -421,7 +554,23 @@ def snapshot():
             )
         ),
         "committee_records": sorted(CommitteeRecord.objects.values_list("pk", "pdf")),
-        "letters": sorted(NotificationLetter.objects.values_list("pk", "pdf", "sent_at")),
+        "quorum_rules": sorted(QuorumRule.objects.values_list("call", "min_members")),
+        "meetings": sorted(CommitteeMeeting.objects.values_list("pk", "starts_at", "place")),
+        "members": sorted(
+            CommitteeMember.objects.values_list(
+                "pk", "name", "seat", "interests", "interest_nature", "interest_dossiers"
+            )
+        ),
+        "letters": sorted(
+            NotificationLetter.objects.values_list("pk", "pdf", "sent_at", "status", "opening")
+        ),
+        "letter_terms": sorted(Call.objects.values_list("pk", "letter_signatory_name")),
+        "rectifications": DecisionRectification.objects.count(),
+        "revisions": (
+            DecisionRevision.objects.count(),
+            ConsensusRevision.objects.count(),
+            OpinionRevision.objects.count(),
+        ),
         "readings": Reading.objects.count(),
         "emails": OutgoingEmail.objects.count(),
     }

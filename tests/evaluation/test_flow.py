@@ -19,6 +19,7 @@ from evaluation.letters import notify_decisions
 from evaluation.models import Decision, Evaluation, NotificationLetter
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 from tests.evaluation.conftest import admitted, close, score, submitted_dossier
+from tests.evaluation.meetings import quorate_meeting
 from tests.factories import as_draft
 from tests.pdf import pdf_text
 
@@ -354,6 +355,7 @@ def test_exports_and_committee_record(graded_call, lot, instructeur, evaluators,
     pdf = client.get(reverse("evaluation:ranking_export", args=[*base, "pdf"])).content
     assert "GIP Bêta" in pdf_text(pdf)
     assert client.get(reverse("evaluation:ranking_export", args=[*base, "doc"])).status_code == 404
+    quorate_meeting(graded_call, by=instructeur)
     response = client.post(reverse("evaluation:committee_record", args=base))
     assert response.status_code == 302
     record = lot.committee_records.get()

@@ -16,7 +16,8 @@ from aap.models import SubCriterion
 from core.exceptions import DomainError
 from core.roles import Role
 from evaluation import services
-from evaluation.letters import freeze_committee, notify_decisions
+from evaluation.committee import freeze_committee
+from evaluation.letters import notify_decisions
 from evaluation.models import (
     Assignment,
     CommitteeRecord,
@@ -29,6 +30,7 @@ from evaluation.models import (
 )
 from evaluation.states import EvaluationStatus
 from tests.evaluation.conftest import admitted, score, submitted_dossier
+from tests.evaluation.meetings import quorate_meeting
 from tests.factories import UserFactory
 
 E1 = {"A1": 4, "A2": 2, "B1": 3, "C1": 4, "C2": 4}  # 81.25
@@ -65,6 +67,7 @@ def frozen(graded_call, lot, instructeur, evaluators):
     score(beta, evaluators[0], by_instructeur=instructeur, points=E2)
     draft = score(beta, evaluators[1], by_instructeur=instructeur, points={"A1": 1}, submit=False)
     services.set_consensus(alpha, by=instructeur, total=Decimal("70"), reason="Harmonisation")
+    quorate_meeting(graded_call, by=instructeur)
     record = freeze_committee(graded_call, lot, by=instructeur)
     return {
         "alpha": alpha,
@@ -351,6 +354,7 @@ def test_scoring_closed_ends_the_blindness(
 ):
     """The record is frozen without the reader's evaluation: it can no longer be given,
     and the frozen ranking is read like any other."""
+    quorate_meeting(graded_call, by=instructeur)
     freeze_committee(graded_call, lot, by=instructeur)
     ranking = page(
         client_for(reader_who_scores).get(
