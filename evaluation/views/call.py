@@ -257,7 +257,7 @@ class NotifyView(CallEvaluationMixin, TemplateView):
             queued = letters.notify_decisions(call, by=request.user)
         except DomainError as error:
             error_messages(request, error)
-            return redirect("evaluation:notify", pk=call.pk)
+            return self.render_to_response(self.get_context_data(), status=400)
         messages.success(
             request,
             _(

@@ -15,6 +15,7 @@ from candidatures.models import Reading
 from core.exceptions import DomainError
 from core.spreadsheets import neutralise
 from evaluation import services
+from evaluation.committee import freeze_committee
 from evaluation.letters import notify_decisions
 from evaluation.models import Decision, Evaluation, NotificationLetter
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
@@ -407,8 +408,15 @@ def test_letters_are_sent_once_every_decision_is_taken(
         outcome="not_selected",
         reason="Couverture territoriale insuffisante",
     )
+    with pytest.raises(DomainError) as refusal:
+        notify_decisions(graded_call, by=instructeur)
+    assert refusal.value.problems == [
+        "Procès-verbal du comité non figé : lot Lot 1 (figez-le depuis son classement)"
+    ]
+    quorate_meeting(graded_call, by=instructeur)
+    freeze_committee(graded_call, lot, by=instructeur)
     mailoutbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):  # the letters' tasks, eagerly
         assert notify_decisions(graded_call, by=instructeur) == 3
     graded_call.refresh_from_db()
     assert graded_call.status == CallStatus.DECIDED
@@ -416,7 +424,7 @@ def test_letters_are_sent_once_every_decision_is_taken(
     texts = {}
     for letter in NotificationLetter.objects.select_related("candidature__organisation"):
         with letter.pdf.open("rb") as handle:
-            texts[letter.candidature.organisation.name] = pdf_text(handle.read())
+            texts[letter.candidature.organisation.name] = pdf_text(handle.read(), order="raw")
     assert "Retenu" in texts["EPCI Alpha"] and "24 500,00 € pour 0,5 ETP" in texts["EPCI Alpha"]
     assert "81,25 / 100" in texts["EPCI Alpha"]
     assert "Couverture territoriale insuffisante" in texts["GIP Bêta"]

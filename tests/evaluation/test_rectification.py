@@ -287,7 +287,6 @@ def test_the_rectification_form_of_the_dossier_page(
             follow=True,
         )
     text = html.unescape(response.content.decode())
-    print(response.redirect_chain, text[text.find("alert") :][:3000])
     assert f"La décision est rectifiée pour le lot {lot.name}" in text
     assert "Décision rectifiée le 4 août 2026 à 15h30" in text
     assert "Rectification de la décision" in text  # the letter, listed with its dispatch

@@ -36,7 +36,6 @@ from tests.factories import UserFactory
 E1 = {"A1": 4, "A2": 2, "B1": 3, "C1": 4, "C2": 4}  # 81.25
 E2 = {"A1": 3, "A2": 1, "B1": 2, "C1": 3, "C2": 2}  # 53.125
 RECORD_FROZEN = "le procès-verbal du comité du lot « Lot 1 » a été figé le"
-NOTIFIED = "les décisions de l'appel à projets ont été notifiées"
 
 
 def page(response) -> str:
@@ -172,11 +171,13 @@ def test_scoring_closes_when_the_decisions_are_notified(graded_call, lot, instru
     (alpha,) = admitted(graded_call, ["EPCI Alpha"], by_instructeur=instructeur, lot=lot)
     evaluation = score(alpha, evaluators[0], by_instructeur=instructeur, points=E1)
     services.record_decision(alpha, lot, by=instructeur, outcome="waiting_list")
+    quorate_meeting(graded_call, by=instructeur)
+    freeze_committee(graded_call, lot, by=instructeur)  # notifying needs the lot's record
     notify_decisions(graded_call, by=instructeur)
 
-    with pytest.raises(ScoringClosed, match=NOTIFIED):
+    with pytest.raises(ScoringClosed, match="La notation de ce dossier est close"):
         services.reopen_evaluation(evaluation, by=instructeur, note="Après coup")
-    with pytest.raises(ScoringClosed, match=NOTIFIED):
+    with pytest.raises(ScoringClosed, match="La notation de ce dossier est close"):
         services.set_consensus(alpha, by=instructeur, total=Decimal("10"), reason="Après coup")
     evaluation.refresh_from_db()
     assert evaluation.status == EvaluationStatus.SUBMITTED
