@@ -180,9 +180,7 @@ def dossier_page(queryset):
         Prefetch(
             "piece_requests__revisions", queryset=PieceRequestRevision.objects.select_related("by")
         ),
-        Prefetch(
-            "paper_copy__revisions", queryset=PaperCopyRevision.objects.select_related("by")
-        ),
+        Prefetch("paper_copy__revisions", queryset=PaperCopyRevision.objects.select_related("by")),
         "call__lots",
         "call__required_documents",
         "call__form_questions",

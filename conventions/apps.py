@@ -7,7 +7,8 @@ class ConventionsConfig(AppConfig):
     verbose_name = _("Conventions")
 
     def ready(self):
-        from conventions import calendars, reminders
+        from candidatures import outcomes as dossier_outcomes
+        from conventions import calendars, outcomes, reminders
         from core.calendars import register_source
         from core.reminders import register, register_digest_items
 
@@ -17,3 +18,4 @@ class ConventionsConfig(AppConfig):
         register(reminders.ReportDue())
         register_digest_items(reminders.digest_items)
         register_source(calendars.agreement_dates)
+        dossier_outcomes.register_events(outcomes.events)

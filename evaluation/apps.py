@@ -7,12 +7,15 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Évaluation")
 
     def ready(self):
+        from candidatures import outcomes as dossier_outcomes
         from candidatures.reminders import settle_dossiers_when
         from core.calendars import register_source
         from core.reminders import register, register_digest_items
-        from evaluation import calendars, reminders
+        from evaluation import calendars, outcomes, reminders
 
         register(reminders.EvaluationsBeforeDue())
         settle_dossiers_when(reminders.settled_dossiers)
         register_source(calendars.scoring_dates)
         register_digest_items(reminders.digest_items)
+        dossier_outcomes.register_outcomes(outcomes.outcomes)
+        dossier_outcomes.register_events(outcomes.events)

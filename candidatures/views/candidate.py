@@ -10,7 +10,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from aap.models import Call, RequiredDocument
-from candidatures import followup, queries, rules, services
+from candidatures import followup, outcomes, queries, rules, services
 from candidatures.answers import AnswersForm, display
 from candidatures.forms import (
     MessageForm,
@@ -49,6 +49,7 @@ class MyDossiersView(CandidateMixin, TemplateView):
             )
             .order_by("-call__deadline")
         )
+        dossiers = outcomes.attach(dossiers)
         started = {d.call_id for d in dossiers}
         open_calls = list(Call.objects.open_at().order_by("deadline"))
         return super().get_context_data(
@@ -165,6 +166,7 @@ class DossierView(DossierMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         candidature = self.object
+        outcomes.attach([candidature], events=True)
         return super().get_context_data(
             **dossier_context(candidature),
             can_edit=rules.content_is_open(candidature),

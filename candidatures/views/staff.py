@@ -10,7 +10,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from aap.models import Call
-from candidatures import followup, queries, receipts, rules
+from candidatures import followup, outcomes, queries, receipts, rules
 from candidatures.forms import MessageForm, PaperCopyForm, PieceRequestForm
 from candidatures.models import Candidature, Receipt
 from candidatures.views.candidate import attachment_response, dossier_context
@@ -71,6 +71,7 @@ class StaffDossierView(StaffDossierMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         candidature = self.object
+        outcomes.attach([candidature], events=True)
         paper_copy = getattr(candidature, "paper_copy", None)
         can_manage = rules.can_manage_dossiers(self.request.user, candidature)
         self.log_ddets_reading(_("dossier"))
