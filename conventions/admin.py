@@ -44,7 +44,14 @@ class ReadOnlyInline(admin.TabularInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ("label", "due_on", "amount", "condition", "condition_date", "status")
+    fields = readonly_fields = (
+        "label",
+        "due_on",
+        "amount",
+        "condition",
+        "condition_date",
+        "status",
+    )
 
 
 class ConventionHistoryInline(ReadOnlyInline):
