@@ -18,6 +18,7 @@ from evaluation.states import AdmissibilityOutcome, EvaluationStatus
 from tests.browser.helpers import assert_every_field_labelled, label, log_in, log_out, menu
 from tests.evaluation import conftest as evaluation
 from tests.evaluation.conftest import close, submitted_dossier
+from tests.evaluation.meetings import quorate_meeting
 from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.browser
@@ -321,6 +322,7 @@ def test_a_call_is_evaluated_ranked_decided_and_notified(
         "link", name=f"Classement {lot.name}"
     ).click()
     expect(column("Décision")).to_have_text("Retenu")
+    quorate_meeting(call, by=instructeur)  # the committee met (its pages: test_committee)
     click_and_confirm(
         page,
         page.get_by_role("button", name="Figer le procès-verbal du comité"),
@@ -335,9 +337,12 @@ def test_a_call_is_evaluated_ranked_decided_and_notified(
         page,
         page.get_by_role("button", name="Notifier les décisions"),
         question="Envoyer les lettres de notification à tous les candidats ?",
-        then="2 lettre(s) de notification envoyée(s).",
+        then="2 lettre(s) de notification confirmée(s) : elles partent aux candidats",
     )
-    expect(page.get_by_role("heading", level=1).locator(".badge")).to_have_text("Décidé")
+    # The letters left by their task after commit; each is listed with its dispatch.
+    sent = page.get_by_role("region", name="Lettres de l'appel")
+    for name in (ALPHA, BETA):
+        expect(sent.get_by_role("row").filter(has_text=name)).to_contain_text("Envoyée")
     assert Call.objects.get(pk=call.pk).status == CallStatus.DECIDED
     log_out(page)
 
