@@ -11,7 +11,7 @@ demonstration values: the Service IVE sets the real ones per call on the page
 The agreements are dated from their decision: prepared, sent and signed on the day the
 decisions are recorded (the load), their period starting the first day of the next
 month; the advance, due at signature, is paid that day; the launch meeting is held with
-the DDETS. Nothing is dated before the decision, nor after today.
+the DDETS. Nothing is dated before the decision; the reports and the balance come later.
 """
 
 import datetime as dt
@@ -114,8 +114,8 @@ def run_demo_conventions(call, *, instructeur: User, ddets: User, candidate: Use
     """One agreement per selected decision of ``call``, from the first day of the month
     after its decision: sent and signed with a scanned PDF the day the decisions are
     recorded, its advance requested, ordered and paid that day; a launch meeting held
-    with a DDETS remark and, for the demo candidate's organisation, the next progress
-    review a month after the start. Once the period has begun, the agreement runs and
+    with a DDETS remark and, for the demo candidate's organisation, the first progress
+    review in ten days. Once the period has begun, the agreement runs and
     each elapsed quarter has its indicator values. Returns the agreements."""
     today = timezone.localdate()
     decisions = (
@@ -167,9 +167,7 @@ def run_demo_conventions(call, *, instructeur: User, ddets: User, candidate: Use
             services.schedule_review(
                 convention,
                 by=instructeur,
-                scheduled_at=local_datetime(
-                    convention.period_start + dt.timedelta(days=30), dt.time(14, 0)
-                ),
+                scheduled_at=local_datetime(today + dt.timedelta(days=10), dt.time(14, 0)),
                 place="Siège de la structure",
                 participants="Service IVE, DDETS, porteur de projet",
             )

@@ -2,8 +2,6 @@
 and a decided demonstration call whose agreements are running."""
 
 import html
-import json
-import re
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +11,7 @@ from stdnum.fr import siret
 from aap.models import Call
 from aap.states import CallStatus
 from candidatures.models import Candidature, Organisation
+from conventions.dates import default_end, default_start
 from conventions.models import (
     Convention,
     IndicatorValue,
@@ -21,10 +20,16 @@ from conventions.models import (
     Report,
     ReviewRemark,
 )
-from conventions.states import ConventionStatus, PaymentStatus, ReportKind
+from conventions.states import (
+    ConventionStatus,
+    IndicatorKind,
+    PaymentCondition,
+    PaymentStatus,
+    ReportKind,
+)
 from core.models import User
 from demo import seed
-from demo.conventions import DDETS_REMARK, QUARTER_VALUES, SEED_INDICATORS
+from demo.conventions import DDETS_REMARK, SEED_INDICATORS
 from demo.dossiers import ORGANISATIONS
 from demo.loader import CONVENTION_LOT_BUDGET, load_demo
 from evaluation.models import CommitteeRecord, Decision, Evaluation, NotificationLetter, Opinion
@@ -153,36 +158,39 @@ def test_its_public_page_lists_the_selected_organisations(loaded, client):
     assert html.escape(waiting.candidature.organisation.name) not in page
 
 
-def test_each_agreement_runs_with_its_signed_scan_and_its_advance_paid(loaded):
+def test_each_agreement_is_signed_after_its_decision_with_its_advance_paid(loaded):
     conventions = _conventions()
     assert len(conventions) == 2
+    today = timezone.localdate()
     for convention in conventions.values():
-        assert convention.status == ConventionStatus.IN_PROGRESS
-        assert convention.signed_scan and convention.signed_on <= timezone.localdate()
+        decision = Decision.objects.get(candidature=convention.candidature, lot=convention.lot)
+        decided_on = timezone.localdate(decision.decided_at)
+        # Dated from its decision: it starts the first day of the next month, for a year.
+        assert convention.decision_date == decided_on
+        assert convention.period_start == default_start(decided_on)
+        assert convention.period_start > decided_on
+        assert convention.period_end == default_end(convention.period_start)
+        assert convention.status == ConventionStatus.SIGNED  # its period has not begun
+        assert convention.document_sha256 and convention.signed_on == decided_on
         with convention.signed_scan.open("rb") as handle:
             assert handle.read(5) == b"%PDF-"
         payments = list(convention.payments.order_by("position"))
-        assert sum(p.amount for p in payments) <= convention.amount
+        assert sum(p.amount for p in payments) == convention.amount
         advance = payments[0]
         assert advance.status == PaymentStatus.PAID
         assert advance.accounting_reference.startswith("MANDAT-")
-        # Signed, then the advance requested, ordered and paid, on the day of the decisions.
-        decision = Decision.objects.get(candidature=convention.candidature, lot=convention.lot)
-        decided_on = timezone.localdate(decision.decided_at)
-        assert convention.signed_on == decided_on
         assert advance.requested_on == advance.ordered_on == advance.paid_on == decided_on
         assert {p.status for p in payments[1:]} == {PaymentStatus.PLANNED}
+        assert payments[-1].condition == PaymentCondition.FINAL_REPORTS
+        # Nothing is due before the decision; the reports come after today.
+        assert all(p.due_on >= decided_on for p in payments)
+        assert all(r.due_on > today for r in convention.reports.all())
+        assert {r.kind for r in convention.reports.all()} == set(ReportKind)
         assert list(convention.status_changes.values_list("to_status", flat=True)) == [
             "sent",
             "signed",
-            "in_progress",
         ]
-    reports = Report.objects.filter(convention__call=_call(), kind=ReportKind.INTERMEDIATE)
-    sent = reports.get(submitted_at__isnull=False)
-    assert sent.convention.organisation.name != VAL_NORD and sent.file
-    due = reports.get(submitted_at__isnull=True)
-    assert due.convention.organisation.name == VAL_NORD
-    assert 0 < (due.due_on - timezone.localdate()).days <= 15
+    assert not Report.objects.filter(convention__call=_call(), submitted_at__isnull=False)
 
 
 def test_the_staff_dashboard_lists_both_agreements_and_what_needs_action(loaded, client):
@@ -221,22 +229,27 @@ def test_the_candidate_sees_its_own_agreement_only(loaded, client):
     assert client.get(f"/candidatures/conventions/{other.pk}/").status_code == 404
     response = client.get(f"/candidatures/conventions/{conventions[VAL_NORD].pk}/")
     assert response.status_code == 200
-    # The chart of the first indicator holds the values entered, quarter by quarter.
+    # One chart per indicator of the call's objectives, the space as a level; no value yet:
+    # the agreement's first quarter has not begun.
     charts = response.context["indicators"]
-    entered = IndicatorValue.objects.filter(convention=conventions[VAL_NORD])
-    assert entered.count() >= len(QUARTER_VALUES)
-    first = json.loads(charts[0]["json"])
-    periods = sorted(
-        entered.filter(indicator=charts[0]["indicator"]).values_list("period", flat=True)
-    )
-    assert periods == list(range(1, len(periods) + 1))
-    # Cumulated from the first quarter, then held after the last one entered.
-    assert first["values"][: len(periods)] == [
-        float(QUARTER_VALUES[0] * n) for n in range(1, len(periods) + 1)
+    assert [item["indicator"].label for item in charts] == [row[0] for row in SEED_INDICATORS]
+    assert [item["indicator"].is_level for item in charts] == [
+        row[2] == IndicatorKind.LEVEL for row in SEED_INDICATORS
     ]
-    charted = re.findall(r'data-kind="indicator" data-chart="([^"]+)"', response.content.decode())
-    assert json.loads(html.unescape(charted[0])) == first
-    assert {e.entered_by.email for e in entered} == {"candidat@demo.example"}
+    assert not IndicatorValue.objects.filter(convention=conventions[VAL_NORD]).exists()
+    page = response.content.decode()
+    assert 'data-kind="indicator"' in page
+    assert "niveau : la dernière valeur compte" in page
+
+
+def test_the_indicators_measure_the_seed_call_objectives(db):
+    load_demo(with_accounts=False)
+    labels = " ".join(
+        Call.objects.get(reference=seed.REFERENCE).indicators.values_list("label", flat=True)
+    )
+    for objective in ("allocataires du RSA", "longue durée", "donneurs d'ordre", "secteurs"):
+        assert objective in labels, objective
+    assert "Heures de travail d'insertion" in labels and "Vercors" in labels
 
 
 def test_loading_twice_changes_nothing(loaded):
