@@ -1,8 +1,8 @@
 """An agreement in a real browser, from a selected dossier to the money paid: the instructeur
-prepares the agreement, sends it, records the signature with the signed PDF and starts
-it, then pays two instalments (request, order with its accounting reference, payment);
-the organisation's member sends a report and enters indicator values, and sees the chart;
-the dashboard shows what was paid."""
+prepares the agreement (its period starting the month after the decision), sends it,
+records the signature with the signed PDF and starts it, then pays the advance (request,
+order with its accounting reference, payment); the organisation's member sends a report
+and enters indicator values, and sees the chart; the dashboard shows what was paid."""
 
 import re
 from decimal import Decimal
@@ -71,7 +71,6 @@ def test_from_a_selected_dossier_to_a_signed_agreement_paid_and_followed(
     signed_pdf.write_bytes(SIGNED_PDF)
     report_pdf = tmp_path / "bilan-intermediaire.pdf"
     report_pdf.write_bytes(REPORT_PDF)
-    year = timezone.localdate().year
 
     # 1. From the dossier's evaluation page, the instructeur prepares the agreement.
     log_in(page, instructeur.email)
@@ -82,7 +81,9 @@ def test_from_a_selected_dossier_to_a_signed_agreement_paid_and_followed(
     )
     expect(page.locator("dl")).to_contain_text("24\u00a0500,00\u00a0€")
     assert_every_field_labelled(page)
-    expect(page.get_by_label(label("Année civile de la convention"))).to_have_value(str(year))
+    # Decided on 9 December 2025: the agreement runs from 1 January 2026, never before.
+    expect(page.get_by_label(label("Début de la convention"))).to_have_value("2026-01-01")
+    expect(page.get_by_label(label("Fin de la convention"))).to_have_value("2026-12-31")
     page.get_by_role("button", name="Préparer la convention").click()
     message(page, "est préparée en brouillon.")
     convention = Convention.objects.get()
@@ -102,16 +103,15 @@ def test_from_a_selected_dossier_to_a_signed_agreement_paid_and_followed(
     message(page, "L'exécution de la convention a démarré.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("En cours d'exécution")
 
-    # 3. Two instalments paid: the advance, then the balance.
+    # 3. The advance paid (the balance waits for the final reports).
     pay_instalment(page, "Avance à la signature", "MANDAT-2025-0101")
-    pay_instalment(page, "Solde", "MANDAT-2025-0202")
-    expect(page.locator("[data-money=paid]")).to_have_text("24\u00a0500,00\u00a0€")
+    expect(page.locator("[data-money=paid]")).to_have_text("12\u00a0250,00\u00a0€")
     convention.refresh_from_db()
     assert convention.status == ConventionStatus.IN_PROGRESS
     assert convention.signed_scan_name == "convention-signee.pdf"
     assert list(convention.payments.values_list("status", "accounting_reference")) == [
         (PaymentStatus.PAID, "MANDAT-2025-0101"),
-        (PaymentStatus.PAID, "MANDAT-2025-0202"),
+        (PaymentStatus.PLANNED, ""),
     ]
     log_out(page)
 
@@ -122,7 +122,7 @@ def test_from_a_selected_dossier_to_a_signed_agreement_paid_and_followed(
     page.get_by_role("link", name=convention.number).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Convention {convention.number}")
     expect(page.locator("#versements")).to_contain_text(
-        "Reçu : 24\u00a0500,00\u00a0€ ; reste à recevoir : 0,00\u00a0€."
+        "Reçu : 12\u00a0250,00\u00a0€ ; reste à recevoir : 12\u00a0250,00\u00a0€."
     )
     assert_every_field_labelled(page)
     page.get_by_label("Fichier : Bilan intermédiaire (PDF, DOCX ou ODT)").set_input_files(
@@ -161,6 +161,6 @@ def test_from_a_selected_dossier_to_a_signed_agreement_paid_and_followed(
     menu(page, "Conventions")
     expect(page.get_by_role("heading", level=1)).to_have_text("Conventions de partenariat")
     row = page.get_by_role("row").filter(has_text=convention.number)
-    expect(row.locator("[data-paid]")).to_have_text("24\u00a0500,00\u00a0€")
-    expect(page.locator("[data-total=paid]")).to_have_text("24\u00a0500,00\u00a0€")
+    expect(row.locator("[data-paid]")).to_have_text("12\u00a0250,00\u00a0€")
+    expect(page.locator("[data-total=paid]")).to_have_text("12\u00a0250,00\u00a0€")
     expect(page.locator("canvas[data-kind=money]")).to_have_count(3)
