@@ -184,19 +184,16 @@ def decide_demo_dossiers(dossiers, *, instructeur: User, ddets: User) -> int:
     return queued
 
 
-# The committee that met five weeks after the deadline (the evaluations were due after four):
+# The committee met the day before the decisions were recorded (the loading), at 14:00:
 # the Département's and the State's members present, one of them linked to a dossier.
 # Names are fictional; the secretary and the DDETS's member are the demo accounts.
-COMMITTEE_DAYS_AFTER_DEADLINE = 35
 COMMITTEE_PLACE = "Hôtel du Département, salle du conseil, Grenoble (démonstration)"
 
 
 def hold_demo_committee(call, dossiers, *, instructeur: User, ddets: User):
     """The meeting of ``call``'s selection committee, its members present and their
     declarations of interests, meeting the call's default quorum rule."""
-    day = timezone.localtime(call.deadline).date() + dt.timedelta(
-        days=COMMITTEE_DAYS_AFTER_DEADLINE
-    )
+    day = timezone.localdate() - dt.timedelta(days=1)
     meeting = committee.create_meeting(
         call, by=instructeur, starts_at=local_datetime(day, dt.time(14, 0)), place=COMMITTEE_PLACE
     )
