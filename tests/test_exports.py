@@ -205,8 +205,9 @@ def test_the_ranking_pdf_shows_the_lot_and_the_names(hostile_ranking, instructeu
 @pytest.fixture
 def hostile_agreement(signed):
     Convention.objects.filter(pk=signed.pk).update(beneficiary_name=FORMULAS[0], object=FORMULAS[1])
+    # A payment's condition is a choice, not text: nothing hostile can be typed there.
     Payment.objects.filter(convention=signed).update(
-        label=FORMULAS[3], condition=FORMULAS[2], accounting_reference=FORMULAS[4]
+        label=FORMULAS[3], accounting_reference=FORMULAS[4]
     )
     signed.refresh_from_db()
     return signed
@@ -232,7 +233,10 @@ def test_the_agreement_workbooks_have_every_column_and_inert_text(
     else:
         assert len(header) == 12
         assert {row[3] for row in rows[1:]} == {"'" + FORMULAS[3]}
-        assert {row[6] for row in rows[1:]} == {"'" + FORMULAS[2]}
+        assert {row[6] for row in rows[1:]} == {
+            "À la signature de la convention",
+            "Après validation du bilan final et du compte rendu financier (CERFA n° 15059)",
+        }
         assert {row[10] for row in rows[1:]} == {"'" + FORMULAS[4]}
         assert all(isinstance(row[5], int | float) for row in rows[1:])
 

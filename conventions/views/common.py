@@ -8,7 +8,7 @@ from conventions import charts, queries
 from conventions.pdf import amendment_filename, amendment_pdf, convention_pdf, pdf_filename
 from conventions.states import PaymentStatus
 from core import downloads
-from evaluation.models import Decision
+from evaluation.queries import rectifications_of
 
 
 def form_error_messages(request, form):
@@ -36,16 +36,9 @@ def amendment_pdf_response(amendment):
 
 
 def rectification_notice(convention) -> list:
-    """The rectifications of the decision the agreement carries out (the evaluation keeps
-    them as ``Decision.rectifications``), latest first: the page warns staff that the
-    agreement may need an avenant or a termination."""
-    decision = Decision.objects.filter(
-        candidature_id=convention.candidature_id, lot_id=convention.lot_id
-    ).first()
-    rectifications = getattr(decision, "rectifications", None)
-    if rectifications is None:
-        return []
-    return list(rectifications.order_by("-at"))
+    """The rectifications of the decision the agreement carries out, latest first: the
+    page warns staff that the agreement is to be reviewed (an avenant, a termination)."""
+    return list(rectifications_of(convention.candidature_id, convention.lot_id))
 
 
 def money_of(convention) -> dict:

@@ -24,6 +24,7 @@ from conventions.models import (
     ReviewRemark,
 )
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
+from evaluation.models import DecisionRectification
 from tests.candidatures.conftest import PDF
 from tests.conventions.conftest import END, ORGANISATION, START, pay, pdf_upload
 from tests.pdf import pdf_text
@@ -517,3 +518,29 @@ def test_no_valid_siret_no_open_data(settings, client, siret):
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert "AUTHORITY_SIRET" in response.content.decode()
     assert "SIRET de la collectivité" in response.content.decode()
+
+
+def test_a_decision_rectified_after_its_notification_is_flagged_on_the_agreement(
+    signed, selected_decision, instructeur, ddets_reader, client_for
+):
+    detail = reverse("conventions:detail", args=[signed.pk])
+    assert "Décision rectifiée" not in text_of(client_for(instructeur).get(detail))
+    # Recorded as the evaluation records it (its own tests cover the service).
+    DecisionRectification.objects.create(
+        decision=selected_decision,
+        reason="Erreur matérielle sur le montant.",
+        by=instructeur,
+        old_outcome="selected",
+        old_amount=Decimal("24500"),
+        old_fte=Decimal("0.5"),
+        new_outcome="selected",
+        new_amount=Decimal("20000"),
+        new_fte=Decimal("0.5"),
+    )
+    for user in (instructeur, ddets_reader):
+        page = text_of(client_for(user).get(detail))
+        assert (
+            "Décision rectifiée le 6 décembre 2026 à 10h00 : Retenu → Retenu "
+            "(24 500,00 € → 20 000,00 €). Motif : Erreur matérielle sur le montant."
+        ) in page
+        assert "elle ne change que par un avenant signé" in page
