@@ -42,15 +42,19 @@ from evaluation.models import (
     Admissibility,
     AdmissibilityChange,
     Assignment,
+    CommitteeMeeting,
+    CommitteeMember,
     CommitteeRecord,
     Consensus,
     Decision,
     Evaluation,
     EvaluationStatusChange,
+    Interests,
     Justification,
     Opinion,
     Score,
     ScoringGrid,
+    Seat,
     SubCriterionFactor,
 )
 from evaluation.queries import evaluation_total_subquery
@@ -391,12 +395,33 @@ def prepare(*, dossiers: int = DOSSIERS, small: int = SMALL_DOSSIERS, seed_value
             batch_size=data.BATCH,
         )
         decisions = _decisions(call, [large, small_lot], staff, submitted_at)
+        # The committee met a week after the submissions; a record needs its quorum.
+        meeting = CommitteeMeeting.objects.create(
+            call=call,
+            starts_at=submitted_at + dt.timedelta(days=7),
+            place="Salle du comité (banc d'essai)",
+            created_by=staff,
+        )
+        CommitteeMember.objects.bulk_create(
+            CommitteeMember(
+                meeting=meeting,
+                name=f"Membre {n}",
+                organisation="DDETS" if seat == Seat.MEMBER else "Département",
+                role="Membre du comité",
+                seat=seat,
+                is_ddets=seat == Seat.MEMBER,
+                interests=Interests.NONE,
+            )
+            for n, seat in enumerate(Seat.values)
+        )
         for lot in (large, small_lot):
             CommitteeRecord.objects.create(
                 call=call,
                 lot=lot,
+                meeting=meeting,
                 snapshot={"bench": True},
                 pdf="comites/bench-classement.pdf",
+                sha256="0" * 64,  # the bench's file is a name only
                 created_by=staff,
                 created_at=submitted_at + dt.timedelta(days=7),
             )

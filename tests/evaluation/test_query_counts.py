@@ -10,6 +10,7 @@ measured.
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,6 +36,7 @@ from evaluation.models import (
 from evaluation.queries import evaluation_total_subquery
 from evaluation.states import ConflictStatus, EvaluationStatus
 from tests.evaluation.conftest import close, submitted_dossier
+from tests.evaluation.meetings import quorate_meeting
 from tests.factories import UserFactory, as_draft, dossier_ready_call
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +149,13 @@ def build(*, dossiers, criteria, subcriteria, evaluators, instructeur, readers) 
         assignment__candidature__call=call, status=EvaluationStatus.SUBMITTED
     ).update(total=evaluation_total_subquery())
     CommitteeRecord.objects.create(
-        call=call, lot=lots[0], snapshot={}, pdf="comites/pv.pdf", created_by=instructeur
+        call=call,
+        lot=lots[0],
+        meeting=quorate_meeting(call, by=instructeur),
+        snapshot={},
+        pdf="comites/pv.pdf",
+        sha256=hashlib.sha256(b"pv").hexdigest(),
+        created_by=instructeur,
     )
     return DataSet(call=call, lot=lots[0], dossiers=admitted, evaluators=people)
 
