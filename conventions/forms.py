@@ -326,5 +326,5 @@ class FundingTermsForm(forms.ModelForm):
     class Meta:
         model = FundingTerms
         formfield_callback = french_formfield
-        fields = ["advance_percent", "advance_days", "balance_condition"]
+        fields = ["advance_percent", "advance_days", "balance_condition", "obligations"]
         localized_fields = ["advance_percent"]

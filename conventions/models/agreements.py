@@ -21,10 +21,18 @@ from conventions.models.locks import (
 from conventions.states import ConventionAction, ConventionStatus, PaymentCondition
 from core.models.history import StatusChange
 
+DEFAULT_OBLIGATIONS = (
+    "Le bénéficiaire remet un bilan intermédiaire, un bilan final d'activité et le compte "
+    "rendu financier de la subvention, renseigne les indicateurs de suivi chaque trimestre, "
+    "participe aux points d'étape organisés avec le Département et la DDETS, et mentionne le "
+    "soutien du Département de l'Isère dans sa communication."
+)
+
 
 class FundingTerms(models.Model):
-    """How a call's agreements are paid, by default: an advance at signature, the
-    balance on a condition the platform checks."""
+    """The template of a call's agreements: how they are paid by default (an advance at
+    signature, the balance on a condition the platform checks) and the obligations they
+    state."""
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="funding_terms_set")
     advance_percent = models.DecimalField(
@@ -45,6 +53,13 @@ class FundingTerms(models.Model):
             (PaymentCondition.FINAL_REPORTS, PaymentCondition.FINAL_REPORTS.label),
         ],
         default=PaymentCondition.FINAL_REPORTS,
+    )
+    obligations = models.TextField(
+        _("obligations du bénéficiaire (modèle des conventions de l'appel)"),
+        default=DEFAULT_OBLIGATIONS,
+        help_text=_(
+            "Reprises dans chaque nouvelle convention de l'appel, modifiables en brouillon."
+        ),
     )
 
     class Meta:

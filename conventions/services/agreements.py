@@ -80,12 +80,7 @@ def _default_texts(call, lot, terms: FundingTerms) -> dict:
             "days": terms.advance_days,
             "balance": balance[:1].lower() + balance[1:],
         },
-        "obligations": _(
-            "Le bénéficiaire remet un bilan intermédiaire, un bilan final d'activité et le compte "
-            "rendu financier de la subvention, renseigne les indicateurs de suivi chaque "
-            "trimestre, participe aux points d'étape organisés avec le Département et la DDETS, "
-            "et mentionne le soutien du Département de l'Isère dans sa communication."
-        ),
+        "obligations": terms.obligations,
     }
 
 

@@ -341,7 +341,9 @@ def test_renewal_from_the_page(signed, instructeur, client_for):
     assert renewal.number in page
 
 
-def test_the_call_indicators_page_saves_a_formset_and_the_terms(call, instructeur, client_for):
+def test_the_call_indicators_page_saves_a_formset_and_the_terms(
+    call, selected_decision, instructeur, client_for
+):
     client = client_for(instructeur)
     url = reverse("conventions:call_indicators", args=[call.pk])
     assert client.get(url).status_code == 200
@@ -350,6 +352,7 @@ def test_the_call_indicators_page_saves_a_formset_and_the_terms(call, instructeu
         "terms-advance_percent": "40",
         "terms-advance_days": "20",
         "terms-balance_condition": "intermediate_report",
+        "terms-obligations": "Le bénéficiaire anime le réseau et rend compte chaque trimestre.",
         "items-TOTAL_FORMS": "1",
         "items-INITIAL_FORMS": "0",
         "items-MIN_NUM_FORMS": "0",
@@ -372,6 +375,13 @@ def test_the_call_indicators_page_saves_a_formset_and_the_terms(call, instructeu
         Decimal("40"),
         "intermediate_report",
     )
+    # The call's template: each new agreement of the call starts from it.
+    convention = services.create_convention(selected_decision, by=instructeur)
+    assert convention.obligations == (
+        "Le bénéficiaire anime le réseau et rend compte chaque trimestre."
+    )
+    assert convention.payments.get(label="Solde").condition == "intermediate_report"
+    assert "le solde est versé après validation du bilan intermédiaire" in convention.payment_terms
 
 
 # --- The PDF ---------------------------------------------------------------------------------------
