@@ -554,3 +554,39 @@ def test_a_decision_rectified_after_its_notification_is_flagged_on_the_agreement
             "(24 500,00 € → 20 000,00 €). Motif : Erreur matérielle sur le montant."
         ) in page
         assert "elle ne change que par un avenant signé" in page
+
+
+def test_the_draft_is_edited_and_previewed_from_its_page(convention, instructeur, client_for):
+    client = client_for(instructeur)
+    detail = reverse("conventions:detail", args=[convention.pk])
+    assert reverse("conventions:draft", args=[convention.pk]) in client.get(detail).content.decode()
+    data = {
+        "draft-period_start": "2027-02-01",
+        "draft-period_end": "2028-01-31",
+        "draft-object": "Co-animer le réseau des facilitateurs du Nord Isère.",
+        "draft-payment_terms": convention.payment_terms,
+        "draft-obligations": convention.obligations,
+        "draft-subsidy_share": "0,8",
+    }
+    early = client.post(
+        reverse("conventions:draft", args=[convention.pk]),
+        {**data, "draft-period_start": "2026-11-01"},
+        follow=True,
+    )
+    assert any("avant la décision du 6 décembre 2026" in m for m in messages_of(early))
+    client.post(reverse("conventions:draft", args=[convention.pk]), data)
+    convention.refresh_from_db()
+    assert (convention.period_start, convention.subsidy_share) == (
+        dt.date(2027, 2, 1),
+        Decimal("0.8"),
+    )
+    preview = pdf_text(client.get(reverse("conventions:pdf", args=[convention.pk])).content)
+    assert "PROJET" in preview and "Nord Isère" in preview
+    assert "La subvention représente 80 % du coût total de l'action" in preview
+    services.send_for_signature(convention, by=instructeur)
+    refused = client.post(reverse("conventions:draft", args=[convention.pk]), data, follow=True)
+    assert any("son texte ne change plus" in m for m in messages_of(refused))
+    assert (
+        reverse("conventions:draft", args=[convention.pk])
+        not in client.get(detail).content.decode()
+    )
