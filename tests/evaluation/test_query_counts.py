@@ -178,6 +178,7 @@ def pages(data: DataSet) -> dict[str, tuple[str, str]]:
         "dossier (DDETS)": ("ddets_reader", reverse("evaluation:dossier", args=[first.pk])),
         "admissibility": ("instructeur", reverse("evaluation:admissibility", args=[call])),
         "assignments": ("instructeur", reverse("evaluation:assignments", args=[call])),
+        "notify (letters)": ("instructeur", reverse("evaluation:notify", args=[call])),
         "rankings": ("instructeur", reverse("evaluation:rankings")),
         "my_evaluations": ("evaluator", reverse("evaluation:my_evaluations")),
         "score": ("evaluator", reverse("evaluation:score", args=[own.pk])),
