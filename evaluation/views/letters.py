@@ -55,8 +55,8 @@ class LetterDraftView(DossierLetterMixin, DetailView):
 
 
 class LetterPreviewView(DossierLetterMixin, DetailView):
-    """The letter as it would leave now, in HTML or PDF: nothing is stored (GET never
-    writes); a letter already sent is downloaded as it left instead."""
+    """The dossier's letter as it would leave now, in HTML or PDF: nothing is stored (GET
+    never writes). A letter sent is read as it left through ``letter_file``."""
 
     template_name = "evaluation/letter_preview.html"
     context_object_name = "candidature"
