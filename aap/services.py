@@ -161,19 +161,25 @@ def archive_call(call: Call, *, by: User, note: str = "") -> Call:
 
 
 # The service behind each action a user may pick on the back-office (CLOSE and REOPEN
-# take extra arguments and have their own forms).
+# take extra arguments and have their own forms). DECIDE is not one: a call is decided by
+# notifying its decisions (evaluation.letters.notify_decisions), never by a button, which
+# would freeze decisions that no letter told anyone.
 SIMPLE_ACTIONS = {
     CallAction.PUBLISH: publish_call,
     CallAction.UNPUBLISH: unpublish_call,
     CallAction.START_REVIEW: start_review,
-    CallAction.DECIDE: record_call_decided,
     CallAction.ARCHIVE: archive_call,
     CallAction.CLOSE: close_call,
 }
+NOT_ON_THE_BACK_OFFICE = {CallAction.DECIDE}
 
 
 def available_actions(call: Call) -> list[str]:
-    return call_workflow.allowed_actions(call.status)
+    return [
+        action
+        for action in call_workflow.allowed_actions(call.status)
+        if action not in NOT_ON_THE_BACK_OFFICE
+    ]
 
 
 # --- Questions and answers ------------------------------------------------------------------

@@ -295,6 +295,21 @@ def test_unknown_actions_are_not_found(staff, draft):
     )
 
 
+def test_a_call_is_decided_by_notifying_never_by_a_button(staff, db):
+    """Decided by a button, a call would freeze decisions that no letter told anyone:
+    only the notification of the decisions (evaluation.letters) decides it."""
+    call = CallFactory(status=CallStatus.UNDER_REVIEW)
+    page = staff.get(reverse("aap:backoffice_call", args=[call.pk])).content.decode()
+    url = reverse("aap:backoffice_transition", args=[call.pk, "decide"])
+
+    assert url not in page and "Enregistrer les décisions" not in page
+    assert staff.get(url).status_code == 404
+    assert staff.post(url, {"note": "Par un bouton"}).status_code == 404
+    call.refresh_from_db()
+    assert call.status == CallStatus.UNDER_REVIEW
+    assert not CallStatusChange.objects.filter(call=call, action="decide").exists()
+
+
 def test_the_back_office_list_counts_fte_and_pending_questions_apart(open_call, candidate):
     from aap.queries import backoffice_calls
 
