@@ -19,6 +19,7 @@ from evaluation import services
 from evaluation.models import CommitteeRecord
 from evaluation.states import DecisionOutcome
 from tests.browser.helpers import assert_every_field_labelled, label, log_in, log_out
+from tests.browser.test_accessibility import _violations
 from tests.evaluation import conftest as evaluation
 from tests.evaluation.conftest import score, submitted_dossier
 from tests.factories import UserFactory, as_draft, set_deadline
@@ -205,6 +206,8 @@ def test_the_committee_meets_reaches_its_quorum_and_freezes_the_record(
         "link", name="Comité de sélection"
     ).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Comité de sélection")
+    assert_every_field_labelled(page)  # the quorum rule's form
+    assert _violations(page) == []
     page.get_by_role("link", name="Enregistrer une séance").click()
     assert_every_field_labelled(page)
     page.get_by_label(label("Date de la séance")).fill("2025-12-09")
@@ -266,6 +269,7 @@ def test_the_committee_meets_reaches_its_quorum_and_freezes_the_record(
     expect(members.get_by_role("row").filter(has_text="Denis Lecteur")).to_contain_text("DDETS")
     expect(quorum).to_contain_text("atteint")
     expect(quorum).not_to_contain_text("non atteint")
+    assert _violations(page) == []
 
     page.goto(f"/gestion/appels/{graded_call.pk}/classement/{lot.pk}/")
     freeze(page, "Le classement est figé dans le procès-verbal du")
@@ -286,6 +290,7 @@ def test_the_committee_meets_reaches_its_quorum_and_freezes_the_record(
     log_in(page, ddets_reader.email)
     page.goto(f"/gestion/appels/{graded_call.pk}/comite/")
     expect(page.get_by_text("Quorum atteint")).to_be_visible()
+    assert _violations(page) == []
     expect(page.get_by_role("link", name="Enregistrer une séance")).to_have_count(0)
     expect(page.locator("main form")).to_have_count(0)
     page.get_by_role("link", name=re.compile("^Séance du 9 décembre 2025")).click()
