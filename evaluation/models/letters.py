@@ -141,5 +141,9 @@ class NotificationLetter(models.Model):
 
     @property
     def filename(self) -> str:
-        stem = "Notification" if self.kind == LetterKind.DECISION else "Rectification"
-        return f"{stem}-{self.candidature.call.reference}-{self.pk}.pdf"
+        # The same name in the e-mail and in the candidate's space; a dossier has one
+        # decision letter, and may have several rectifications.
+        reference = self.candidature.call.reference
+        if self.kind == LetterKind.DECISION:
+            return f"Notification-{reference}.pdf"
+        return f"Rectification-{reference}-{self.pk}.pdf"

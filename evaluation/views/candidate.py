@@ -9,7 +9,7 @@ from core import downloads
 from core import rules as core_rules
 from core.permissions import ObjectRuleMixin
 from evaluation.models import NotificationLetter
-from evaluation.states import LetterKind, LetterStatus
+from evaluation.states import LetterStatus
 
 
 class LetterDownloadView(ObjectRuleMixin, View):
@@ -44,9 +44,4 @@ class LetterDownloadView(ObjectRuleMixin, View):
 
     def get(self, request, pk, letter=None):
         letter = self.get_object()
-        name = (
-            f"Notification-{letter.candidature.call.reference}.pdf"
-            if letter.kind == LetterKind.DECISION
-            else letter.filename
-        )
-        return downloads.stored_file(letter.pdf, name)
+        return downloads.stored_file(letter.pdf, letter.filename)

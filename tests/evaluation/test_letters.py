@@ -263,7 +263,7 @@ def test_the_request_confirms_and_the_task_renders_and_sends_after_commit(
         member = letter.candidature.organisation.memberships.get().user
         [message] = [m for m in mailoutbox if m.to == [member.email]]
         assert [name for name, _data, _mime in message.attachments] == [
-            f"Notification-{graded_call.reference}-{letter.pk}.pdf"
+            f"Notification-{graded_call.reference}.pdf"
         ]
 
 
