@@ -196,3 +196,27 @@ def rectified_notice(candidature, lot) -> str:
         "new": latest.get_new_outcome_display(),
         "reason": latest.reason,
     }
+
+
+def rectified_after(records) -> dict[int, list]:
+    """For each committee record, the decisions of its lot rectified after it was frozen,
+    oldest first: the record stays as it was signed, and is flagged beside them."""
+    records = list(records)
+    if not records:
+        return {}
+    lots = {record.lot_id for record in records}
+    earliest = min(record.created_at for record in records)
+    rectifications = list(
+        DecisionRectification.objects.filter(decision__lot__in=lots, at__gt=earliest)
+        .select_related("decision__candidature__organisation")
+        .order_by("at", "pk")
+    )
+    return {
+        record.pk: [
+            rectification
+            for rectification in rectifications
+            if rectification.decision.lot_id == record.lot_id
+            and rectification.at > record.created_at
+        ]
+        for record in records
+    }

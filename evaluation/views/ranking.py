@@ -82,6 +82,14 @@ class RankingView(RuleMixin, TemplateView):
             count,
         ) % {"n": count}
 
+    def records(self, lot) -> list:
+        """The lot's records, each with the decisions rectified after it."""
+        records = list(lot.committee_records.select_related("meeting", "created_by"))
+        rectified = queries.rectified_after(records)
+        for record in records:
+            record.rectified = rectified[record.pk]
+        return records
+
     def get_context_data(self, **kwargs):
         lot = self.get_lot()
         kwargs.pop("lot", None)  # the URL's lot id; the context gets the Lot itself
@@ -91,7 +99,7 @@ class RankingView(RuleMixin, TemplateView):
             "call": lot.call,
             "lot": lot,
             "lots": lot.call.lots.all(),
-            "records": lot.committee_records.select_related("meeting", "created_by"),
+            "records": self.records(lot),
             "can_run": rules.can_run_evaluation(self.request.user),
             "meetings": meetings,
             "meeting": meeting,

@@ -322,3 +322,34 @@ def test_the_candidate_reads_both_letters_and_no_one_elses(
         outsider.get(reverse("evaluation:letter_file", args=[alpha.pk, letter.pk])).status_code
         == 404
     )
+
+
+def test_the_record_is_flagged_with_the_decisions_rectified_after_it(
+    notified, instructeur, client_for, django_capture_on_commit_callbacks
+):
+    record = notified["lot"].committee_records.get()
+    before = record.sha256
+    decision = Decision.objects.get(candidature=notified["gamma"])
+    rectify(
+        decision,
+        by=instructeur,
+        capture=django_capture_on_commit_callbacks,
+        outcome="not_selected",
+        amount_granted=None,
+        fte_granted=None,
+        reason=REASON,
+    )
+
+    page = html.unescape(
+        client_for(instructeur)
+        .get(reverse("evaluation:ranking", args=[record.call_id, record.lot_id]))
+        .content.decode()
+    )
+
+    flag = page[page.index(f'data-record="{record.pk}"') :]
+    flag = flag[: flag.index("</li>")]
+    assert "1 décision rectifiée depuis ce procès-verbal" in flag
+    assert f"{world.GAMMA} – Liste d'attente → Non retenu, le 4 août 2026 à 15h30" in flag
+    assert REASON in flag
+    record.refresh_from_db()
+    assert record.sha256 == before  # the record itself stays as it was signed
