@@ -25,6 +25,7 @@ from evaluation.models import (
     ConsensusRevision,
     Decision,
     DecisionRectification,
+    NotificationLetter,
     Opinion,
     OpinionRevision,
     decision_frozen_reason,
@@ -174,20 +175,10 @@ def record_decision(
     return decision
 
 
-def rectify_decision(
-    decision: Decision,
-    *,
-    by: User,
-    outcome: str,
-    amount_granted: Decimal | None = None,
-    fte_granted: Decimal | None = None,
-    reason: str,
+def _rectification(
+    row: Decision, lot: Lot, *, by: User, outcome, amount_granted, fte_granted, reason
 ) -> DecisionRectification:
-    """Change a notified decision by a recorded act: the reason, who, when, the old and
-    new outcome, amount and FTE; the decision's history row; a new letter to the
-    organisation (rendered and e-mailed by a task after commit). The public list of
-    selected organisations then follows the decision, dated by the rectification, and
-    an agreement prepared on the decision shows it (``queries.rectifications_of``)."""
+    """The rectification of ``row`` as it would be recorded, unsaved, or the refusal."""
     if not rules.can_run_evaluation(by):
         raise PermissionDenied
     reason = reason.strip()
@@ -196,41 +187,98 @@ def rectify_decision(
             _("Indiquez le motif de la rectification : il est communiqué au candidat.")
         )
     outcome, amount_granted, fte_granted = _values(outcome, amount_granted, fte_granted)
+    if decision_frozen_reason(row.candidature_id) is None:
+        raise DomainError(
+            _(
+                "Cette décision n'est pas encore notifiée : elle se modifie par le "
+                "formulaire de décision, sans rectification."
+            )
+        )
+    if (row.outcome, row.amount_granted, row.fte_granted) == (
+        outcome,
+        amount_granted,
+        fte_granted,
+    ):
+        raise DomainError(
+            _("La rectification ne change ni la décision, ni le montant, ni les ETP.")
+        )
+    _check_budget(lot, row.candidature_id, outcome, amount_granted)
+    return DecisionRectification(
+        decision=row,
+        reason=reason,
+        by=by,
+        old_outcome=row.outcome,
+        old_amount=row.amount_granted,
+        old_fte=row.fte_granted,
+        new_outcome=outcome,
+        new_amount=amount_granted,
+        new_fte=fte_granted,
+    )
+
+
+def preview_rectification(
+    decision: Decision,
+    *,
+    by: User,
+    outcome: str,
+    amount_granted: Decimal | None = None,
+    fte_granted: Decimal | None = None,
+    reason: str,
+    opening: str = "",
+    closing: str = "",
+) -> NotificationLetter:
+    """The letter a rectification would send, checked as ``rectify_decision`` checks it,
+    unsaved: staff read it before they confirm, and nothing is written."""
+    rectification = _rectification(
+        decision,
+        decision.lot,
+        by=by,
+        outcome=outcome,
+        amount_granted=amount_granted,
+        fte_granted=fte_granted,
+        reason=reason,
+    )
+    return letters.rectification_letter(rectification, opening=opening, closing=closing)
+
+
+def rectify_decision(
+    decision: Decision,
+    *,
+    by: User,
+    outcome: str,
+    amount_granted: Decimal | None = None,
+    fte_granted: Decimal | None = None,
+    reason: str,
+    opening: str = "",
+    closing: str = "",
+) -> DecisionRectification:
+    """Change a notified decision by a recorded act: the reason, who, when, the old and
+    new outcome, amount and FTE; the decision's history row; a new letter to the
+    organisation (rendered and e-mailed by a task after commit), with staff's paragraphs
+    or the usual ones. The public list of selected organisations then follows the
+    decision, dated by the rectification, and an agreement prepared on the decision shows
+    it (``queries.rectifications_of``)."""
+    if not rules.can_run_evaluation(by):
+        raise PermissionDenied
     with transaction.atomic():
         # Lot, then decision, then call (in Decision.save): the order record_decision takes.
         lot = Lot.objects.select_for_update().get(pk=decision.lot_id)
         row = Decision.objects.select_for_update().get(pk=decision.pk)
-        if decision_frozen_reason(row.candidature_id) is None:
-            raise DomainError(
-                _(
-                    "Cette décision n'est pas encore notifiée : elle se modifie par le "
-                    "formulaire de décision, sans rectification."
-                )
-            )
-        if (row.outcome, row.amount_granted, row.fte_granted) == (
-            outcome,
-            amount_granted,
-            fte_granted,
-        ):
-            raise DomainError(
-                _("La rectification ne change ni la décision, ni le montant, ni les ETP.")
-            )
-        _check_budget(lot, row.candidature_id, outcome, amount_granted)
-        rectification = DecisionRectification.objects.create(
-            decision=row,
-            reason=reason,
+        rectification = _rectification(
+            row,
+            lot,
             by=by,
-            old_outcome=row.outcome,
-            old_amount=row.amount_granted,
-            old_fte=row.fte_granted,
-            new_outcome=outcome,
-            new_amount=amount_granted,
-            new_fte=fte_granted,
+            outcome=outcome,
+            amount_granted=amount_granted,
+            fte_granted=fte_granted,
+            reason=reason,
         )
-        row.outcome, row.amount_granted, row.fte_granted = outcome, amount_granted, fte_granted
-        row.reason, row.decided_by, row.decided_at = reason, by, rectification.at
-        row.save(by=by, note=reason, rectification=rectification)
-        letters.issue_rectification_letter(rectification, by=by)
+        rectification.save()
+        row.outcome = rectification.new_outcome
+        row.amount_granted, row.fte_granted = rectification.new_amount, rectification.new_fte
+        row.reason, row.decided_by, row.decided_at = rectification.reason, by, rectification.at
+        row.save(by=by, note=rectification.reason, rectification=rectification)
+        letters.issue_rectification_letter(rectification, by=by, opening=opening, closing=closing)
     decision.refresh_from_db()
     return rectification
 

@@ -242,6 +242,20 @@ class RectificationForm(DecisionForm):
         label=_("Motif de la rectification (communiqué au candidat)"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    opening = forms.CharField(
+        label=_("Paragraphe d'ouverture de la lettre"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Vide : le texte habituel. « Prévisualiser la lettre » la montre sans rien enregistrer."
+        ),
+    )
+    closing = forms.CharField(
+        label=_("Paragraphe de conclusion de la lettre"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Vide : le texte habituel."),
+    )
 
     def clean(self):
         cleaned = forms.Form.clean(self)

@@ -323,21 +323,30 @@ def notify_decisions(call: Call, *, by: User) -> int:
     return len(queued)
 
 
-def issue_rectification_letter(
-    rectification: DecisionRectification, *, by: User
+def rectification_letter(
+    rectification: DecisionRectification, *, opening: str = "", closing: str = ""
 ) -> NotificationLetter:
-    """The letter of a rectification, queued in the caller's transaction."""
+    """The letter of ``rectification`` with staff's paragraphs (empty: the usual ones),
+    unsaved: what the preview shows and what ``issue_rectification_letter`` stores."""
     candidature = rectification.decision.candidature
-    letter = NotificationLetter.objects.create(
+    defaults = default_paragraphs(candidature, rectification)
+    return NotificationLetter(
         candidature=candidature,
         kind=LetterKind.RECTIFICATION,
         rectification=rectification,
-        status=LetterStatus.QUEUED,
-        created_by=by,
-        sent_by=by,
-        queued_at=rectification.at,
-        **default_paragraphs(candidature, rectification),
+        opening=opening.strip() or defaults["opening"],
+        closing=closing.strip() or defaults["closing"],
     )
+
+
+def issue_rectification_letter(
+    rectification: DecisionRectification, *, by: User, opening: str = "", closing: str = ""
+) -> NotificationLetter:
+    """The letter of a rectification, queued in the caller's transaction."""
+    letter = rectification_letter(rectification, opening=opening, closing=closing)
+    letter.status, letter.created_by, letter.sent_by = LetterStatus.QUEUED, by, by
+    letter.queued_at = rectification.at
+    letter.save()
     transaction.on_commit(functools.partial(dispatch_letter, letter.pk))
     return letter
 

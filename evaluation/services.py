@@ -32,6 +32,7 @@ from core.workflow import Workflow
 from evaluation import rules
 from evaluation.decisions import (  # noqa: F401 (the services' names, for their callers)
     granted_in_lot,
+    preview_rectification,
     record_decision,
     record_opinion,
     rectify_decision,

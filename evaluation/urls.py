@@ -96,6 +96,11 @@ urlpatterns = [
         name="rectify",
     ),
     path(
+        "gestion/dossiers/<int:pk>/decision/<int:lot>/rectifier/apercu/",
+        dossier.RectifyPreviewView.as_view(),
+        name="rectify_preview",
+    ),
+    path(
         "gestion/evaluations/<int:pk>/rouvrir/",
         dossier.ReopenEvaluationView.as_view(),
         name="reopen",

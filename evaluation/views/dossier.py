@@ -217,6 +217,33 @@ class RectifyView(DossierActionMixin):
         return self.back()
 
 
+class RectifyPreviewView(DossierActionMixin):
+    """The letter a rectification would send, from the rectification form: nothing is
+    written. The page keeps the form, to change it, preview again or confirm."""
+
+    def post(self, request, pk, lot):
+        candidature = self.get_object()
+        decision = get_object_or_404(candidature.decisions.select_related("lot"), lot_id=lot)
+        form = RectificationForm(request.POST, prefix=f"lot{lot}")
+        letter = None
+        if form.is_valid():
+            try:
+                letter = services.preview_rectification(
+                    decision, by=request.user, **form.cleaned_data
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+        context = {"candidature": candidature, "decision": decision, "form": form}
+        if letter is not None:
+            context.update(letters.letter_context(letter))
+        return TemplateResponse(
+            request,
+            "evaluation/rectification_preview.html",
+            context,
+            status=200 if letter is not None else 400,
+        )
+
+
 class ReopenEvaluationView(ObjectRuleMixin, View):
     rule = staticmethod(rules.can_run_evaluation)
 

@@ -400,6 +400,14 @@ def matrix(w):
             {f"lot{lot}-outcome": "waiting_list", f"lot{lot}-reason": "Recours gracieux"},
             only(instructeur=302),
         ),
+        # The letter a rectification would send: read, never written.
+        (
+            "rectify_preview",
+            [alpha, lot],
+            only(instructeur=405),
+            {f"lot{lot}-outcome": "waiting_list", f"lot{lot}-reason": "Recours gracieux"},
+            only(instructeur=200),
+        ),
         # Letters before they leave: the call's terms, a dossier's paragraphs and preview.
         (
             "letter_terms",

@@ -353,3 +353,74 @@ def test_the_record_is_flagged_with_the_decisions_rectified_after_it(
     assert REASON in flag
     record.refresh_from_db()
     assert record.sha256 == before  # the record itself stays as it was signed
+
+
+def rectification_data(lot, **values):
+    data = {
+        "outcome": "selected",
+        "amount_granted": "10000",
+        "fte_granted": "0,25",
+        "reason": REASON,
+        "opening": "",
+        "closing": "",
+        **values,
+    }
+    return {f"lot{lot.pk}-{name}": value for name, value in data.items()}
+
+
+def test_staff_preview_the_rectification_letter_and_nothing_is_written(
+    notified, instructeur, client_for
+):
+    gamma, lot = notified["gamma"], notified["lot"]
+    decision = Decision.objects.get(candidature=gamma)
+    letters_before = NotificationLetter.objects.count()
+    client = client_for(instructeur)
+
+    response = client.post(
+        reverse("evaluation:rectify_preview", args=[gamma.pk, lot.pk]),
+        rectification_data(
+            lot, opening="Suite au désistement d'un lauréat, nous revenons vers vous."
+        ),
+    )
+
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "Suite au désistement d'un lauréat, nous revenons vers vous." in page
+    assert "Liste d'attente" in page and "Retenu" in page and REASON in page
+    assert "tribunal administratif de Grenoble" in page and "deux mois" in page
+    assert "Rectifier et envoyer la lettre" in page
+    decision.refresh_from_db()
+    assert decision.outcome == "waiting_list"
+    assert not DecisionRectification.objects.exists()
+    assert NotificationLetter.objects.count() == letters_before
+
+
+def test_a_refused_preview_says_why(notified, instructeur, client_for):
+    gamma, lot = notified["gamma"], notified["lot"]
+    response = client_for(instructeur).post(
+        reverse("evaluation:rectify_preview", args=[gamma.pk, lot.pk]),
+        rectification_data(lot, outcome="waiting_list", amount_granted="", fte_granted=""),
+    )
+    assert response.status_code == 400
+    assert "La rectification ne change ni la décision" in html.unescape(response.content.decode())
+    assert not DecisionRectification.objects.exists()
+
+
+def test_the_confirmed_letter_carries_staff_paragraphs(
+    notified, instructeur, client_for, django_capture_on_commit_callbacks
+):
+    gamma, lot = notified["gamma"], notified["lot"]
+    with (
+        time_machine.travel(RECTIFIED_ON, tick=True),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client_for(instructeur).post(
+            reverse("evaluation:rectify", args=[gamma.pk, lot.pk]),
+            rectification_data(lot, closing="Nous vous prions de nous excuser de ce changement."),
+        )
+
+    letter = NotificationLetter.objects.get(candidature=gamma, kind=LetterKind.RECTIFICATION)
+    assert letter.status == LetterStatus.SENT
+    text = pdf_text(world.stored(letter))
+    assert "Nous vous prions de nous excuser de ce changement." in text
+    assert "rectifiée" in text
