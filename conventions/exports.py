@@ -3,6 +3,7 @@ whose cells never execute)."""
 
 from django.utils.translation import gettext as _
 
+from conventions.articles import filled
 from conventions.models import Payment
 from core import spreadsheets
 
@@ -57,7 +58,7 @@ def conventions_xlsx(conventions) -> bytes:
             c.scheduled,
             c.paid,
             c.remaining,
-            c.object,
+            filled(c, "object"),
         ]
         for c in conventions
     )

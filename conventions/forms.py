@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aap.forms import DEADLINE_TIME_INVALID, DateInput, TimeInput
 from aap.models import Call, Lot
+from conventions.articles import ARTICLE_FIELDS, TITLES, placeholder_problem
 from conventions.models import Convention, FundingTerms, Indicator
 from conventions.states import PaymentAction, PaymentCondition
 from core.dates import NonexistentLocalTime, local_datetime
@@ -69,19 +70,17 @@ class DraftForm(forms.ModelForm):
     class Meta:
         model = Convention
         formfield_callback = french_formfield
-        fields = [
-            "period_start",
-            "period_end",
-            "object",
-            "payment_terms",
-            "obligations",
-            "subsidy_share",
-        ]
+        fields = ["period_start", "period_end", "subsidy_share", *ARTICLE_FIELDS]
         localized_fields = ["subsidy_share"]
-        widgets = {"period_start": DateInput(), "period_end": DateInput()}
+        widgets = {
+            "period_start": DateInput(),
+            "period_end": DateInput(),
+            **{name: forms.Textarea(attrs={"rows": 3}) for name in ARTICLE_FIELDS},
+        }
         labels = {
             "period_start": _("Début de la convention"),
             "period_end": _("Fin de la convention"),
+            **TITLES,
         }
         help_texts = {
             "period_start": _(
@@ -95,6 +94,9 @@ class DraftForm(forms.ModelForm):
         start, end = cleaned.get("period_start"), cleaned.get("period_end")
         if start and end and end < start:
             self.add_error("period_end", _("La fin de la convention précède son début."))
+        for name in ARTICLE_FIELDS:
+            if problem := placeholder_problem(name, cleaned.get(name, ""), template=False):
+                self.add_error(name, problem)
         return cleaned
 
     def _post_clean(self):
@@ -326,5 +328,6 @@ class FundingTermsForm(forms.ModelForm):
     class Meta:
         model = FundingTerms
         formfield_callback = french_formfield
-        fields = ["advance_percent", "advance_days", "balance_condition", "obligations"]
+        fields = ["advance_percent", "advance_days", "balance_condition", *ARTICLE_FIELDS]
         localized_fields = ["advance_percent"]
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in ARTICLE_FIELDS}

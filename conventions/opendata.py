@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from conventions.articles import filled
 from conventions.models import Convention
 from conventions.states import BINDING_STATUSES
 from core import spreadsheets
@@ -67,7 +68,7 @@ def row(convention: Convention) -> dict:
         "nomBeneficiaire": convention.beneficiary_name,
         "idBeneficiaire": convention.beneficiary_siret,
         "rnaBeneficiaire": "",
-        "objet": _one_line(convention.object.splitlines()[0] if convention.object else ""),
+        "objet": _one_line(filled(convention, "object").partition("\n")[0]),
         "montant": Decimal(convention.amount).quantize(Decimal("0.01")),
         "nature": "aide en numéraire",
         "conditionsVersement": "Echelonné" if len(payments) > 1 else "Unique",

@@ -27,7 +27,6 @@ def convention_pdf(convention, *, sent_at=None) -> bytes:
             "payments": list(convention.payments.all()),
             "reports": list(convention.reports.all()),
             "financial_report": ReportKind.FINANCIAL,
-            "share_percent": convention.subsidy_share * 100,
             "draft": convention.status == ConventionStatus.DRAFT and sent_at is None,
             "sent_at": sent_at,
             "printed_at": timezone.now(),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aap.models import Call, Lot
 from candidatures.models import Candidature, Organisation
+from conventions import articles
 from conventions.dates import quarter_count
 from conventions.models.locks import (
     ContentLocked,
@@ -21,18 +22,25 @@ from conventions.models.locks import (
 from conventions.states import ConventionAction, ConventionStatus, PaymentCondition
 from core.models.history import StatusChange
 
-DEFAULT_OBLIGATIONS = (
-    "Le bénéficiaire remet un bilan intermédiaire, un bilan final d'activité et le compte "
-    "rendu financier de la subvention, renseigne les indicateurs de suivi chaque trimestre, "
-    "participe aux points d'étape organisés avec le Département et la DDETS, et mentionne le "
-    "soutien du Département de l'Isère dans sa communication."
-)
+
+def _template_article(name: str):
+    """A text of the call's template, checked for its placeholders."""
+    return models.TextField(
+        articles.TITLES[name],
+        default=articles.DEFAULTS[name],
+        validators=[articles.TemplatePlaceholders(name)],
+        help_text=_("Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon."),
+    )
+
+
+def _agreement_article(name: str):
+    return models.TextField(articles.TITLES[name], default=articles.DEFAULTS[name])
 
 
 class FundingTerms(models.Model):
     """The template of a call's agreements: how they are paid by default (an advance at
-    signature, the balance on a condition the platform checks) and the obligations they
-    state."""
+    signature, the balance on a condition the platform checks) and the text of every
+    article, which each new agreement copies (``conventions.articles``)."""
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="funding_terms_set")
     advance_percent = models.DecimalField(
@@ -54,17 +62,21 @@ class FundingTerms(models.Model):
         ],
         default=PaymentCondition.FINAL_REPORTS,
     )
-    obligations = models.TextField(
-        _("obligations du bénéficiaire (modèle des conventions de l'appel)"),
-        default=DEFAULT_OBLIGATIONS,
-        help_text=_(
-            "Reprises dans chaque nouvelle convention de l'appel, modifiables en brouillon."
-        ),
-    )
+    object = _template_article("object")
+    duration_text = _template_article("duration_text")
+    amount_text = _template_article("amount_text")
+    payment_terms = _template_article("payment_terms")
+    obligations = _template_article("obligations")
+    reports_text = _template_article("reports_text")
+    followup_text = _template_article("followup_text")
+    communication_text = _template_article("communication_text")
+    modification_text = _template_article("modification_text")
+    termination_text = _template_article("termination_text")
+    disputes_text = _template_article("disputes_text")
 
     class Meta:
-        verbose_name = _("modalités de versement")
-        verbose_name_plural = _("modalités de versement")
+        verbose_name = _("modèle des conventions de l'appel")
+        verbose_name_plural = _("modèles des conventions des appels")
 
     def __str__(self):
         return f"{self.call.reference} : {self.advance_percent} %"
@@ -93,6 +105,14 @@ class Convention(models.Model):
         "subsidy_share",
         "payment_terms",
         "obligations",
+        "duration_text",
+        "amount_text",
+        "reports_text",
+        "followup_text",
+        "communication_text",
+        "modification_text",
+        "termination_text",
+        "disputes_text",
         "beneficiary_name",
         "beneficiary_siret",
         "representative_name",
@@ -133,6 +153,15 @@ class Convention(models.Model):
     )
     payment_terms = models.TextField(_("modalités de versement"))
     obligations = models.TextField(_("obligations du bénéficiaire"))
+    # The other articles, copied from the call's template (``conventions.articles``).
+    duration_text = _agreement_article("duration_text")
+    amount_text = _agreement_article("amount_text")
+    reports_text = _agreement_article("reports_text")
+    followup_text = _agreement_article("followup_text")
+    communication_text = _agreement_article("communication_text")
+    modification_text = _agreement_article("modification_text")
+    termination_text = _agreement_article("termination_text")
+    disputes_text = _agreement_article("disputes_text")
     # The parties as they sign: kept as written even if the organisation's record changes.
     beneficiary_name = models.CharField(_("bénéficiaire"), max_length=250)
     beneficiary_siret = models.CharField(_("SIRET du bénéficiaire"), max_length=14)

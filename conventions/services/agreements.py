@@ -9,11 +9,13 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from conventions import emails, queries
+from conventions import articles, emails, queries
+from conventions.articles import ARTICLE_FIELDS
 from conventions.dates import add_months, default_end, default_start
 from conventions.models import Convention, FundingTerms, Payment, Report
 from conventions.pdf import convention_pdf, pdf_filename
@@ -63,25 +65,18 @@ def _next_number(call, year: int) -> str:
 
 
 def _default_texts(call, lot, terms: FundingTerms) -> dict:
-    actions = "\n".join(f"- {action.label}" for action in call.expected_actions.all())
+    """Every article of the call's template, the call's data in place (its figures stay
+    placeholders, replaced at each display from the agreement's own)."""
     balance = PaymentCondition(terms.balance_condition).label
-    return {
-        "object": _(
-            "%(title)s – lot %(lot)s. Le bénéficiaire met en œuvre l'action décrite dans son "
-            "dossier de candidature, notamment :\n%(actions)s"
-        )
-        % {"title": call.title, "lot": lot.name, "actions": actions},
-        "payment_terms": _(
-            "Une avance de %(advance)s %% du montant est versée dans les %(days)s jours suivant la "
-            "signature ; le solde est versé %(balance)s."
-        )
-        % {
-            "advance": number_format(terms.advance_percent, use_l10n=True),
-            "days": terms.advance_days,
-            "balance": balance[:1].lower() + balance[1:],
-        },
-        "obligations": terms.obligations,
+    call_data = {
+        "appel": call.title,
+        "lot": lot.name,
+        "actions": "\n".join(f"- {action.label}" for action in call.expected_actions.all()),
+        "avance": f"{floatformat(terms.advance_percent, '-2')}\xa0%",
+        "delai_avance": terms.advance_days,
+        "condition_solde": balance[:1].lower() + balance[1:],
     }
+    return {name: articles.fill(getattr(terms, name), call_data) for name in ARTICLE_FIELDS}
 
 
 def _schedule(convention: Convention, terms: FundingTerms) -> None:
@@ -203,12 +198,10 @@ def renew_convention(convention: Convention, *, by: User) -> Convention:
             decision_date=convention.decision_date,
             period_start=start,
             period_end=default_end(start),
-            object=convention.object,
             amount=convention.amount,
             fte=convention.fte,
             subsidy_share=convention.subsidy_share,
-            payment_terms=convention.payment_terms,
-            obligations=convention.obligations,
+            **{name: getattr(convention, name) for name in ARTICLE_FIELDS},
             beneficiary_name=convention.organisation.name,
             beneficiary_siret=convention.organisation.siret,
             representative_name=convention.organisation.legal_representative_name,
@@ -220,7 +213,7 @@ def renew_convention(convention: Convention, *, by: User) -> Convention:
     return renewal
 
 
-EDITABLE_TEXTS = ("object", "payment_terms", "obligations", "subsidy_share")
+EDITABLE_TEXTS = (*ARTICLE_FIELDS, "subsidy_share")
 
 
 def update_draft(
@@ -231,12 +224,20 @@ def update_draft(
     period_end: dt.date,
     **texts,
 ) -> Convention:
-    """The draft's period and texts, as staff edit them before sending. A new period
-    derives the schedule and the reports again from it."""
+    """The draft's period and texts (every article, ``conventions.articles``), as staff
+    edit them before sending. A new period derives the schedule and the reports again
+    from it."""
     if not can_manage(by):
         raise PermissionDenied
     if set(texts) - set(EDITABLE_TEXTS):
         raise ValueError(sorted(set(texts) - set(EDITABLE_TEXTS)))
+    for name in set(texts) & set(ARTICLE_FIELDS):
+        if not (texts[name] or "").strip():
+            raise DomainError(
+                _("%(article)s : le texte est vide.") % {"article": articles.TITLES[name]}
+            )
+        if problem := articles.placeholder_problem(name, texts[name], template=False):
+            raise DomainError(problem)
     with transaction.atomic():
         row = Convention.objects.select_for_update().get(pk=convention.pk)
         if row.status != ConventionStatus.DRAFT:

@@ -13,6 +13,7 @@ from django.views.generic import DetailView
 
 from aap.models import Call
 from conventions import queries, rules, services
+from conventions.articles import placeholders_help
 from conventions.forms import (
     FundingTermsForm,
     IndicatorFormSet,
@@ -300,7 +301,9 @@ class CallIndicatorsView(ObjectRuleMixin, DetailView):
     def get_context_data(self, **kwargs):
         if "formset" not in kwargs:
             kwargs["formset"], kwargs["terms_form"] = self.get_forms()
-        return super().get_context_data(**kwargs)
+        return super().get_context_data(
+            placeholders_help=placeholders_help(template=True), **kwargs
+        )
 
     def post(self, request, *args, **kwargs):
         self.object = call = self.get_object()
@@ -314,6 +317,9 @@ class CallIndicatorsView(ObjectRuleMixin, DetailView):
             formset.save()
             terms_form.save()
         messages.success(
-            request, _("Les indicateurs et les modalités de versement sont enregistrés.")
+            request,
+            _(
+                "Les indicateurs, les modalités de versement et le modèle des conventions sont enregistrés."
+            ),
         )
         return redirect("conventions:call_indicators", pk=call.pk)

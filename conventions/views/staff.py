@@ -13,6 +13,7 @@ from django.views import View
 from django.views.generic import DetailView
 
 from conventions import queries, rules, services
+from conventions.articles import placeholders_help
 from conventions.forms import (
     CreateConventionForm,
     DraftForm,
@@ -191,6 +192,7 @@ class ConventionDetailView(StaffConventionMixin, DetailView):
             draft_form=DraftForm(instance=convention, prefix="draft")
             if can_manage and draft
             else None,
+            placeholders_help=placeholders_help(template=False),
             report_rows=reports,
             rectification=rectification_notice(convention),
             open_amendment=next(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from candidatures import services as dossier_services
 from candidatures.models import Candidature
 from conventions import services
+from conventions.articles import ARTICLE_FIELDS
 from conventions.models import Indicator
 from core.roles import Role
 from evaluation import services as evaluation_services
@@ -167,3 +168,36 @@ def pay(payment, by, *, reference="MANDAT-2027-0001"):
     services.move_payment(payment, "order", by=by, on=today, reference=reference)
     services.move_payment(payment, "pay", by=by, on=today)
     return payment
+
+
+def draft_data(convention, **changes) -> dict:
+    """What the draft form of ``convention``'s page posts: its period, share and every
+    article as they are, with ``changes`` (field names without the prefix)."""
+    fields = {
+        "period_start": convention.period_start.isoformat(),
+        "period_end": convention.period_end.isoformat(),
+        "subsidy_share": str(convention.subsidy_share).replace(".", ","),
+        **{name: getattr(convention, name) for name in ARTICLE_FIELDS},
+        **changes,
+    }
+    return {f"draft-{name}": value for name, value in fields.items()}
+
+
+def template_data(call, **changes) -> dict:
+    """What the call's « Conventions » page posts for its template of agreements (no
+    indicator), with ``changes``."""
+    terms = services.funding_terms(call)
+    fields = {
+        "advance_percent": str(terms.advance_percent).replace(".", ","),
+        "advance_days": str(terms.advance_days),
+        "balance_condition": terms.balance_condition,
+        **{name: getattr(terms, name) for name in ARTICLE_FIELDS},
+        **changes,
+    }
+    return {
+        **{f"terms-{name}": value for name, value in fields.items()},
+        "items-TOTAL_FORMS": "0",
+        "items-INITIAL_FORMS": str(call.indicators.count()),
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
+    }

@@ -26,7 +26,15 @@ from conventions.models import (
 from conventions.states import ConventionStatus, PaymentStatus, ReportKind
 from evaluation.models import DecisionRectification
 from tests.candidatures.conftest import PDF
-from tests.conventions.conftest import END, ORGANISATION, START, pay, pdf_upload
+from tests.conventions.conftest import (
+    END,
+    ORGANISATION,
+    START,
+    draft_data,
+    pay,
+    pdf_upload,
+    template_data,
+)
 from tests.pdf import pdf_text
 
 
@@ -349,14 +357,14 @@ def test_the_call_indicators_page_saves_a_formset_and_the_terms(
     assert client.get(url).status_code == 200
     assert url in client.get(reverse("aap:backoffice_call", args=[call.pk])).content.decode()
     data = {
-        "terms-advance_percent": "40",
-        "terms-advance_days": "20",
-        "terms-balance_condition": "intermediate_report",
-        "terms-obligations": "Le bénéficiaire anime le réseau et rend compte chaque trimestre.",
+        **template_data(
+            call,
+            advance_percent="40",
+            advance_days="20",
+            balance_condition="intermediate_report",
+            obligations="Le bénéficiaire anime le réseau et rend compte chaque trimestre.",
+        ),
         "items-TOTAL_FORMS": "1",
-        "items-INITIAL_FORMS": "0",
-        "items-MIN_NUM_FORMS": "0",
-        "items-MAX_NUM_FORMS": "1000",
         "items-0-position": "1",
         "items-0-label": "Événements avec des bailleurs sociaux",
         "items-0-unit": "événements",
@@ -560,14 +568,13 @@ def test_the_draft_is_edited_and_previewed_from_its_page(convention, instructeur
     client = client_for(instructeur)
     detail = reverse("conventions:detail", args=[convention.pk])
     assert reverse("conventions:draft", args=[convention.pk]) in client.get(detail).content.decode()
-    data = {
-        "draft-period_start": "2027-02-01",
-        "draft-period_end": "2028-01-31",
-        "draft-object": "Co-animer le réseau des facilitateurs du Nord Isère.",
-        "draft-payment_terms": convention.payment_terms,
-        "draft-obligations": convention.obligations,
-        "draft-subsidy_share": "0,8",
-    }
+    data = draft_data(
+        convention,
+        period_start="2027-02-01",
+        period_end="2028-01-31",
+        object="Co-animer le réseau des facilitateurs du Nord Isère.",
+        subsidy_share="0,8",
+    )
     early = client.post(
         reverse("conventions:draft", args=[convention.pk]),
         {**data, "draft-period_start": "2026-11-01"},

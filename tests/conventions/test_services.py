@@ -75,7 +75,9 @@ def test_a_selected_decision_gives_a_draft_that_starts_after_it(selected_decisio
     assert convention.beneficiary_siret == "73282932000074"
     assert convention.representative_name == "Claire Présidente"
     assert convention.number.startswith("CONV-2027-")
-    assert "60,00 %" in convention.payment_terms and "15 jours" in convention.payment_terms
+    # The call's data in place in the article, as the Département writes a percentage.
+    assert "Une avance de 60\xa0% du montant" in convention.payment_terms
+    assert "15 jours" in convention.payment_terms
     assert list(convention.payments.values_list("label", "amount", "due_on", "condition")) == [
         ("Avance à la signature", Decimal("14700.00"), dt.date(2027, 1, 16), "signature"),
         ("Solde", Decimal("9800.00"), dt.date(2028, 3, 31), "final_reports"),
