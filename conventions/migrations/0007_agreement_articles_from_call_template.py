@@ -58,56 +58,56 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='fundingterms',
             name='amount_text',
-            field=models.TextField(default="Le Département attribue au bénéficiaire une subvention de {montant} pour le financement de {etp} équivalent(s) temps plein (ETP) consacré(s) à l'action.\n\nLa subvention représente {part_cofinancement} du coût total de l'action.", help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('amount_text')], verbose_name='Article 3 – Montant de la subvention et moyens'),
+            field=models.TextField(default="Le Département attribue au bénéficiaire une subvention de {montant} pour le financement de {etp} équivalent(s) temps plein (ETP) consacré(s) à l'action.\n\nLa subvention représente {part_cofinancement} du coût total de l'action.", validators=[conventions.articles.TemplatePlaceholders('amount_text')], verbose_name='Article 3 – Montant de la subvention et moyens'),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='communication_text',
-            field=models.TextField(default="Le bénéficiaire mentionne le soutien du Département de l'Isère sur les documents et supports relatifs à l'action, et y fait figurer son logo.", help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('communication_text')], verbose_name='Article 8 – Communication'),
+            field=models.TextField(default="Le bénéficiaire mentionne le soutien du Département de l'Isère sur les documents et supports relatifs à l'action, et y fait figurer son logo.", validators=[conventions.articles.TemplatePlaceholders('communication_text')], verbose_name='Article 8 – Communication'),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='disputes_text',
-            field=models.TextField(default="Les parties recherchent d'abord une solution amiable. À défaut, tout litige relatif à la présente convention relève du tribunal administratif de Grenoble.", help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('disputes_text')], verbose_name='Article 11 – Litiges'),
+            field=models.TextField(default="Les parties recherchent d'abord une solution amiable. À défaut, tout litige relatif à la présente convention relève du tribunal administratif de Grenoble.", validators=[conventions.articles.TemplatePlaceholders('disputes_text')], verbose_name='Article 11 – Litiges'),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='duration_text',
-            field=models.TextField(default='La convention couvre la période du {debut} au {fin}.', help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('duration_text')], verbose_name='Article 2 – Durée'),
+            field=models.TextField(default='La convention couvre la période du {debut} au {fin}.', validators=[conventions.articles.TemplatePlaceholders('duration_text')], verbose_name='Article 2 – Durée'),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='followup_text',
-            field=models.TextField(default="Des points d'étape réunissent le Département, la Direction départementale de l'emploi, du travail et des solidarités (DDETS) et le bénéficiaire pendant l'exécution de la convention. Ils examinent l'avancement de l'action et les indicateurs de suivi, et peuvent décider d'ajustements, consignés dans un compte rendu.", help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('followup_text')], verbose_name="Article 7 – Suivi et points d'étape"),
+            field=models.TextField(default="Des points d'étape réunissent le Département, la Direction départementale de l'emploi, du travail et des solidarités (DDETS) et le bénéficiaire pendant l'exécution de la convention. Ils examinent l'avancement de l'action et les indicateurs de suivi, et peuvent décider d'ajustements, consignés dans un compte rendu.", validators=[conventions.articles.TemplatePlaceholders('followup_text')], verbose_name="Article 7 – Suivi et points d'étape"),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='modification_text',
-            field=models.TextField(default="Toute modification du montant, de la durée ou de l'échéancier fait l'objet d'un avenant signé par les deux parties.", help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('modification_text')], verbose_name='Article 9 – Modification'),
+            field=models.TextField(default="Toute modification du montant, de la durée ou de l'échéancier fait l'objet d'un avenant signé par les deux parties.", validators=[conventions.articles.TemplatePlaceholders('modification_text')], verbose_name='Article 9 – Modification'),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='object',
-            field=models.TextField(default="{appel} – lot {lot}. Le bénéficiaire met en œuvre l'action décrite dans son dossier de candidature, notamment :\n{actions}", help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('object')], verbose_name='Article 1 – Objet'),
+            field=models.TextField(default="{appel} – lot {lot}. Le bénéficiaire met en œuvre l'action décrite dans son dossier de candidature, notamment :\n{actions}", validators=[conventions.articles.TemplatePlaceholders('object')], verbose_name='Article 1 – Objet'),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='payment_terms',
-            field=models.TextField(default='Une avance de {avance} du montant est versée dans les {delai_avance} jours suivant la signature ; le solde est versé {condition_solde}.', help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('payment_terms')], verbose_name='Article 4 – Modalités de versement'),
+            field=models.TextField(default='Une avance de {avance} du montant est versée dans les {delai_avance} jours suivant la signature ; le solde est versé {condition_solde}.', validators=[conventions.articles.TemplatePlaceholders('payment_terms')], verbose_name='Article 4 – Modalités de versement'),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='reports_text',
-            field=models.TextField(default="Le compte rendu financier (formulaire CERFA n° 15059) retrace l'emploi de la subvention conformément à l'article 10 de la loi n° 2000-321 du 12 avril 2000. Chaque bilan est examiné par le Service Insertion Vers l'Emploi, qui le valide ou le renvoie au bénéficiaire en motivant sa demande.", help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('reports_text')], verbose_name='Article 6 – Bilans et compte rendu financier'),
+            field=models.TextField(default="Le compte rendu financier (formulaire CERFA n° 15059) retrace l'emploi de la subvention conformément à l'article 10 de la loi n° 2000-321 du 12 avril 2000. Chaque bilan est examiné par le Service Insertion Vers l'Emploi, qui le valide ou le renvoie au bénéficiaire en motivant sa demande.", validators=[conventions.articles.TemplatePlaceholders('reports_text')], verbose_name='Article 6 – Bilans et compte rendu financier'),
         ),
         migrations.AddField(
             model_name='fundingterms',
             name='termination_text',
-            field=models.TextField(default='En cas de non-respect de ses obligations par le bénéficiaire, le Département peut résilier la présente convention, après mise en demeure restée sans effet, et demander le reversement des sommes indûment perçues.', help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('termination_text')], verbose_name='Article 10 – Résiliation'),
+            field=models.TextField(default='En cas de non-respect de ses obligations par le bénéficiaire, le Département peut résilier la présente convention, après mise en demeure restée sans effet, et demander le reversement des sommes indûment perçues.', validators=[conventions.articles.TemplatePlaceholders('termination_text')], verbose_name='Article 10 – Résiliation'),
         ),
         migrations.AlterField(
             model_name='fundingterms',
             name='obligations',
-            field=models.TextField(default="Le bénéficiaire remet un bilan intermédiaire, un bilan final d'activité et le compte rendu financier de la subvention, renseigne les indicateurs de suivi chaque trimestre, participe aux points d'étape organisés avec le Département et la DDETS, et mentionne le soutien du Département de l'Isère dans sa communication.", help_text="Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon.", validators=[conventions.articles.TemplatePlaceholders('obligations')], verbose_name='Article 5 – Obligations du bénéficiaire'),
+            field=models.TextField(default="Le bénéficiaire remet un bilan intermédiaire, un bilan final d'activité et le compte rendu financier de la subvention, renseigne les indicateurs de suivi chaque trimestre, participe aux points d'étape organisés avec le Département et la DDETS, et mentionne le soutien du Département de l'Isère dans sa communication.", validators=[conventions.articles.TemplatePlaceholders('obligations')], verbose_name='Article 5 – Obligations du bénéficiaire'),
         ),
     ]

@@ -29,7 +29,6 @@ def _template_article(name: str):
         articles.TITLES[name],
         default=articles.DEFAULTS[name],
         validators=[articles.TemplatePlaceholders(name)],
-        help_text=_("Reprise dans chaque nouvelle convention de l'appel, modifiable en brouillon."),
     )
 
 
