@@ -6,10 +6,12 @@ import html
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils.formats import date_format
 from stdnum.fr import siret
 
 from aap.models import Call
 from aap.states import CallStatus
+from aap.templatetags.aap_tags import fte
 from candidatures.models import Candidature, Organisation
 from conventions.dates import default_end, default_start
 from conventions.models import (
@@ -27,6 +29,7 @@ from conventions.states import (
     PaymentStatus,
     ReportKind,
 )
+from conventions.templatetags.conventions_tags import euros
 from core.models import User
 from demo import seed
 from demo.conventions import DDETS_REMARK, SEED_INDICATORS
@@ -34,6 +37,7 @@ from demo.dossiers import ORGANISATIONS
 from demo.loader import CONVENTION_LOT_BUDGET, load_demo
 from evaluation.models import CommitteeRecord, Decision, Evaluation, NotificationLetter, Opinion
 from evaluation.states import DecisionOutcome, EvaluationStatus
+from tests.pdf import pdf_text
 
 VAL_NORD = ORGANISATIONS[0].name
 
@@ -191,6 +195,32 @@ def test_each_agreement_is_signed_after_its_decision_with_its_advance_paid(loade
             "signed",
         ]
     assert not Report.objects.filter(convention__call=_call(), submitted_at__isnull=False)
+
+
+def test_each_agreement_reads_every_article_with_its_own_figures(loaded):
+    call = _call()
+    for convention in _conventions().values():
+        with convention.document.open("rb") as handle:
+            text = pdf_text(handle.read(), order="reading")
+        start, end = (
+            date_format(day, "DATE_FORMAT")
+            for day in (convention.period_start, convention.period_end)
+        )
+        for expected in (
+            f"Article 1 – Objet {call.title} – lot {convention.lot.name}.",
+            f"Article 2 – Durée La convention couvre la période du {start} au {end}.",
+            f"une subvention de {' '.join(euros(convention.amount).split())} pour le "
+            f"financement de {fte(convention.fte)} équivalent(s) temps plein",
+            "La subvention représente 100 % du coût total de l'action.",
+            "Une avance de 50 % du montant est versée dans les 30 jours suivant la signature",
+            "formulaire CERFA n° 15059",
+            "loi n° 2000-321 du 12 avril 2000",
+            "Article 8 – Communication",
+            "tribunal administratif de Grenoble",
+        ):
+            assert expected in text, expected
+        # Every placeholder replaced: no brace is left in what the organisation signed.
+        assert "{" not in text and "}" not in text
 
 
 def test_the_staff_dashboard_lists_both_agreements_and_what_needs_action(loaded, client):
