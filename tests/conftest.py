@@ -8,6 +8,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from core import throttle
 from core.roles import Role
 from tests.clamd import clamd_socket  # noqa: F401 (a session fixture for every test)
+from tests.disks import nearly_full_disk, use_private_storage
 from tests.factories import PASSWORD, UserFactory, ready_call
 
 # Playwright's sync API runs an event loop in the test thread; Django's live server
@@ -21,15 +22,14 @@ def private_root(settings, tmp_path):
     modules whose tests store files use it automatically."""
     root = tmp_path / "private"
     root.mkdir()
-    settings.PRIVATE_MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "core.storage.PrivateFileSystemStorage",
-            "OPTIONS": {"location": root, "base_url": None},
-        },
-    }
-    return root
+    return use_private_storage(settings, root)
+
+
+@pytest.fixture
+def full_private_root(settings, tmp_path):
+    """Private storage on a real disk with 8 kB left (tests/disks.py)."""
+    with nearly_full_disk(tmp_path / "private", free_bytes=8 * 1024) as root:
+        yield use_private_storage(settings, root)
 
 
 @pytest.fixture

@@ -41,3 +41,23 @@ def files_under(root: Path, *, but: tuple[str, ...] = ("remplissage",)) -> list[
         for found in root.rglob("*")
         if found.is_file() and found.name not in but
     )
+
+
+# What a person reads when the storage cannot take a file (core.storage.StorageUnavailable).
+STORAGE_MESSAGE = (
+    "Le fichier n'a pas pu être enregistré : l'espace de stockage de la plateforme est "
+    "momentanément indisponible. Rien n'a été enregistré ; réessayez plus tard."
+)
+
+
+def use_private_storage(settings, root: Path) -> Path:
+    """Private storage in ``root`` for the rest of the test."""
+    settings.PRIVATE_MEDIA_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "core.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        },
+    }
+    return root

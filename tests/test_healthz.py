@@ -6,7 +6,6 @@ too: a service is pointed at a port or a socket where nothing listens.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,21 +14,15 @@ from pathlib import Path
 import pytest
 
 from config.celery import app as celery_app
+from tests import environment
 from tests.celery_utils import broker_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def closed_port() -> int:
-    """A local port where nothing listens: connecting is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def broker_down():
-    port = closed_port()
+    port = environment.closed_port()
     with broker_url(f"redis://127.0.0.1:{port}/0"):
         yield port
 
@@ -105,7 +98,7 @@ def test_readyz_reports_an_antivirus_that_does_not_answer(client, settings, tmp_
 
 @pytest.mark.django_db
 def test_readyz_recovers_when_the_broker_is_back(client):
-    with broker_url(f"redis://127.0.0.1:{closed_port()}/0"):
+    with broker_url(f"redis://127.0.0.1:{environment.closed_port()}/0"):
         assert client.get("/readyz").json()["status"] == "degraded"
 
     response = client.get("/readyz")
@@ -131,7 +124,7 @@ def test_both_report_a_database_that_does_not_answer():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{closed_port()}/aap",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{environment.closed_port()}/aap",
         "CLAMD_URL": "",
     }
     started = time.monotonic()

@@ -12,14 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from aap.models import Call, Lot
+from aap.models import Lot
 from aap.states import CallStatus
 from candidatures.models import Candidature
 from core.dates import format_datetime
 from core.exceptions import DomainError
 from core.models.history import Revision, snapshot
 from evaluation.models.letters import NotificationLetter
-from evaluation.models.reviews import Opinion
+from evaluation.models.reviews import Opinion, lock_scoring
 from evaluation.states import DecisionOutcome, LetterKind, LetterStatus
 
 DECISION_FIELDS = ["outcome", "amount_granted", "fte_granted", "reason"]
@@ -243,9 +243,6 @@ def refuse_if_decision_frozen(candidature_id: int, *, allowed: bool = False) -> 
     are written, or is refused."""
     call_id = Candidature.objects.values_list("call_id", flat=True).get(pk=candidature_id)
     with transaction.atomic():
-        call_status = (
-            Call.objects.select_for_update().values_list("status", flat=True).get(pk=call_id)
-        )
-        reason = decision_frozen_reason(candidature_id, call_status)
+        reason = decision_frozen_reason(candidature_id, lock_scoring(call_id))
     if reason is not None and not allowed:
         raise DecisionFrozen(reason)

@@ -329,15 +329,14 @@ def refuse_if_scoring_closed(candidature_id: int) -> None:
     take: a score saved at the same instant lands before the freeze or is refused."""
     call_id = Candidature.objects.values_list("call_id", flat=True).get(pk=candidature_id)
     with transaction.atomic():
-        call_status = (
-            Call.objects.select_for_update().values_list("status", flat=True).get(pk=call_id)
-        )
-        reason = scoring_closed_reason(candidature_id, call_status)
+        reason = scoring_closed_reason(candidature_id, lock_scoring(call_id))
     if reason is not None:
         raise ScoringClosed(reason)
 
 
-def lock_scoring(call_id: int) -> None:
-    """Take the lock ``refuse_if_scoring_closed`` reads under, in the caller's
-    transaction: before a committee record is frozen or decisions are notified."""
-    list(Call.objects.select_for_update().filter(pk=call_id).values_list("pk"))
+def lock_scoring(call_id: int) -> str:
+    """Lock the call's row in the caller's transaction and return its status: the lock
+    that freezing a committee record and notifying the decisions take, and under which
+    scores and decisions are refused once closed (``refuse_if_scoring_closed``,
+    ``refuse_if_decision_frozen``)."""
+    return Call.objects.select_for_update().values_list("status", flat=True).get(pk=call_id)

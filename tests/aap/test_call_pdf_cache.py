@@ -4,7 +4,6 @@ change of the call (a text, an answer published) makes a new version."""
 
 import datetime as dt
 import logging
-import socket
 
 import pytest
 import weasyprint
@@ -13,6 +12,7 @@ from django.urls import reverse
 
 from aap import services
 from aap.models import Call, CallQuestion
+from tests import environment
 from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -107,22 +107,10 @@ def test_a_change_of_the_call_makes_a_new_version(client, call, renders):
     assert "nouveau-contact@isere.test" in pdf_text(second.content)
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_cache_that_is_down_costs_a_rendering_not_an_error(
     client, call, renders, settings, caplog
 ):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
-        }
-    }
+    settings.CACHES = {"default": environment.unreachable_cache()}
     caplog.set_level(logging.WARNING, logger="core.pdf")
 
     responses = [get_pdf(client, call) for _ in range(2)]

@@ -4,7 +4,6 @@ nothing half-written, no row, the receipt still given (core/storage.py)."""
 import html
 from pathlib import Path
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -12,29 +11,10 @@ from django.utils import timezone
 from candidatures import services
 from candidatures.models import Document
 from candidatures.receipts import receipt_pdf
-from tests.disks import files_under, nearly_full_disk
+from tests.disks import STORAGE_MESSAGE, files_under, nearly_full_disk, use_private_storage
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "office"
 PDF = (DATA / "bilan-libreoffice.pdf").read_bytes()  # 23 kB, accepted by every check
-STORAGE_MESSAGE = (
-    "Le fichier n'a pas pu être enregistré : l'espace de stockage de la plateforme est "
-    "momentanément indisponible. Rien n'a été enregistré ; réessayez plus tard."
-)
-
-
-@pytest.fixture
-def full_private_root(settings, tmp_path):
-    """Private storage on a disk with 8 kB left."""
-    with nearly_full_disk(tmp_path / "private", free_bytes=8 * 1024) as root:
-        settings.PRIVATE_MEDIA_ROOT = root
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {
-                "BACKEND": "core.storage.PrivateFileSystemStorage",
-                "OPTIONS": {"location": root, "base_url": None},
-            },
-        }
-        yield root
 
 
 def test_a_candidate_uploading_to_a_full_disk_is_told_and_nothing_is_kept(
@@ -86,13 +66,7 @@ def test_a_receipt_is_still_given_when_its_pdf_cannot_be_kept(
         complete_dossier, by=candidate, received_at=timezone.now(), certified=True
     )
     with nearly_full_disk(tmp_path / "plein", free_bytes=4 * 1024) as root:
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {
-                "BACKEND": "core.storage.PrivateFileSystemStorage",
-                "OPTIONS": {"location": root, "base_url": None},
-            },
-        }
+        use_private_storage(settings, root)
 
         content = receipt_pdf(receipt.pk)
 

@@ -12,29 +12,10 @@ from django.utils import timezone
 
 from conventions import services
 from conventions.states import ConventionStatus
-from tests.disks import files_under, nearly_full_disk
+from tests.disks import STORAGE_MESSAGE, files_under
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "office"
 PDF = (DATA / "bilan-libreoffice.pdf").read_bytes()  # 23 kB, accepted by every check
-STORAGE_MESSAGE = (
-    "Le fichier n'a pas pu être enregistré : l'espace de stockage de la plateforme est "
-    "momentanément indisponible. Rien n'a été enregistré ; réessayez plus tard."
-)
-
-
-@pytest.fixture
-def full_private_root(settings, tmp_path):
-    """Private storage on a disk with 8 kB left."""
-    with nearly_full_disk(tmp_path / "private", free_bytes=8 * 1024) as root:
-        settings.PRIVATE_MEDIA_ROOT = root
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {
-                "BACKEND": "core.storage.PrivateFileSystemStorage",
-                "OPTIONS": {"location": root, "base_url": None},
-            },
-        }
-        yield root
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import uuid
@@ -440,22 +439,10 @@ def test_reset_counters_per_address_hold_no_address_in_redis(
     assert not any(candidate.email in key or "camille" in key or HOME in key for key in stored)
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_cache_that_is_down_lets_people_in_and_says_so_in_the_log(
     client, candidate, settings, caplog
 ):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
-        }
-    }
+    settings.CACHES = {"default": environment.unreachable_cache()}
     limit(settings, login_ip=(1, 900), signup_ip=(1, 3600))
     caplog.set_level(logging.WARNING, logger="core.throttle")
 
