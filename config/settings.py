@@ -396,6 +396,59 @@ CONTENT_SECURITY_POLICY = {
 AUTHORITY_NAME = env("AUTHORITY_NAME", default="Département de l'Isère")
 AUTHORITY_SIRET = env("AUTHORITY_SIRET", default="")
 
+# --- Legal pages: mentions légales, données personnelles, accessibilité ------------------
+# The particulars the legal pages print (core, « Mentions légales », « Données
+# personnelles », « Accessibilité »): none is written in a template.
+LEGAL_PUBLISHER = env("LEGAL_PUBLISHER", default="Département de l'Isère")
+LEGAL_PUBLISHER_ADDRESS = env(
+    "LEGAL_PUBLISHER_ADDRESS",
+    default="Hôtel du Département, 7 rue Fantin-Latour, CS 41096, 38022 Grenoble Cedex 1",
+)
+LEGAL_PUBLISHER_PHONE = env("LEGAL_PUBLISHER_PHONE", default="04 76 00 38 38")
+LEGAL_PUBLICATION_DIRECTOR = env(
+    "LEGAL_PUBLICATION_DIRECTOR", default="Le Président du Département de l'Isère"
+)
+LEGAL_SERVICE = env(
+    "LEGAL_SERVICE", default="Service Insertion Vers l'Emploi (IVE), Direction de l'insertion"
+)
+LEGAL_CONTACT_EMAIL = env("LEGAL_CONTACT_EMAIL", default="dso.ive@isere.fr")
+LEGAL_HOST_NAME = env("LEGAL_HOST_NAME", default="Département de l'Isère, Direction du numérique")
+LEGAL_HOST_ADDRESS = env(
+    "LEGAL_HOST_ADDRESS",
+    default="Hôtel du Département, 7 rue Fantin-Latour, CS 41096, 38022 Grenoble Cedex 1",
+)
+LEGAL_HOST_PHONE = env("LEGAL_HOST_PHONE", default="04 76 00 38 38")
+LEGAL_DPO_NAME = env("LEGAL_DPO_NAME", default="Délégué à la protection des données")
+LEGAL_DPO_EMAIL = env("LEGAL_DPO_EMAIL", default="dpo@isere.fr")
+LEGAL_DPO_ADDRESS = env(
+    "LEGAL_DPO_ADDRESS",
+    default="Département de l'Isère, DPO, 7 rue Fantin-Latour, CS 41096, 38022 Grenoble Cedex 1",
+)
+LEGAL_ACCESSIBILITY_EMAIL = env("LEGAL_ACCESSIBILITY_EMAIL", default="dso.ive@isere.fr")
+
+# --- Retention of personal data (RGPD art. 5-1-e) and its purge -----------------------------
+# How long each category is kept, in days, before it is due for elimination. Shown on the
+# privacy page; the daily task lists what is due; nothing is deleted before the archives'
+# visa on the bordereau d'élimination. Defaults follow the usual retention schedules of
+# the départements' subsidy files (instruction DAF/DPACI/RES/2009/018 for non-selected
+# requests, 10 years after the last payment for public accounts) and the CNIL's
+# recommendations for inactive accounts and access logs.
+RETENTION_DAYS = {
+    # Dossiers not selected (or inadmissible, or drafts never submitted), from the
+    # notification of the decision (or the call's deadline for drafts).
+    "not_selected": env.int("RETENTION_NOT_SELECTED_DAYS", default=5 * 365),
+    # Selected dossiers with their agreements, from the agreement's last payment.
+    "selected": env.int("RETENTION_SELECTED_DAYS", default=10 * 365),
+    # Accounts with no login, from the last login (or sign-up).
+    "inactive_account": env.int("RETENTION_INACTIVE_ACCOUNT_DAYS", default=3 * 365),
+    # The DDETS readers' reading logs, from the reading.
+    "reading_log": env.int("RETENTION_READING_LOG_DAYS", default=365),
+    # E-mails in the outbox, from their sending.
+    "outbox": env.int("RETENTION_OUTBOX_DAYS", default=365),
+}
+# An inactive account is warned this many days before it is due for deletion.
+RETENTION_ACCOUNT_WARNING_DAYS = env.int("RETENTION_ACCOUNT_WARNING_DAYS", default=30)
+
 # --- Decision letters: place, signatory, « voies et délais de recours » ---------------------
 # The authority's defaults; each call may override any of them (aap.Call ``letter_*`` and
 # ``appeal_*`` fields). The two-month time limit is the law's (code de justice
