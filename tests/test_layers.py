@@ -1,5 +1,5 @@
 """The apps are layers, and imports flow one way: core ← aap ← candidatures ← evaluation ←
-conventions, with demo (and the bench and the tests) on top.
+conventions ← archives ← retention, with demo (and the bench and the tests) on top.
 
 Read with ``ast``, every import counts, also those inside functions: a module may import
 its own app and the apps below it, never one above.
@@ -9,7 +9,16 @@ import ast
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-LAYERS = ["core", "aap", "candidatures", "evaluation", "conventions", "demo"]
+LAYERS = [
+    "core",
+    "aap",
+    "candidatures",
+    "evaluation",
+    "conventions",
+    "archives",  # a dossier's and a call's archive (ZIP): reads every layer below
+    "retention",  # retention periods, the bordereau d'élimination, its visa and the purge
+    "demo",
+]
 # Settings, URLs and Celery, read by every layer (the kernel starts Celery's app).
 SHARED = {"config"}
 # A module past this many lines becomes a package (the bench and migrations aside).
