@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "candidatures",
     "evaluation",
     "conventions",
+    "archives",
     "demo",
 ]
 
