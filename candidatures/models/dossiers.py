@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from aap.models import Call, Lot, Question, RequiredDocument
 from candidatures.models.organisations import Organisation
 from candidatures.states import CandidatureAction, CandidatureStatus
+from core.elimination import under_visa
 from core.models.history import StatusChange
 
 
@@ -107,6 +108,9 @@ class LockedContentMixin:
     def _check_unlocked(self):
         from candidatures.rules import content_is_open
 
+        # The archives' visa lets the elimination clear the dossier (core.elimination).
+        if under_visa(self.candidature_id):
+            return
         if not content_is_open(self.candidature, self.lock_scope()):
             raise CandidatureLocked(CandidatureLocked.message)
 

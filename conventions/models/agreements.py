@@ -20,6 +20,7 @@ from conventions.models.locks import (
     refuse_before_decision,
 )
 from conventions.states import ConventionAction, ConventionStatus, PaymentCondition
+from core.elimination import under_visa
 from core.models.history import StatusChange
 
 
@@ -117,6 +118,8 @@ class Convention(models.Model):
         "representative_name",
         "representative_role",
     )
+    # What an elimination under the archives' visa may still change: personal data only.
+    ELIMINATED_FIELDS = frozenset({"representative_name"})
 
     candidature = models.ForeignKey(
         Candidature, on_delete=models.PROTECT, related_name="conventions"
@@ -243,13 +246,19 @@ class Convention(models.Model):
                     .values("status", *names)
                     .first()
                 )
+                changed = changed_fields(self, stored, names) if stored is not None else []
                 if (
-                    stored is not None
+                    changed
                     and stored["status"] != ConventionStatus.DRAFT
-                    and changed_fields(self, stored, names)
+                    and not self._eliminating(changed)
                 ):
                     raise ContentLocked(locked_message())
             return super().save(*args, **kwargs)
+
+    def _eliminating(self, changed: list[str]) -> bool:
+        """Under the archives' visa, the elimination anonymises the representative's name,
+        and nothing else of what was signed (core.elimination)."""
+        return set(changed) <= self.ELIMINATED_FIELDS and under_visa(self.candidature_id)
 
     def delete(self, *args, **kwargs):
         if not Convention.objects.filter(pk=self.pk, status=ConventionStatus.DRAFT).exists():

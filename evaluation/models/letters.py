@@ -12,6 +12,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from candidatures.models import Candidature
+from core.elimination import under_visa
 from core.exceptions import DomainError
 from evaluation.states import LetterKind, LetterStatus
 
@@ -117,6 +118,14 @@ class NotificationLetter(models.Model):
 
     def _refuse_change(self, stored: dict) -> None:
         if stored["status"] == LetterStatus.DRAFT:
+            return
+        # Under the archives' visa, the elimination clears the file and the paragraphs; the
+        # status and the fingerprint of what was sent stay (core.elimination).
+        if (
+            under_visa(self.candidature_id)
+            and self.status == stored["status"]
+            and self.sha256 == stored["sha256"]
+        ):
             return
         texts = (self.opening, self.closing) != (stored["opening"], stored["closing"])
         sent = stored["status"] == LetterStatus.SENT and (
