@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "evaluation",
     "conventions",
     "archives",
+    "retention",
     "demo",
 ]
 
@@ -357,6 +358,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evaluation.send_queued_letters",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    # What is due for elimination: the draft bordereau d'élimination brought up to date and
+    # inactive accounts warned, once a day (nothing is deleted without the archives' visa).
+    "retention-list-due": {
+        "task": "retention.list_due",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"expires": 23 * 60 * 60},
     },
 }
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("candidatures.urls")),
     path("", include("evaluation.urls")),
     path("", include("conventions.urls")),
+    path("", include("retention.urls")),
     path("compte/", include("core.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
