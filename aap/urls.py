@@ -25,6 +25,11 @@ urlpatterns = [
         name="backoffice_edit",
     ),
     path(
+        "gestion/appels/<int:pk>/dupliquer/",
+        backoffice.CallCopyView.as_view(),
+        name="backoffice_copy",
+    ),
+    path(
         "gestion/appels/<int:pk>/lots/", backoffice.CallLotsView.as_view(), name="backoffice_lots"
     ),
     path(

@@ -7,8 +7,9 @@ class ConventionsConfig(AppConfig):
     verbose_name = _("Conventions")
 
     def ready(self):
+        from aap.copying import register_copier
         from candidatures import outcomes as dossier_outcomes
-        from conventions import calendars, outcomes, reminders
+        from conventions import calendars, copying, outcomes, reminders
         from core.calendars import register_source
         from core.reminders import register, register_digest_items
 
@@ -19,3 +20,4 @@ class ConventionsConfig(AppConfig):
         register_digest_items(reminders.digest_items)
         register_source(calendars.agreement_dates)
         dossier_outcomes.register_events(outcomes.events)
+        register_copier(copying.copy_convention_parts)

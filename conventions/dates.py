@@ -1,16 +1,9 @@
 """The calendar of an agreement: its default period after the decision, its quarters and
 the due dates derived from them."""
 
-import calendar
 import datetime as dt
 
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by whole months, on the last day of a shorter month (31 January + 1
-    month is 28 or 29 February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+from core.dates import add_months
 
 
 def default_start(decision_date: dt.date) -> dt.date:

@@ -5,6 +5,7 @@ or repeated on daylight-saving days; ``format_datetime`` writes it back, to the 
 when a receipt needs it.
 """
 
+import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -41,3 +42,20 @@ def format_datetime(value: dt.datetime, *, seconds: bool = False) -> str:
     local = timezone.localtime(value)
     text = date_format(local, "DATETIME_FORMAT")
     return f"{text} et {local.second:02d} s" if seconds else text
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months, on the last day of a shorter month (31 January + 1
+    month is 28 or 29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def shift_months(when: dt.datetime, months: int) -> dt.datetime:
+    """The same hour on a Paris clock, ``months`` later: « 17 septembre 2024 à 17h00 »
+    shifted by 12 is « 17 septembre 2025 à 17h00 », whatever the daylight-saving time.
+    An hour that does not exist on the new day (clocks going forward) is refused by
+    ``local_datetime``, so that a deadline never names an instant it did not mean."""
+    local = timezone.localtime(when)
+    return local_datetime(add_months(local.date(), months), local.time().replace(tzinfo=None))

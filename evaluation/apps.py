@@ -7,11 +7,12 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Évaluation")
 
     def ready(self):
+        from aap.copying import register_copier
         from candidatures import outcomes as dossier_outcomes
         from candidatures.reminders import settle_dossiers_when
         from core.calendars import register_source
         from core.reminders import register, register_digest_items
-        from evaluation import calendars, outcomes, reminders
+        from evaluation import calendars, copying, outcomes, reminders
 
         register(reminders.EvaluationsBeforeDue())
         settle_dossiers_when(reminders.settled_dossiers)
@@ -19,3 +20,4 @@ class EvaluationConfig(AppConfig):
         register_digest_items(reminders.digest_items)
         dossier_outcomes.register_outcomes(outcomes.outcomes)
         dossier_outcomes.register_events(outcomes.events)
+        register_copier(copying.copy_evaluation_parts)

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
-from aap import queries, rules, services
+from aap import copying, queries, rules, services
+from aap.copy_forms import CopyCallForm
 from aap.forms import (
     AnswerForm,
     CallForm,
@@ -73,8 +74,12 @@ class CallDetailView(StaffCallMixin, DetailView):
     def get_queryset(self):
         # The author of each change comes in the same query as the history, so the count
         # does not change when the first change is written.
-        return queries.call_page(super().get_queryset()).prefetch_related(
-            Prefetch("status_changes", queryset=CallStatusChange.objects.select_related("by"))
+        return (
+            queries.call_page(super().get_queryset())
+            .select_related("copied_from")
+            .prefetch_related(
+                Prefetch("status_changes", queryset=CallStatusChange.objects.select_related("by"))
+            )
         )
 
     def get_context_data(self, **kwargs):
@@ -83,8 +88,49 @@ class CallDetailView(StaffCallMixin, DetailView):
             actions=[CallAction(action) for action in services.available_actions(call)],
             problems=services.call_problems(call) if call.status == CallStatus.DRAFT else [],
             pending_questions=call.questions.pending().count(),
+            checklist=copying.copy_checklist(call),
             **kwargs,
         )
+
+
+class CallCopyView(StaffCallMixin, FormView):
+    """« Dupliquer » : a draft made from this call, to review before it is published."""
+
+    form_class = CopyCallForm
+    template_name = "aap/backoffice/call_copy.html"
+
+    def get_initial(self):
+        return copying.copy_defaults(self.get_object())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(call=self.get_object(), **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            copy = copying.copy_call(
+                self.get_object(),
+                by=self.request.user,
+                title=data["title"],
+                reference=data["reference"],
+                months=data["months"],
+                opens_at=data["opens_at"],
+                deadline=data["deadline"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        messages.success(
+            self.request,
+            _(
+                "Le brouillon « %(title)s » est créé. Relisez la liste de vérification avant de le publier."
+            )
+            % {"title": copy.title},
+        )
+        return redirect("aap:backoffice_call", pk=copy.pk)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 class CallUpdateView(StaffCallMixin, UpdateView):
