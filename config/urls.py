@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("evaluation.urls")),
     path("", include("conventions.urls")),
     path("", include("retention.urls")),
+    path("", include("archives.urls")),
     path("compte/", include("core.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

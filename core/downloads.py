@@ -11,7 +11,7 @@ browser cache on a shared workstation, keeps a copy) unless it is marked public:
 printable call and the open data, which anyone may read.
 """
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 
@@ -49,3 +49,13 @@ def document(
         as_attachment=not inline, filename=filename
     )
     return _headers(response, inline=inline, public=public)
+
+
+def streamed(chunks, filename: str, content_type: str) -> StreamingHttpResponse:
+    """A document made while it is sent (a ZIP archive), as a private attachment: the
+    response never holds it whole."""
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    return _headers(response)
