@@ -3,6 +3,10 @@
 WeasyPrint's default fetcher follows any URL: a ``file:///etc/passwd`` typed by a user
 would be read, or embedded as an attachment. Ours answers ``data:`` URLs and files
 under our static folders, and refuses everything else.
+
+Every document is written in one of two PDF profiles (README, « PDF »): the acts the
+Département keeps (receipts, letters, committee records, rankings, agreements, avenants)
+as PDF/A-2b for the archives, the public call as tagged PDF/UA-1 for screen readers.
 """
 
 import hashlib
@@ -24,6 +28,16 @@ STATIC_PREFIX = "static:"
 # How long a rendered public PDF stays in the cache: a version is rendered at most once a
 # day per cache (per process with the default locmem cache, once for all with Redis).
 PDF_CACHE_SECONDS = 24 * 60 * 60
+
+# PDF/A-2b: fonts embedded, colours tied to an sRGB output intent, XMP metadata declaring
+# the part and conformance. Part 2 rather than 3: these acts embed no file (part 3's only
+# addition), and part 2 is what archive services accept most widely; WeasyPrint also drops
+# any non-PDF attachment from a part 2 file. Its output stays deterministic: the file
+# identifier is a hash of the content, and no date or random id is written.
+ARCHIVAL = "pdf/a-2b"
+# PDF/UA-1: tagged (headings, lists, tables with their header cells), with the document's
+# title shown by readers and the language from ``<html lang>``.
+ACCESSIBLE = "pdf/ua-1"
 
 
 class StaticOnlyURLFetcher(weasyprint.urls.URLFetcher):
@@ -61,29 +75,31 @@ def render_html(template: str, context: dict) -> str:
     return render_to_string(template, {"site_url": settings.SITE_URL, **context})
 
 
-def html_to_pdf(html: str) -> bytes:
-    """PDF bytes from HTML. Its assets are named ``static:css/pdf.css``.
+def html_to_pdf(html: str, *, variant: str = ARCHIVAL) -> bytes:
+    """PDF bytes from HTML, as PDF/A (``ARCHIVAL``) or tagged PDF/UA (``ACCESSIBLE``).
+    Its assets are named ``static:css/pdf.css``.
 
     There is no base URL: a relative address in user text resolves to nothing.
     """
     document = weasyprint.HTML(string=html, url_fetcher=StaticOnlyURLFetcher())
-    return document.write_pdf()
+    return document.write_pdf(pdf_variant=variant)
 
 
-def render_pdf(template: str, context: dict) -> bytes:
+def render_pdf(template: str, context: dict, *, variant: str = ARCHIVAL) -> bytes:
     """Render ``template`` to PDF bytes."""
-    return html_to_pdf(render_html(template, context))
+    return html_to_pdf(render_html(template, context), variant=variant)
 
 
-def render_pdf_once(template: str, context: dict) -> tuple[bytes, str]:
+def render_pdf_once(template: str, context: dict, *, variant: str = ARCHIVAL) -> tuple[bytes, str]:
     """The PDF of ``template`` and its version, rendered by WeasyPrint once per version.
 
-    The HTML is rendered first (a few milliseconds); its SHA-256 is the version and keys
-    the cache, so any change of what the document shows (a text, a lot, a weight, an
+    The HTML is rendered first (a few milliseconds); its SHA-256 with the PDF profile is
+    the version and keys the cache, so any change of what the document shows (a text, a lot, a weight, an
     answer published) makes a new version, and nothing else does. The context must not
     hold the time of the request. A cache that fails costs a rendering, never an error."""
     html = render_html(template, context)
-    version = hashlib.sha256(html.encode()).hexdigest()
+    # The profile is part of the version: a browser holding an untagged copy gets the new one.
+    version = hashlib.sha256(f"{variant}\n{html}".encode()).hexdigest()
     key = f"pdf:{template}:{version}"
     try:
         pdf = cache.get(key)
@@ -91,7 +107,7 @@ def render_pdf_once(template: str, context: dict) -> tuple[bytes, str]:
         logger.warning("Cache unavailable: %s rendered again", template, exc_info=True)
         pdf = None
     if pdf is None:
-        pdf = html_to_pdf(html)
+        pdf = html_to_pdf(html, variant=variant)
         try:
             cache.set(key, pdf, PDF_CACHE_SECONDS)
         except Exception:

@@ -17,7 +17,7 @@ from aap.models import Call, RequiredDocument
 from aap.states import CallStatus
 from core import downloads, throttle
 from core.exceptions import DomainError
-from core.pdf import render_pdf_once
+from core.pdf import ACCESSIBLE, render_pdf_once
 from core.permissions import PublicMixin, RuleMixin
 
 
@@ -81,14 +81,15 @@ class CallDetailView(CallMixin, DetailView):
 
 
 class CallPdfView(CallMixin, View):
-    """The call as a printable PDF, rendered once per version of what it shows; browsers
-    and proxies may keep it five minutes and revalidate it with its ETag."""
+    """The call as a printable PDF, tagged for screen readers (PDF/UA), rendered once per
+    version of what it shows; browsers and proxies may keep it five minutes and revalidate
+    it with its ETag."""
 
     def get(self, request, slug):
         call = get_object_or_404(queries.call_page(self.get_call_queryset()), slug=slug)
         version_date = queries.call_version_date(call)
         pdf, version = render_pdf_once(
-            "aap/pdf/call.html", {"call": call, "version_date": version_date}
+            "aap/pdf/call.html", {"call": call, "version_date": version_date}, variant=ACCESSIBLE
         )
         etag = f'W/"{version[:32]}"'
         not_modified = get_conditional_response(

@@ -6,7 +6,7 @@ import pytest
 from django.template import engines
 
 from core import pdf
-from tests.pdf import pdf_text
+from tests.pdf import assert_archival, catalog_language, pdf_info, pdf_text, structure_types
 
 
 def render(html_body: str) -> bytes:
@@ -63,3 +63,34 @@ def test_escaped_user_text_shows_as_text(db):
     assert '<img src="file:///etc/passwd"> et url(file:///etc/passwd)' in pdf_text(
         content, order="reading"
     )
+
+
+PAGES = (
+    "<html lang='fr'><head><title>Acte</title>"
+    "<link rel='stylesheet' href='static:css/pdf.css'></head><body>"
+    + "<p>Paragraphe de l'acte.</p>" * 120
+    + "</body></html>"
+)
+
+
+def test_acts_are_pdfa_2b_with_every_font_embedded_and_sans_serif_footers():
+    content = pdf.html_to_pdf(PAGES)
+
+    assert_archival(content)
+    info = pdf_info(content)
+    assert int(info["Pages"]) > 1 and info["Tagged"] == "no"
+    assert "Page 2 /" in pdf_text(content)  # the footer, in the body's font
+
+
+def test_an_act_rendered_twice_is_the_same_bytes():
+    """Frozen acts keep their SHA-256: the renderer writes no date and no random id."""
+    assert pdf.html_to_pdf(PAGES) == pdf.html_to_pdf(PAGES)
+
+
+def test_the_accessible_profile_tags_the_pdf_with_its_title_and_language():
+    content = pdf.html_to_pdf(PAGES, variant=pdf.ACCESSIBLE)
+
+    info = pdf_info(content)
+    assert info["Tagged"] == "yes" and info["Title"] == "Acte"
+    assert catalog_language(content) == "fr"
+    assert structure_types(content).count("P") == 120
