@@ -161,6 +161,10 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
                 "Dernière partie de l'adresse de la page publique. Laisser vide pour la "
                 "déduire de la référence."
             ),
+            "start_expected": _(
+                "Une phrase, reprise telle quelle dans le calendrier de l'appel à projets : "
+                "« Démarrage à envisager au plus tôt à l'automne 2024 »."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
