@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("retention.urls")),
     path("", include("archives.urls")),
     path("compte/", include("core.accounts.urls")),
+    path("", include("core.legal.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -166,6 +166,10 @@ def _matrix(world):
             },
         ),
         (reverse("accounts:password_reset"), public_all),
+        (reverse("legal:notice"), public_all),
+        (reverse("legal:privacy"), public_all),
+        (reverse("legal:accessibility"), public_all),
+        (reverse("legal:sitemap"), public_all),
         (reverse("healthz"), public_all),
         (reverse("readyz"), public_all),
     ]
