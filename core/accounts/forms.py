@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.addresses import normalise_email
@@ -66,12 +68,24 @@ class SignupForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+    # The processing rests on a public-interest task (RGPD art. 6-1-e), not on consent: the
+    # box records that the notice was read, and links to it.
     accept_terms = forms.BooleanField(
         label=_(
-            "J'accepte que mes données soient traitées par le Département de l'Isère pour "
-            "instruire les candidatures aux appels à projets."
+            "J'ai pris connaissance de la façon dont mes données sont traitées pour instruire "
+            "les candidatures aux appels à projets."
         )
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["accept_terms"].help_text = format_html(
+            '{} <a href="{}" target="_blank" rel="noopener" data-privacy-link>{}</a>{}',
+            _("Lire la notice"),
+            reverse("legal:privacy"),
+            _("Données personnelles (nouvel onglet)"),
+            _(" : finalités, destinataires, durées de conservation et vos droits."),
+        )
 
     def clean(self):
         cleaned = super().clean()

@@ -64,7 +64,9 @@ def sign_up(page, *, first_name, last_name, email, password, job_title="", phone
     page.get_by_label(label("Téléphone")).fill(phone)
     page.get_by_label(label("Mot de passe")).fill(password)
     page.get_by_label(label("Confirmation du mot de passe")).fill(password)
-    page.get_by_label(re.compile(r"^\s*J'accepte que mes données")).check()
+    page.get_by_label(
+        re.compile(r"^\s*J'ai pris connaissance de la façon dont mes données")
+    ).check()
     page.get_by_role("button", name="Créer mon compte").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre adresse électronique")
 

@@ -69,7 +69,9 @@ def test_visitor_reads_a_call_downloads_a_template_and_becomes_a_candidate(page,
     page.get_by_label(label("Téléphone")).fill("04 76 00 00 00")
     page.get_by_label(label("Mot de passe")).fill("Un-mot-de-passe-solide-2024")
     page.get_by_label(label("Confirmation du mot de passe")).fill("Un-mot-de-passe-solide-2024")
-    terms = page.get_by_label(re.compile(r"^\s*J'accepte que mes données"))
+    terms = page.get_by_label(
+        re.compile(r"^\s*J'ai pris connaissance de la façon dont mes données")
+    )
     terms.focus()
     page.keyboard.press("Space")
     expect(terms).to_be_checked()
