@@ -1,9 +1,13 @@
 """axe-core on the main screens of each persona, against the WCAG 2.0 and 2.1 rules of
-levels A and AA (those the RGAA 4.1 follows): the footer claims partial conformity, and
-these screens at least must not regress.
+levels A and AA (those the RGAA 4.1 follows): no audit has been made (the statement says
+« non conforme »), and these screens at least must not regress.
 
 One browser context per persona: every screen is visited and checked, then the test fails
-once with every violation found, screen by screen."""
+once with every violation found, screen by screen.
+
+With ``AXE_RECORD=1``, each persona also writes what it checked and found into the record
+the accessibility statement shows (``tests/browser/axe_record.py``); a test of the legal
+pages fails when that record no longer covers exactly the screens listed here."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -16,6 +20,7 @@ from core.models import User
 from demo import seed
 from demo.loader import load_demo
 from evaluation.models import Assignment
+from tests.browser import axe_record
 from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
@@ -41,6 +46,10 @@ def _public(data):
         ("question sur l'appel", f"/appels/{seed.DEMO_SLUG}/question/"),
         ("connexion", "/compte/connexion/"),
         ("inscription", "/compte/inscription/"),
+        ("mentions légales", "/mentions-legales/"),
+        ("données personnelles", "/donnees-personnelles/"),
+        ("déclaration d'accessibilité", "/accessibilite/"),
+        ("plan du site", "/plan-du-site/"),
     ]
 
 
@@ -63,6 +72,7 @@ def _candidat(data):
         ("pièces du dossier", lambda: f"/candidatures/dossiers/{_draft(data).pk}/pieces/"),
         ("aperçu du dossier", lambda: f"/candidatures/dossiers/{_draft(data).pk}/apercu/"),
         ("dossier déposé", f"/candidatures/dossiers/{data['submitted'].pk}/"),
+        ("plan du site (candidat)", "/plan-du-site/"),
     ]
 
 
@@ -160,22 +170,52 @@ def _demo_data():
 
 
 def _violations(page):
-    """Each violation of the page as readable lines, less the documented exclusions."""
+    """The violations of the page, less the documented exclusions: readable lines, the
+    number of elements per rule, and the version of axe-core that ran."""
     # axe skips what is hidden: the folded <details> (history, reopening forms) are opened.
     page.evaluate("document.querySelectorAll('details').forEach((el) => { el.open = true; })")
-    lines = []
-    for violation in AXE.run(page, options=AXE_OPTIONS).response["violations"]:
+    response = AXE.run(page, options=AXE_OPTIONS).response
+    lines, counts = [], {}
+    for violation in response["violations"]:
         targets = [
             " ".join(map(str, node["target"]))
             for node in violation["nodes"]
             if (violation["id"], " ".join(map(str, node["target"]))) not in EXCLUDED
         ]
         if targets:
+            counts[violation["id"]] = len(targets)
             lines.append(
                 f"  [{violation['id']}] ({violation['impact']}) {violation['help']}\n"
                 + "".join(f"      {target}\n" for target in targets)
             )
-    return lines
+    return lines, counts, response["testEngine"]["version"]
+
+
+class _AnyObject:
+    """Stands for any object of the data: its every number is 0."""
+
+    def __getattr__(self, name):
+        return 0
+
+
+class _AnyData(dict):
+    def __contains__(self, key):
+        return True
+
+    def __missing__(self, key):
+        return _AnyObject()
+
+
+def declared_screens():
+    """``{persona: [(name, route)]}``: the screens each persona checks, by URL pattern,
+    without data (objects' numbers do not change the pattern a path answers to)."""
+    screens = {}
+    for persona, (_email, screens_of) in PERSONAS.items():
+        screens[persona] = [
+            (name, axe_record.route_of(path() if callable(path) else path))
+            for name, path in screens_of(_AnyData())
+        ]
+    return screens
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS))
@@ -185,13 +225,26 @@ def test_main_screens_pass_axe_wcag_a_and_aa(page, persona):
     if email:
         log_in(page, email, seed.DEMO_PASSWORD)
         page.wait_for_url(lambda url: "/compte/connexion/" not in url)
-    report = []
+    report, checked, axe_version = [], [], None
     for name, path in screens(data):
         path = path() if callable(path) else path
         response = page.goto(path)
         assert response is not None and response.ok, f"{name} : {path}"
         assert page.url.endswith(path), f"{name} : {path} redirige vers {page.url}"
-        found = _violations(page)
+        found, counts, axe_version = _violations(page)
         if found:
             report.append(f"{name} ({path}) :\n" + "".join(found))
+        checked.append(
+            {"name": name, "path": path, "route": axe_record.route_of(path), "violations": counts}
+        )
+    if axe_record.wanted():
+        browser = page.context.browser
+        axe_record.write(
+            persona,
+            checked,
+            axe_version=axe_version,
+            browser=f"{browser.browser_type.name.capitalize()} {browser.version}",
+            tags=AXE_OPTIONS["runOnly"]["values"],
+            excluded=EXCLUDED,
+        )
     assert not report, f"Violations WCAG A/AA ({persona}) :\n" + "\n".join(report)
