@@ -218,7 +218,7 @@ def build_call_archive(archive_id: int) -> CallArchive | None:
         size, sha256, name = _write(archive, call_archive_stream(archive.call, progress=progress))
     except Exception as error:
         _fail(archive, _failure_message(error))
-        if isinstance(error, DomainError | FileNotFoundError) or is_storage_error(error):
+        if isinstance(error, DomainError) or is_storage_error(error):
             # Recorded for staff, logged for the administrator; asking again retries.
             logger.error("Archive %s of call %s failed", archive_id, archive.call_id, exc_info=True)
             return CallArchive.objects.get(pk=archive_id)
@@ -279,11 +279,6 @@ def _failure_message(error: BaseException) -> str:
             "plein ou indisponible. Rien n'a été gardé ; réessayez plus tard, et prévenez "
             "l'administrateur si le problème persiste."
         )
-    if isinstance(error, FileNotFoundError):
-        return _(
-            "Un fichier enregistré est introuvable dans l'espace de stockage (%(name)s) : "
-            "l'archive n'a pas pu être construite. Prévenez l'administrateur."
-        ) % {"name": error.filename or "?"}
     if isinstance(error, DomainError):
         return error.message
     return _(

@@ -23,11 +23,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import spreadsheets
+from core.exceptions import DomainError
 from core.uploads import clean_filename
 
 CHUNK = 256 * 1024
 # Already compressed (PDF, office files, images): stored as they are; our CSV deflated.
 DEFLATED_SUFFIXES = (".csv", ".txt")
+
+
+class MissingFile(DomainError):
+    """A file the platform recorded is no longer in its storage."""
 
 
 class _Sink(io.RawIOBase):
@@ -150,11 +155,21 @@ class ZipWriter:
         hasher, size = hashlib.sha256(), 0
         # An entry of unknown size gets ZIP64 fields: a file over 4 GB stays readable.
         with self._zip.open(info, "w", force_zip64=entry.size is None) as target:
-            for chunk in entry.chunks():
-                hasher.update(chunk)
-                size += len(chunk)
-                target.write(chunk)
-                yield self._sink.take()
+            try:
+                for chunk in entry.chunks():
+                    hasher.update(chunk)
+                    size += len(chunk)
+                    target.write(chunk)
+                    yield self._sink.take()
+            except FileNotFoundError as error:
+                raise MissingFile(
+                    _(
+                        "Le fichier « %(path)s » (%(what)s) est introuvable dans l'espace de "
+                        "stockage de la plateforme : l'archive n'a pas pu être construite. "
+                        "Prévenez l'administrateur."
+                    )
+                    % {"path": entry.path, "what": entry.what}
+                ) from error
         yield self._sink.take()
         written = Written(entry.path, size, hasher.hexdigest(), entry.what, entry.stored_sha256)
         self.written.append(written)

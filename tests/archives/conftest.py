@@ -85,9 +85,9 @@ def build_world(*, instructeur, candidate, evaluator, capture, organisation=None
     return World(call, dossier, decision, convention, amendment)
 
 
-def submitted(call, organisation, member) -> Candidature:
+def submitted(call, organisation, member, *, close_call=True) -> Candidature:
     """Answers, the mandatory PDF and two budgets under the same unsafe name, submitted
-    five minutes before the deadline, which then passes."""
+    five minutes before the deadline, which then passes (unless ``close_call`` is False)."""
     dossier = Candidature.objects.create(call=call, organisation=organisation, created_by=member)
     fill(dossier, member)
     budgets = call.required_documents.get(label="Budgets prévisionnels")
@@ -102,7 +102,8 @@ def submitted(call, organisation, member) -> Candidature:
     dossier_services.submit_candidature(
         dossier, by=member, received_at=timezone.now() - dt.timedelta(minutes=5), certified=True
     )
-    close(call)
+    if close_call:
+        close(call)
     dossier.refresh_from_db()
     return dossier
 
