@@ -17,8 +17,11 @@ PATRIMONY_CODE = (
 )
 
 
-def _items(bordereau: Bordereau):
-    return bordereau.items.select_related("call").order_by("category", "call_id", "label", "pk")
+def _items(bordereau: Bordereau) -> list:
+    """In the order of the categories, then by call and label."""
+    order = list(Category)
+    items = bordereau.items.select_related("call").order_by("call_id", "label", "pk")
+    return sorted(items, key=lambda item: order.index(item.category))
 
 
 def columns() -> list[str]:
