@@ -26,7 +26,7 @@ def wanted():
 
 def route_of(path):
     """The URL pattern a path answers to, the same whatever the objects' numbers."""
-    route = resolve(path).route
+    route = resolve(path.partition("?")[0]).route
     return "/" + route if not route.startswith("/") else route
 
 
