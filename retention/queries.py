@@ -26,7 +26,7 @@ from conventions.states import ConventionStatus, PaymentStatus
 from core.models import EmailStatus, OutgoingEmail, User
 from core.roles import Role
 from evaluation.models import Admissibility, Decision, DecisionRectification, NotificationLetter
-from evaluation.states import AdmissibilityOutcome, DecisionOutcome, LetterStatus
+from evaluation.states import AdmissibilityOutcome, DecisionOutcome, LetterKind, LetterStatus
 from retention.models import Bordereau, BordereauItem
 from retention.states import HOLDING_STATUSES, BordereauStatus, Category
 
@@ -165,6 +165,11 @@ def _frozen_dossiers() -> set[int]:
     frozen = set(unpaid.values_list("convention__candidature_id", flat=True))
     pending = DecisionRectification.objects.exclude(letter__status=LetterStatus.SENT)
     frozen |= set(pending.values_list("decision__candidature_id", flat=True))
+    # Any rectification (of a decision or of an inadmissibility) whose letter has not left.
+    letters = NotificationLetter.objects.filter(kind=LetterKind.RECTIFICATION)
+    frozen |= set(
+        letters.exclude(status=LetterStatus.SENT).values_list("candidature_id", flat=True)
+    )
     return frozen
 
 
