@@ -3,6 +3,8 @@ without the administrator's role, an evaluator and the DDETS get 403 on every pa
 action, whatever the bordereau; an administrator sees what is due and the bordereaux."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -107,3 +109,18 @@ def test_an_administrator_sees_what_is_due_and_walks_the_bordereau(bordereau, ad
         ).status_code
         == 404
     )
+
+
+def test_the_page_runs_as_many_queries_for_many_things_due_as_for_one(
+    bordereau, admin_user, client
+):
+    with at_noon(DAY):
+        client.force_login(admin_user)
+        with CaptureQueriesContext(connection) as one:
+            assert client.get(reverse("retention:index")).status_code == 200
+    for _ in range(3):
+        small_world()
+    with at_noon(DAY), CaptureQueriesContext(connection) as four:
+        page = client.get(reverse("retention:index")).content.decode()
+    assert page.count(ORGANISATION) == 4
+    assert len(four) == len(one)

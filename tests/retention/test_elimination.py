@@ -21,6 +21,7 @@ from retention.queries import dossier_files, due
 from retention.states import BordereauStatus, Category
 from retention.tasks import eliminate_bordereau
 from tests.retention.conftest import at_noon, member_of, years_after
+from tests.retention.small import small_world
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +243,36 @@ def _sizes(bordereau):
     return BordereauItem.objects.filter(
         bordereau=bordereau, category__in=["not_selected", "selected"]
     ).values_list("volume", flat=True)
+
+
+def test_the_narrow_path_opens_only_the_dossier_its_visa_names(
+    admin_user, django_capture_on_commit_callbacks
+):
+    named, other = small_world()["dossier"], small_world()["dossier"]
+    with at_noon(years_after(5)):
+        bordereau = services.prepare_draft(on=timezone.localdate())
+        bordereau.items.exclude(candidature=named).delete()  # the draft lists only one
+        services.send_to_archives(bordereau, by=admin_user)
+        services.record_visa(
+            bordereau,
+            by=admin_user,
+            visa_date=timezone.localdate(),
+            reference="AD38-2031-9",
+            signatory_name="Hélène Archiviste",
+            signatory_title="Directrice des archives départementales",
+        )
+        with django_capture_on_commit_callbacks(execute=False):  # the task is not run
+            services.launch_elimination(bordereau, by=admin_user)
+    named_answer = named.answers.filter(question__kind="long_text").first()
+    other_answer = other.answers.filter(question__kind="long_text").first()
+    with eliminating(named.pk):
+        other_answer.value = "Changé"
+        with pytest.raises(CandidatureLocked):
+            other_answer.save()  # another dossier, inside the named one's elimination
+        named_answer.value = ELIMINATED
+        named_answer.save()
+    with pytest.raises(EliminationRefused), eliminating(other.pk):
+        pass
+    named_answer.value = "Après"
+    with pytest.raises(CandidatureLocked):
+        named_answer.save()  # outside the context, the visa alone opens nothing
