@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class CandidaturesConfig(AppConfig):
@@ -7,7 +8,7 @@ class CandidaturesConfig(AppConfig):
     verbose_name = _("Candidatures")
 
     def ready(self):
-        from candidatures import calendars, receipts, reminders
+        from candidatures import calendars, followup, forms, listing, receipts, reminders
         from core.calendars import register_source
         from core.mail import register_renderer
         from core.reminders import register, register_digest_items
@@ -18,3 +19,17 @@ class CandidaturesConfig(AppConfig):
         register(reminders.PiecesBeforeDue())
         register_source(calendars.dossier_dates)
         register_digest_items(reminders.digest_items)
+        listing.register_bulk_action(
+            listing.BulkAction(
+                key="message",
+                label=_("Envoyer un message"),
+                form=forms.BulkMessageForm,
+                run=followup.post_messages,
+                done=lambda n: (
+                    ngettext(
+                        "Message envoyé sur %(n)d dossier.", "Message envoyé sur %(n)d dossiers.", n
+                    )
+                    % {"n": n}
+                ),
+            )
+        )

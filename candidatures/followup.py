@@ -1,5 +1,7 @@
 """The staff's follow-up of submitted dossiers: paper copies, messages, missing pieces."""
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -97,6 +99,14 @@ def _instructeurs_emails() -> list[str]:
     return list(User.objects.with_role(Role.INSTRUCTEUR).values_list("email", flat=True))
 
 
+# The same text from the same person on the same dossier within this delay is a repeat.
+DUPLICATE_WINDOW = dt.timedelta(minutes=10)
+
+
+class DuplicateMessage(DomainError):
+    """The same message was just posted on this dossier."""
+
+
 def post_message(candidature: Candidature, *, by: User, body: str) -> Message:
     """A message on the dossier; the other side is told by e-mail."""
     from_staff = rules.can_manage_dossiers(by, candidature)
@@ -106,6 +116,15 @@ def post_message(candidature: Candidature, *, by: User, body: str) -> Message:
     if not body:
         raise DomainError(_("Écrivez votre message."))
     with transaction.atomic():
+        # Under the dossier's lock: a double click, or a bulk action sent twice, posts once.
+        Candidature.objects.select_for_update().filter(pk=candidature.pk).first()
+        if Message.objects.filter(
+            candidature=candidature,
+            author=by,
+            body=body,
+            created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+        ).exists():
+            raise DuplicateMessage(_("Ce message vient d'être envoyé sur ce dossier."))
         message = Message.objects.create(
             candidature=candidature, author=by, from_staff=from_staff, body=body
         )
@@ -125,6 +144,22 @@ def post_message(candidature: Candidature, *, by: User, body: str) -> Message:
             context={"candidature": candidature, "message": message, "url": url},
         )
     return message
+
+
+def post_messages(dossiers, *, by: User, body: str) -> int:
+    """The same message on each dossier (a bulk action); returns how many were posted,
+    those where it was just posted being skipped. Refused when it was just posted on all
+    of them (a double click)."""
+    posted = 0
+    for candidature in dossiers:
+        try:
+            post_message(candidature, by=by, body=body)
+        except DuplicateMessage:
+            continue
+        posted += 1
+    if dossiers and not posted:
+        raise DuplicateMessage(_("Ce message vient déjà d'être envoyé sur ces dossiers."))
+    return posted
 
 
 def request_pieces(

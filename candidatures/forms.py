@@ -103,6 +103,15 @@ class MessageForm(forms.Form):
     )
 
 
+class BulkMessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message aux candidats des dossiers cochés"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Posté sur chaque dossier et envoyé par courriel à ses membres."),
+    )
+
+
 class PaperCopyForm(forms.ModelForm):
     received_time = forms.TimeField(
         label=_("Heure de remise (dépôt en main propre)"), required=False, widget=TimeInput()

@@ -117,6 +117,8 @@ def staff_dossier_list(call):
 
 
 class DossierFilter(django_filters.FilterSet):
+    # Read by ``listing.search`` (organisation, SIRET, receipt number, answers).
+    q = django_filters.CharFilter(label=_("Rechercher"), method="filter_nothing")
     status = django_filters.ChoiceFilter(
         label=_("Statut"), choices=CandidatureStatus.choices, empty_label=_("Tous")
     )
@@ -144,7 +146,7 @@ class DossierFilter(django_filters.FilterSet):
 
     class Meta:
         model = Candidature
-        fields = ["status", "lot", "kind", "complete", "paper_copy"]
+        fields = ["q", "status", "lot", "kind", "complete", "paper_copy"]
 
     def __init__(self, *args, call, **kwargs):
         super().__init__(*args, **kwargs)
@@ -156,6 +158,9 @@ class DossierFilter(django_filters.FilterSet):
             | ~Exists(self.filters["lot"].queryset.model.objects.filter(call=OuterRef("call")))
         )
         return queryset.filter(complete) if value == "yes" else queryset.exclude(complete)
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
 
     def filter_paper_copy(self, queryset, name, value):
         return queryset.filter(paper_copy__isnull=(value != "yes"))

@@ -86,6 +86,16 @@ urlpatterns = [
         staff.DossierListView.as_view(),
         name="staff_dossiers",
     ),
+    path(
+        "gestion/appels/<int:pk>/dossiers/export.<str:fmt>",
+        staff.DossierExportView.as_view(),
+        name="staff_dossiers_export",
+    ),
+    path(
+        "gestion/appels/<int:pk>/dossiers/actions/",
+        staff.DossierBulkView.as_view(),
+        name="staff_dossiers_bulk",
+    ),
     path("gestion/dossiers/<int:pk>/", staff.StaffDossierView.as_view(), name="staff_dossier"),
     path(
         "gestion/dossiers/<int:pk>/fichiers/<int:document_id>/",

@@ -8,11 +8,12 @@ class EvaluationConfig(AppConfig):
 
     def ready(self):
         from aap.copying import register_copier
+        from candidatures import listing as dossier_listing
         from candidatures import outcomes as dossier_outcomes
         from candidatures.reminders import settle_dossiers_when
         from core.calendars import register_source
         from core.reminders import register, register_digest_items
-        from evaluation import calendars, copying, outcomes, reminders
+        from evaluation import calendars, copying, listing, outcomes, reminders
 
         register(reminders.EvaluationsBeforeDue())
         settle_dossiers_when(reminders.settled_dossiers)
@@ -21,3 +22,5 @@ class EvaluationConfig(AppConfig):
         dossier_outcomes.register_outcomes(outcomes.outcomes)
         dossier_outcomes.register_events(outcomes.events)
         register_copier(copying.copy_evaluation_parts)
+        dossier_listing.register_columns(listing.columns)
+        dossier_listing.register_bulk_action(listing.assign_action())

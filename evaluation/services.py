@@ -334,6 +334,33 @@ def assign(candidature: Candidature, evaluator: User, *, by: User) -> Assignment
     return assignment
 
 
+def assign_many(dossiers, evaluator: User, *, by: User) -> int:
+    """``evaluator`` to each of ``dossiers`` (a bulk action), all or none: refused, naming
+    them, while one of them is not admissible. Returns how many dossiers."""
+    if not rules.can_run_evaluation(by):
+        raise PermissionDenied
+    dossiers = list(dossiers)
+    outcomes = dict(
+        Admissibility.objects.filter(candidature__in=dossiers).values_list(
+            "candidature_id", "outcome"
+        )
+    )
+    refused = [
+        str(dossier.organisation)
+        for dossier in dossiers
+        if outcomes.get(dossier.pk) != AdmissibilityOutcome.ADMISSIBLE
+    ]
+    if refused:
+        raise DomainError(
+            _("Seuls les dossiers recevables sont évalués ; décochez : %(names)s.")
+            % {"names": ", ".join(refused)}
+        )
+    with transaction.atomic():
+        for dossier in dossiers:
+            assign(dossier, evaluator, by=by)
+    return len(dossiers)
+
+
 def assign_lot(lot: Lot, *, by: User) -> int:
     """Every evaluator to every admissible dossier of ``lot``; returns how many were new."""
     from evaluation.queries import admissible_in_lot

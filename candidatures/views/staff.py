@@ -3,48 +3,129 @@ requests for missing pieces, and the verification of receipts."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from aap.models import Call
-from candidatures import followup, outcomes, queries, receipts, rules
+from candidatures import followup, listing, outcomes, queries, receipts, rules
 from candidatures.forms import MessageForm, PaperCopyForm, PieceRequestForm
 from candidatures.models import Candidature, Receipt
 from candidatures.views.candidate import attachment_response, dossier_context
-from core import downloads
+from core import downloads, spreadsheets
 from core import rules as core_rules
 from core.exceptions import DomainError
 from core.permissions import ObjectRuleMixin, RuleMixin
 
 
 class DossierListView(RuleMixin, TemplateView):
+    """A call's dossiers: filtered, searched, sorted by any column, paginated (the filters
+    kept), exported as they are shown, and ticked for bulk actions."""
+
     rule = staticmethod(rules.can_read_all_dossiers)
     template_name = "candidatures/staff/dossier_list.html"
     per_page = 50
 
     def get_context_data(self, **kwargs):
         call = get_object_or_404(Call.objects.public(), pk=self.kwargs["pk"])
-        filterset = queries.DossierFilter(
-            self.request.GET or None, queryset=queries.staff_dossier_list(call), call=call
-        )
-        dossiers = (
-            filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-        )
-        page = Paginator(dossiers, self.per_page).get_page(self.request.GET.get("page"))
+        found = listing.dossier_list(call, self.request.GET)
+        page = Paginator(found.dossiers, self.per_page).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
+        unsorted = query.copy()
+        unsorted.pop("tri", None)
+        can_manage = rules.can_manage_dossiers(self.request.user)
+        rows = [
+            (dossier, [(column.key, column.display(dossier)) for column in found.columns])
+            for dossier in page.object_list
+        ]
         return super().get_context_data(
             call=call,
-            filter=filterset,
+            filter=found.filter,
             dossiers=page.object_list,
+            rows=rows,
+            headers=listing.sort_links(found.columns, found.sort_key, unsorted.urlencode()),
             page=page,
             total=page.paginator.count,
             query=query.urlencode(),
+            bulk_actions=[
+                (action, action.form(prefix=action.key, **action.form_kwargs(call)))
+                for action in listing.bulk_actions()
+            ]
+            if can_manage
+            else [],
             **kwargs,
         )
+
+
+class DossierExportView(RuleMixin, View):
+    """The list as filtered, searched and sorted on the page, every row, as CSV or XLSX:
+    cells that a spreadsheet would run as formulas are neutralised."""
+
+    rule = staticmethod(rules.can_read_all_dossiers)
+
+    def get(self, request, pk, fmt):
+        call = get_object_or_404(Call.objects.public(), pk=pk)
+        if fmt not in ("csv", "xlsx"):
+            raise Http404
+        found = listing.dossier_list(call, request.GET)
+        labels = [column.label for column in found.columns]
+        name = f"dossiers-{slugify(call.reference)}.{fmt}"
+        if fmt == "csv":
+            content = spreadsheets.csv_bytes(labels, listing.export_rows(found))
+            return downloads.document(content, name, "text/csv; charset=utf-8")
+        sheet = spreadsheets.Sheet(
+            title=str(_("Dossiers")),
+            columns=labels,
+            rows=listing.export_rows(found),
+            money=frozenset(i for i, column in enumerate(found.columns) if column.money),
+        )
+        return downloads.document(
+            spreadsheets.xlsx_bytes([sheet]),
+            name,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
+
+class DossierBulkView(RuleMixin, View):
+    """One action on the ticked dossiers of a call, through the services."""
+
+    rule = staticmethod(rules.can_manage_dossiers)
+
+    def post(self, request, pk):
+        call = get_object_or_404(Call.objects.public(), pk=pk)
+        back = request.POST.get("back", "")
+        target = reverse("candidatures:staff_dossiers", args=[call.pk])
+        if back.startswith("?"):
+            target += back
+        actions = {action.key: action for action in listing.bulk_actions()}
+        action = actions.get(request.POST.get("action", ""))
+        ids = [int(pk) for pk in request.POST.getlist("dossiers") if pk.isdigit()]
+        dossiers = list(
+            Candidature.objects.filter(call=call, pk__in=ids).select_related("organisation")
+        )
+        if action is None:
+            messages.error(request, _("Choisissez une action."))
+            return redirect(target)
+        if not dossiers:
+            messages.error(request, _("Cochez au moins un dossier."))
+            return redirect(target)
+        form = action.form(request.POST, prefix=action.key, **action.form_kwargs(call))
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, f"{action.label} : {errors[0]}")
+            return redirect(target)
+        try:
+            count = action.run(dossiers, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, action.done(count))
+        return redirect(target)
 
 
 class StaffDossierMixin(ObjectRuleMixin):
@@ -133,8 +214,12 @@ class StaffMessageView(ManageDossierMixin, View):
         candidature = self.get_object()
         form = MessageForm(request.POST)
         if form.is_valid():
-            followup.post_message(candidature, by=request.user, body=form.cleaned_data["body"])
-            messages.success(request, _("Le message est envoyé au candidat."))
+            try:
+                followup.post_message(candidature, by=request.user, body=form.cleaned_data["body"])
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Le message est envoyé au candidat."))
         else:
             messages.error(request, _("Écrivez votre message."))
         return redirect(f"{reverse('candidatures:staff_dossier', args=[pk])}#messages")

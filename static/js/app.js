@@ -46,6 +46,15 @@
     window.setTimeout(function () { delete form.dataset.submitting; }, 8000);
   });
 
+  // A box that ticks every box of a list: <input type="checkbox" data-check-all="dossiers">
+  document.addEventListener("change", function (event) {
+    var name = event.target.getAttribute("data-check-all");
+    if (!name) return;
+    document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     updateCountdowns();
     window.setInterval(updateCountdowns, 30000);

@@ -152,6 +152,8 @@ def get_matrix(w):
         ("receipt", [d, rec], _members_only()),
         ("message", [d], _members_only(False)),
         ("staff_dossiers", [w["call"].pk], STAFF_READ),
+        ("staff_dossiers_export", [w["call"].pk, "csv"], STAFF_READ),
+        ("staff_dossiers_bulk", [w["call"].pk], STAFF_WRITE_GET),
         ("staff_dossier", [d], STAFF_READ),
         ("staff_download", [d, doc], STAFF_READ),
         ("staff_receipt", [d, rec], STAFF_READ),

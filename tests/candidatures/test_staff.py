@@ -59,6 +59,8 @@ class _TableRows(HTMLParser):
             self._row = []
         elif self._row is not None and tag in ("td", "th"):
             self._cell = []
+        elif tag == "input" and self._cell is not None and ("type", "checkbox") in attrs:
+            self._cell = None  # the box that ticks a row for a bulk action is no column
 
     def handle_endtag(self, tag):
         if tag == "tbody":
@@ -151,39 +153,58 @@ def test_the_list_shows_every_dossier_with_its_facts(
     def when(dossier):
         return flat(date_format(timezone.localtime(dossier.submitted_at), "DATETIME_FORMAT"))
 
+    def receipt(dossier):
+        return dossier.receipts.get().number
+
     assert list(rows) == ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
+    # Structure, SIRET, type, lots, receipt, status, submitted, complete, pieces, paper
+    # copy, last message, admissibility, score.
     assert rows["Alpha"] == [
         "Alpha",
+        alpha.organisation.siret,
         "EPCI (établissement public de coopération intercommunale)",
         "Lot 1",
+        receipt(alpha),
         "Déposé",
         when(alpha),
         "oui",
         f"1 ({size(len(PDF))})",
         f"reçu le {date_format(dt.date(2030, 3, 4), 'SHORT_DATE_FORMAT')}",
+        "—",
+        "—",
+        "—",
     ]
     assert rows["Bravo"] == [
         "Bravo",
+        bravo.organisation.siret,
         "Association",
         "Lot 2",
+        receipt(bravo),
         "Déposé",
         when(bravo),
         "oui",
         f"3 ({size(len(PDF), len(XLSX), len(XLSX))})",
         "—",
+        "—",
+        "—",
+        "—",
     ]
-    assert rows["Charlie"][1:] == [
+    assert rows["Charlie"][2:] == [
         "GIP (groupement d'intérêt public)",
         "Lot 1, Lot 2",
+        "—",
         "Brouillon",
         "—",
         "oui",
         f"1 ({size(len(PDF))})",
         "—",
+        "—",
+        "—",
+        "—",
     ]
-    assert rows["Delta"][2:] == ["Lot 1", "Brouillon", "—", "non", f"0 ({size(0)})", "—"]
-    assert rows["Echo"][1:4] == ["Commune", "—", "Brouillon"]
-    assert rows["Echo"][5] == "non"
+    assert rows["Delta"][3:10] == ["Lot 1", "—", "Brouillon", "—", "non", f"0 ({size(0)})", "—"]
+    assert rows["Echo"][2:6] == ["Commune", "—", "—", "Brouillon"]
+    assert rows["Echo"][7] == "non"
     assert "5 dossiers" in text(response)
 
 
@@ -250,8 +271,8 @@ def test_filtered_rows_keep_all_their_lots_and_facts(
         reverse("candidatures:staff_dossiers", args=[call.pk]), {"lot": second.pk}
     )
     rows = {row[0]: row for row in table_rows(response)}
-    assert rows["Charlie"][2:6] == ["Lot 1, Lot 2", "Brouillon", "—", "oui"]
-    assert rows["Bravo"][6].startswith("3 (")
+    assert rows["Charlie"][3:8] == ["Lot 1, Lot 2", "—", "Brouillon", "—", "oui"]
+    assert rows["Bravo"][8].startswith("3 (")
     assert "2 dossiers" in text(response)
 
 
