@@ -11,13 +11,14 @@ from dataclasses import asdict
 from datetime import datetime
 
 ENDPOINTS = ("bare", "home", "call_list", "call_detail", "staff_dossiers", "staff_dossier")
-SCENARIOS = ("rush", "deadline", "big_upload", "ranking", "sweep", "slow_clients")
+SCENARIOS = ("rush", "deadline", "big_upload", "ranking", "sweep", "slow_clients", "archive")
 # The faults of « deadline » (bench/deadline.py), one run each.
 DEADLINE_FAULTS = ("none", "redis", "postgres")
 # Run only when named in --only: the sweep builds two databases and sweeps each three times
 # (about four minutes on two cores, half of it in the sweep repeated under tracemalloc);
-# slow_clients holds twenty uploads open twice, through nginx then without (about 1.5 min).
-OPT_IN = ("sweep", "slow_clients")
+# slow_clients holds twenty uploads open twice, through nginx then without (about 1.5 min);
+# archive writes 200 MB of files, then a worker archives them (a few minutes).
+OPT_IN = ("sweep", "slow_clients", "archive")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -42,7 +43,10 @@ def parse_args(argv=None) -> argparse.Namespace:
             "(seulement s'il est nommé : environ une minute et demie), 20 candidats qui "
             "envoient chacun 10 Mo à 10 ko/s pendant que 4 lecteurs chargent la page publique "
             "de l'appel, à travers nginx puis directement à gunicorn : latences des lecteurs "
-            "(p95 sous 1 s exigé à travers nginx). Aucun courriel ne part : "
+            "(p95 sous 1 s exigé à travers nginx) ; « archive » (seulement s'il est nommé : "
+            "quelques minutes), l'archive ZIP d'un appel de 200 dossiers d'un fichier de 1 Mio, "
+            "construite par un vrai worker Celery : durée et pic de mémoire résidente du worker "
+            "(moins de 100 Mo exigé). Aucun courriel ne part : "
             "les tâches attendent dans la base Redis 14, vidée ensuite. Résultats : stdout et "
             "var/bench/."
         ),
@@ -126,6 +130,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="durée de mesure de « slow_clients », par route, en secondes (20)",
     )
     parser.add_argument(
+        "--archive-dossiers",
+        type=int,
+        default=200,
+        help="dossiers de « archive », un fichier chacun (200)",
+    )
+    parser.add_argument(
+        "--archive-mb",
+        type=float,
+        default=1,
+        help="taille du fichier de chaque dossier de « archive », en Mio (1)",
+    )
+    parser.add_argument(
         "--regenerate",
         action="store_true",
         help="régénérer les données (et celles de « sweep ») même si elles existent",
@@ -161,6 +177,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--big-upload-mb : entre 1 et 59 (la pièce accepte 60 Mo)")
     if args.ranking_dossiers < 1:
         parser.error("--ranking-dossiers doit être positif")
+    if args.archive_dossiers < 1 or args.archive_mb <= 0:
+        parser.error("--archive-dossiers et --archive-mb doivent être positifs")
     if min(args.slow_clients, args.slow_readers, args.slow_seconds) <= 0:
         parser.error("--slow-clients, --slow-readers et --slow-seconds doivent être positifs")
     from bench import sweep
@@ -389,6 +407,54 @@ def _slow_clients(args, environment) -> dict:
     )
 
 
+def _archive(args, environment) -> dict:
+    """A call's archive built by a real Celery worker: its peak memory and its time."""
+    from django.db import connections
+
+    from bench import archive
+    from bench import env as bench_env
+
+    began = step(
+        f"Archive : appel {archive.REFERENCE}, {args.archive_dossiers} dossiers d'un fichier "
+        f"de {args.archive_mb:g} Mio chacun"
+    )
+    setup = archive.prepare(
+        dossiers=args.archive_dossiers, file_bytes=int(args.archive_mb * 1024 * 1024)
+    )
+    print(f"  prêt en {time.perf_counter() - began:.1f} s")
+    connections.close_all()
+    try:
+        step("Archive : un worker Celery (--pool=solo) la construit ; mémoire lue dans /proc")
+        return archive.run(setup, environment)
+    finally:
+        archive.cleanup()
+        bench_env.flush_broker()
+
+
+def _print_archive(figures: dict) -> None:
+    from bench import archive
+
+    print()
+    print(
+        f"Archive d'un appel : {figures['dossiers']} dossiers d'un fichier de "
+        f"{figures['file_bytes'] / 1024 / 1024:g} Mio, construite par un worker Celery "
+        f"(--pool=solo) : {figures['status']} en {figures['seconds']:.1f} s (construction "
+        f"{figures['build_seconds']} s), ZIP de {(figures['zip_bytes'] or 0) / 1024 / 1024:.1f} Mio."
+    )
+    print(
+        f"Mémoire résidente du worker : {figures['worker_rss_idle_mib']} Mio au repos, "
+        f"pic relevé {figures['worker_rss_peak_sampled_mib']} Mio ({figures['samples']} relevés), "
+        f"VmHWM {figures['worker_vmhwm_mib']} Mio : {figures['worker_growth_mib']} Mio de plus "
+        f"qu'au repos pendant la construction (au plus {figures['rss_limit_mib']} Mio exigé). "
+        f"Pic absolu sous {figures['rss_limit_mib']} Mio : "
+        + ("oui" if figures["worker_vmhwm_mib"] < figures["rss_limit_mib"] else "NON")
+        + " (le worker au repos, Django, psycopg, WeasyPrint et Celery chargés, pèse déjà "
+        f"{figures['worker_rss_idle_mib']} Mio)."
+    )
+    problems = archive.failures(figures)
+    print("Vérifications : " + ("toutes tenues" if not problems else "; ".join(problems)))
+
+
 def _print_slow_clients(figures: dict) -> None:
     from bench import slow_clients
 
@@ -442,7 +508,7 @@ def main(argv=None) -> int:
     dataset = {}
     # « deadline », « sweep » and « slow_clients » make their own data; the others read the
     # data set.
-    if pages or set(scenarios) - {"deadline", "sweep", "slow_clients"}:
+    if pages or set(scenarios) - {"deadline", "sweep", "slow_clients", "archive"}:
         step(f"Données : {args.calls} appels, {args.dossiers} dossiers")
         dataset = data.ensure(shape, regenerate=args.regenerate)
         if dataset["generated"]:
@@ -467,6 +533,8 @@ def main(argv=None) -> int:
         scenario_figures["sweep"] = _sweep(args)
     if "slow_clients" in scenarios:
         scenario_figures["slow_clients"] = _slow_clients(args, environment)
+    if "archive" in scenarios:
+        scenario_figures["archive"] = _archive(args, environment)
 
     load_after = os.getloadavg()
     figures = {
@@ -493,6 +561,8 @@ def main(argv=None) -> int:
             "slow_clients": args.slow_clients,
             "slow_readers": args.slow_readers,
             "slow_seconds": args.slow_seconds,
+            "archive_dossiers": args.archive_dossiers,
+            "archive_mb": args.archive_mb,
             "load_generator": "threads and http.client, on the same machine as the server",
         },
         "data_set": {**dataset, "shape": asdict(shape)},
@@ -574,6 +644,8 @@ def main(argv=None) -> int:
         _print_sweep(scenario_figures["sweep"])
     if "slow_clients" in scenario_figures:
         _print_slow_clients(scenario_figures["slow_clients"])
+    if "archive" in scenario_figures:
+        _print_archive(scenario_figures["archive"])
     if "broker_tasks_flushed" in scenario_figures:
         print(
             f"Tâches Celery laissées dans Redis 14 puis effacées : "
@@ -648,6 +720,12 @@ def failed(figures: dict) -> bool:
         from bench import slow_clients
 
         if slow_clients.failures(slow):
+            return True
+    archive_figures = figures.get("archive")
+    if archive_figures:
+        from bench import archive
+
+        if archive.failures(archive_figures):
             return True
     sweep = figures.get("sweep")
     if sweep:
