@@ -449,7 +449,8 @@ def _print_archive(figures: dict) -> None:
         f"Pic absolu sous {figures['rss_limit_mib']} Mio : "
         + ("oui" if figures["worker_vmhwm_mib"] < figures["rss_limit_mib"] else "NON")
         + " (le worker au repos, Django, psycopg, WeasyPrint et Celery chargés, pèse déjà "
-        f"{figures['worker_rss_idle_mib']} Mio)."
+        f"{figures['worker_rss_idle_mib']} Mio ; sa mémoire propre, bibliothèques partagées "
+        f"exclues, est de {figures['worker_private_after_mib']} Mio après la construction)."
     )
     problems = archive.failures(figures)
     print("Vérifications : " + ("toutes tenues" if not problems else "; ".join(problems)))

@@ -179,6 +179,16 @@ def _memory(pid: int) -> dict[str, int]:
     return values
 
 
+def _private_mib(pid: int) -> float:
+    """The worker's own memory (USS: private pages, shared libraries left out), in MiB."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("Private_Clean", "Private_Dirty"):
+            total += int(rest.split()[0])
+    return round(total / 1024, 1)
+
+
 def _start_worker(environment: dict, log: Path) -> subprocess.Popen:
     handle = log.open("w")
     process = subprocess.Popen(
@@ -224,6 +234,7 @@ def run(setup: Setup, environment: dict) -> dict:
             time.sleep(0.5)
         seconds = time.perf_counter() - began
         after = _memory(worker.pid)
+        private = _private_mib(worker.pid)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -243,6 +254,7 @@ def run(setup: Setup, environment: dict) -> dict:
         "worker_rss_peak_sampled_mib": round(peak_seen / 1024, 1),
         "worker_vmhwm_mib": round(after["VmHWM"] / 1024, 1),
         "worker_growth_mib": round((after["VmHWM"] - idle["VmRSS"]) / 1024, 1),
+        "worker_private_after_mib": private,
         "rss_limit_mib": RSS_LIMIT_MIB,
         "samples": samples,
         "zip_bytes": archive.size,
