@@ -3,7 +3,9 @@ their rectifications, each with its history row.
 
 A decision is frozen once notified (``evaluation.models.decisions``); it then changes
 only through ``rectify_decision``, which records the act, issues a new letter and
-leaves the public list of selected organisations dated."""
+leaves the public list of selected organisations dated. A notified inadmissibility is
+corrected by ``rectify_admissibility``, one act that admits the dossier and carries the
+committee's decision on each of its lots."""
 
 from decimal import Decimal
 
@@ -21,6 +23,8 @@ from core.models.history import snapshot
 from evaluation import letters, rules
 from evaluation.models import (
     Admissibility,
+    AdmissibilityChange,
+    AdmissibilityRectification,
     Consensus,
     ConsensusRevision,
     Decision,
@@ -281,6 +285,157 @@ def rectify_decision(
         letters.issue_rectification_letter(rectification, by=by, opening=opening, closing=closing)
     decision.refresh_from_db()
     return rectification
+
+
+# --- Rectifying a notified inadmissibility ----------------------------------------------------
+
+
+def admissibility_rectification_problem(candidature: Candidature) -> str | None:
+    """Why the dossier's inadmissibility cannot be rectified, in French, or None: only a
+    notified inadmissibility is; before its notification the ordinary form corrects it."""
+    admissibility = Admissibility.objects.filter(candidature=candidature).first()
+    if admissibility is None or admissibility.outcome != AdmissibilityOutcome.INADMISSIBLE:
+        return _(
+            "Ce dossier n'est pas déclaré irrecevable : il n'y a pas d'irrecevabilité à rectifier."
+        )
+    if decision_frozen_reason(candidature.pk) is None:
+        return _(
+            "L'irrecevabilité de ce dossier n'est pas encore notifiée : elle se corrige par "
+            "le formulaire de recevabilité, sans rectification."
+        )
+    return None
+
+
+def _admission(
+    candidature: Candidature, lots: list[Lot], *, by: User, reason: str, decisions: dict
+) -> AdmissibilityRectification:
+    """The act as it would be recorded, unsaved, or the refusal. ``lots`` are the
+    dossier's, locked by the caller when it writes."""
+    if not rules.can_run_evaluation(by):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(
+            _("Indiquez le motif de la rectification : il est communiqué au candidat.")
+        )
+    if problem := admissibility_rectification_problem(candidature):
+        raise DomainError(problem)
+    admissibility = Admissibility.objects.get(candidature=candidature)
+    given = {getattr(key, "pk", key): values for key, values in decisions.items()}
+    if set(given) - {lot.pk for lot in lots}:
+        raise DomainError(_("Ce dossier ne candidate pas sur ce lot."))
+    rows = []
+    for lot in lots:
+        values = given.get(lot.pk) or {}
+        if not values.get("outcome"):
+            raise DomainError(
+                _("Indiquez la décision du comité pour le lot « %(lot)s ».") % {"lot": lot.name}
+            )
+        outcome, amount, fte = _values(
+            values["outcome"], values.get("amount_granted"), values.get("fte_granted")
+        )
+        decision_reason = (values.get("reason") or "").strip()
+        if outcome == DecisionOutcome.NOT_SELECTED and not decision_reason:
+            raise DomainError(
+                _("Indiquez le motif de la décision de non-retenue (lot « %(lot)s »).")
+                % {"lot": lot.name}
+            )
+        _check_budget(lot, candidature.pk, outcome, amount)
+        rows.append(
+            {
+                "lot": lot.pk,
+                "lot_name": lot.name,
+                "outcome": outcome,
+                "amount": None if amount is None else str(amount),
+                "fte": None if fte is None else str(fte),
+                "reason": decision_reason,
+            }
+        )
+    return AdmissibilityRectification(
+        candidature=candidature,
+        reason=reason,
+        by=by,
+        old_outcome=admissibility.outcome,
+        old_reason=admissibility.reason,
+        old_decided_at=admissibility.decided_at,
+        new_outcome=AdmissibilityOutcome.ADMISSIBLE,
+        decisions=rows,
+    )
+
+
+def preview_admissibility_rectification(
+    candidature: Candidature,
+    *,
+    by: User,
+    reason: str,
+    decisions: dict,
+    opening: str = "",
+    closing: str = "",
+) -> NotificationLetter:
+    """The letter ``rectify_admissibility`` would send, checked as it checks it, unsaved:
+    staff read it before they confirm, and nothing is written."""
+    lots = list(candidature.lots.order_by("position", "pk"))
+    act = _admission(candidature, lots, by=by, reason=reason, decisions=decisions)
+    return letters.admissibility_rectification_letter(act, opening=opening, closing=closing)
+
+
+def rectify_admissibility(
+    candidature: Candidature,
+    *,
+    by: User,
+    reason: str,
+    decisions: dict,
+    opening: str = "",
+    closing: str = "",
+) -> AdmissibilityRectification:
+    """Correct a notified inadmissibility by a recorded act (a recours gracieux showed the
+    missing piece was attached): the reason, who, when, the old and new admissibility;
+    its history row; the dossier admissible; and, since the call's decisions are notified
+    and the committee re-examined the dossier, the committee's decision on each of its
+    lots (``decisions``: lot id → outcome, amount_granted, fte_granted, reason), checked
+    as ``record_decision`` checks them and frozen at once. One new letter tells the
+    organisation (rendered and e-mailed by a task after commit); the public list of
+    selected organisations follows, dated by the act."""
+    if not rules.can_run_evaluation(by):
+        raise PermissionDenied
+    with transaction.atomic():
+        # Lots (budget), then the admissibility, then the call (in the saves): a second
+        # act on the same dossier waits here, then finds it admissible and is refused.
+        lots = list(
+            Lot.objects.select_for_update()
+            .filter(candidatures=candidature)
+            .order_by("position", "pk")
+        )
+        admissibility = Admissibility.objects.select_for_update().get(candidature=candidature)
+        act = _admission(candidature, lots, by=by, reason=reason, decisions=decisions)
+        act.save()
+        admissibility.outcome, admissibility.reason = act.new_outcome, act.reason
+        admissibility.decided_by, admissibility.decided_at = by, act.at
+        admissibility.save(rectification=act)
+        AdmissibilityChange.objects.create(
+            candidature=candidature,
+            outcome=act.new_outcome,
+            reason=act.reason,
+            by=by,
+            at=act.at,
+            rectification=act,
+        )
+        for row in act.decision_rows():
+            Decision(
+                candidature=candidature,
+                lot_id=row.lot_id,
+                outcome=row.outcome,
+                amount_granted=row.amount_granted,
+                fte_granted=row.fte_granted,
+                reason=row.reason,
+                decided_by=by,
+                decided_at=act.at,
+            ).save(by=by, note=act.reason, rectification=act)
+        letters.issue_admissibility_rectification_letter(
+            act, by=by, opening=opening, closing=closing
+        )
+    candidature.admissibility = admissibility
+    return act
 
 
 def granted_in_lot(lot: Lot) -> dict:

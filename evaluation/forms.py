@@ -266,6 +266,87 @@ class RectificationForm(DecisionForm):
         return cleaned
 
 
+class AdmissibilityRectificationForm(forms.Form):
+    """A notified inadmissibility corrected: the reason the candidate will read, the
+    committee's decision on each of the dossier's lots, and the letter's paragraphs."""
+
+    reason = forms.CharField(
+        label=_("Motif de la rectification (communiqué au candidat)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Par exemple : le recours gracieux montre que la pièce était jointe."),
+    )
+
+    def __init__(self, *args, lots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lots = list(lots)
+        for lot in self.lots:
+            self.fields[f"outcome_{lot.pk}"] = forms.ChoiceField(
+                label=_("Lot %(lot)s : décision du comité") % {"lot": lot.name},
+                choices=[("", "---------"), *DecisionOutcome.choices],
+            )
+            self.fields[f"amount_granted_{lot.pk}"] = FrenchDecimalField(
+                label=_("Lot %(lot)s : montant attribué (€)") % {"lot": lot.name},
+                required=False,
+                min_value=0,
+                decimal_places=2,
+                localize=True,
+            )
+            self.fields[f"fte_granted_{lot.pk}"] = FrenchDecimalField(
+                label=_("Lot %(lot)s : ETP financés") % {"lot": lot.name},
+                required=False,
+                min_value=0,
+                decimal_places=2,
+                localize=True,
+            )
+            self.fields[f"reason_{lot.pk}"] = forms.CharField(
+                label=_("Lot %(lot)s : motif de la décision") % {"lot": lot.name},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.fields["opening"] = forms.CharField(
+            label=_("Paragraphe d'ouverture de la lettre"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_(
+                "Vide : le texte habituel. « Prévisualiser la lettre » la montre sans rien "
+                "enregistrer."
+            ),
+        )
+        self.fields["closing"] = forms.CharField(
+            label=_("Paragraphe de conclusion de la lettre"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_("Vide : le texte habituel."),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        for lot in self.lots:
+            if cleaned.get(f"outcome_{lot.pk}") == DecisionOutcome.SELECTED:
+                for name in (f"amount_granted_{lot.pk}", f"fte_granted_{lot.pk}"):
+                    if cleaned.get(name) is None:
+                        self.add_error(name, _("Obligatoire pour un dossier retenu."))
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        """What ``rectify_admissibility`` takes."""
+        data = self.cleaned_data
+        return {
+            "reason": data["reason"],
+            "opening": data["opening"],
+            "closing": data["closing"],
+            "decisions": {
+                lot.pk: {
+                    "outcome": data[f"outcome_{lot.pk}"],
+                    "amount_granted": data[f"amount_granted_{lot.pk}"],
+                    "fte_granted": data[f"fte_granted_{lot.pk}"],
+                    "reason": data[f"reason_{lot.pk}"],
+                }
+                for lot in self.lots
+            },
+        }
+
+
 class LetterDraftForm(forms.Form):
     opening = forms.CharField(
         label=_("Paragraphe d'ouverture"),

@@ -33,13 +33,14 @@ from core.models import User
 from core.pdf import html_to_pdf, render_html
 from evaluation import exports, rules
 from evaluation.models import (
+    AdmissibilityRectification,
     Decision,
     DecisionRectification,
     LetterFrozen,
     NotificationLetter,
     lock_scoring,
 )
-from evaluation.states import AdmissibilityOutcome, LetterKind, LetterStatus
+from evaluation.states import AdmissibilityOutcome, DecisionOutcome, LetterKind, LetterStatus
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +127,19 @@ def decision_letter_of(candidature: Candidature) -> NotificationLetter | None:
 
 
 def default_paragraphs(
-    candidature: Candidature, rectification: DecisionRectification | None = None
+    candidature: Candidature,
+    rectification: DecisionRectification | None = None,
+    admission: AdmissibilityRectification | None = None,
 ) -> dict:
     """The free paragraphs a letter has until staff write their own."""
-    if rectification is not None:
+    if admission is not None:
+        notified = decision_letter_of(candidature)
+        when = notified.sent_at or notified.queued_at if notified else admission.old_decided_at
+        opening = _(
+            "Après un nouvel examen de votre dossier, la décision d'irrecevabilité qui vous a "
+            "été notifiée le %(date)s est rectifiée."
+        ) % {"date": _day(when)}
+    elif rectification is not None:
         notified = decision_letter_of(candidature)
         when = notified.sent_at or notified.queued_at if notified else rectification.at
         opening = _(
@@ -162,8 +172,13 @@ def _is_admissible(candidature: Candidature) -> bool:
 def letter_context(letter: NotificationLetter, *, when=None) -> dict:
     """What the letter shows; ``when`` is its date (now: a preview, or its dispatch)."""
     candidature = letter.candidature
-    defaults = default_paragraphs(candidature, letter.rectification)
-    admissible = _is_admissible(candidature)
+    admission = letter.admissibility_rectification
+    defaults = default_paragraphs(candidature, letter.rectification, admission)
+    admissible = admission is not None or _is_admissible(candidature)
+    if admission is not None:  # what the act records, also before it is saved (preview)
+        decisions = admission.decision_rows()
+    else:
+        decisions = list(candidature.decisions.select_related("lot").order_by("lot__position"))
     return {
         "letter": letter,
         "candidature": candidature,
@@ -172,8 +187,9 @@ def letter_context(letter: NotificationLetter, *, when=None) -> dict:
         "authority_name": settings.AUTHORITY_NAME,
         "admissibility": getattr(candidature, "admissibility", None),
         "admissible": admissible,
-        "decisions": list(candidature.decisions.select_related("lot").order_by("lot__position")),
+        "decisions": decisions,
         "rectification": letter.rectification,
+        "admission": admission,
         "results": exports.dossier_results(candidature)
         if admissible and letter.kind == LetterKind.DECISION
         else None,
@@ -339,6 +355,34 @@ def rectification_letter(
     )
 
 
+def admissibility_rectification_letter(
+    admission: AdmissibilityRectification, *, opening: str = "", closing: str = ""
+) -> NotificationLetter:
+    """The letter of the rectification of an inadmissibility, unsaved: the preview's."""
+    candidature = admission.candidature
+    defaults = default_paragraphs(candidature, admission=admission)
+    return NotificationLetter(
+        candidature=candidature,
+        kind=LetterKind.RECTIFICATION,
+        admissibility_rectification=admission,
+        opening=opening.strip() or defaults["opening"],
+        closing=closing.strip() or defaults["closing"],
+    )
+
+
+def issue_admissibility_rectification_letter(
+    admission: AdmissibilityRectification, *, by: User, opening: str = "", closing: str = ""
+) -> NotificationLetter:
+    """The one letter of the rectification of an inadmissibility, queued in the caller's
+    transaction: the dossier admissible, the committee's decision on each lot."""
+    letter = admissibility_rectification_letter(admission, opening=opening, closing=closing)
+    letter.status, letter.created_by, letter.sent_by = LetterStatus.QUEUED, by, by
+    letter.queued_at = admission.at
+    letter.save()
+    transaction.on_commit(functools.partial(dispatch_letter, letter.pk))
+    return letter
+
+
 def issue_rectification_letter(
     rectification: DecisionRectification, *, by: User, opening: str = "", closing: str = ""
 ) -> NotificationLetter:
@@ -383,6 +427,7 @@ def send_letter(letter_id: int) -> bool:
                 "candidature__call",
                 "candidature__admissibility",
                 "rectification__decision__lot",
+                "admissibility_rectification",
             )
             .filter(pk=letter_id)
             .first()
@@ -401,13 +446,19 @@ def send_letter(letter_id: int) -> bool:
 
 def _send_email(letter: NotificationLetter):
     candidature = letter.candidature
-    rectified = letter.kind == LetterKind.RECTIFICATION
+    if letter.admissibility_rectification_id is not None:
+        template = "admissibility_rectified"
+    elif letter.kind == LetterKind.RECTIFICATION:
+        template = "decision_rectified"
+    else:
+        template = "decision_notified"
     return queue_email(
         to=member_emails(candidature.organisation),
-        template="decision_rectified" if rectified else "decision_notified",
+        template=template,
         context={
             "candidature": candidature,
             "rectification": letter.rectification,
+            "admission": letter.admissibility_rectification,
             "url": absolute_url("candidatures:dossier", pk=candidature.pk),
         },
         key=f"letter-{letter.pk}",
@@ -444,7 +495,12 @@ def letters_of_call(call: Call):
     """Every letter of the call, for staff: its dossier, kind, dates and delivery status."""
     return (
         NotificationLetter.objects.filter(candidature__call=call)
-        .select_related("candidature__organisation", "email", "rectification__decision__lot")
+        .select_related(
+            "candidature__organisation",
+            "email",
+            "rectification__decision__lot",
+            "admissibility_rectification",
+        )
         .order_by("candidature__organisation__name", "created_at", "pk")
     )
 
@@ -461,9 +517,18 @@ def selected_organisations(call: Call):
 
 
 def selected_list_updated_at(call: Call):
-    """When a rectification last changed the call's notified decisions, or None."""
+    """When a rectification last changed the call's notified decisions (a decision's, or
+    an inadmissibility's that selected the dossier on a lot), or None."""
     if call.status not in (CallStatus.DECIDED, CallStatus.ARCHIVED):
         return None
-    return DecisionRectification.objects.filter(decision__candidature__call=call).aggregate(
-        at=Max("at")
-    )["at"]
+    dates = [
+        DecisionRectification.objects.filter(decision__candidature__call=call).aggregate(
+            at=Max("at")
+        )["at"],
+        *(
+            admission.at
+            for admission in AdmissibilityRectification.objects.filter(candidature__call=call)
+            if any(row.outcome == DecisionOutcome.SELECTED for row in admission.decision_rows())
+        ),
+    ]
+    return max((date for date in dates if date is not None), default=None)

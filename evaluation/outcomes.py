@@ -2,14 +2,21 @@
 « Irrecevable » once declared so (the candidate is told at once), « Retenu »,
 « Liste d'attente » or « Non retenu » per lot once the decision letter has left, and the
 timeline's admissibility, notification and rectifications. Nothing shows before it was
-told: a decision taken but not notified stays the committee's."""
+told: a decision taken but not notified stays the committee's. A notified inadmissibility
+rectified shows as what the new letter says (the dossier admissible, the committee's
+decisions), once that letter has left; the timeline keeps the inadmissibility before it."""
 
 from collections import defaultdict
 
 from django.utils.translation import gettext as _
 
 from candidatures.outcomes import Event, Outcome
-from evaluation.models import Admissibility, Decision, NotificationLetter
+from evaluation.models import (
+    Admissibility,
+    AdmissibilityRectification,
+    Decision,
+    NotificationLetter,
+)
 from evaluation.states import AdmissibilityOutcome, DecisionOutcome, LetterKind, LetterStatus
 
 TONES = {
@@ -33,14 +40,19 @@ def outcomes(dossiers) -> dict[int, list[Outcome]]:
     )
     for pk in inadmissible:
         found[pk].append(Outcome(_("Irrecevable"), "danger"))
-    notified = (
-        set(
-            _sent_letters(ids)
-            .filter(kind=LetterKind.DECISION)
-            .values_list("candidature_id", flat=True)
+    # A dossier admitted by a rectification: its decisions are notified by that act's
+    # letter, not by the first one (which told the inadmissibility).
+    admitted = set(
+        AdmissibilityRectification.objects.filter(candidature__in=ids).values_list(
+            "candidature_id", flat=True
         )
-        - inadmissible
     )
+    sent = _sent_letters(ids).values_list("candidature_id", "kind", "admissibility_rectification")
+    notified = {
+        pk
+        for pk, kind, admission in sent
+        if (kind == LetterKind.DECISION and pk not in admitted) or admission is not None
+    } - inadmissible
     decisions = (
         Decision.objects.filter(candidature__in=notified)
         .select_related("lot")
@@ -66,7 +78,17 @@ def outcomes(dossiers) -> dict[int, list[Outcome]]:
 def events(dossiers) -> dict[int, list[Event]]:
     ids = [dossier.pk for dossier in dossiers]
     found = defaultdict(list)
+    admissions = {
+        act.candidature_id: act
+        for act in AdmissibilityRectification.objects.filter(candidature__in=ids)
+    }
+    for act in admissions.values():
+        found[act.candidature_id].append(
+            Event(act.old_decided_at, _("Dossier déclaré irrecevable"), act.old_reason)
+        )
     for admissibility in Admissibility.objects.filter(candidature__in=ids):
+        if admissibility.candidature_id in admissions:
+            continue  # admitted by the rectification: told by its letter, below
         if admissibility.outcome == AdmissibilityOutcome.ADMISSIBLE:
             found[admissibility.candidature_id].append(
                 Event(admissibility.decided_at, _("Dossier déclaré recevable"))
@@ -78,10 +100,16 @@ def events(dossiers) -> dict[int, list[Event]]:
                 )
             )
     for letter in _sent_letters(ids):
-        label = (
-            _("Décision notifiée (lettre envoyée)")
-            if letter.kind == LetterKind.DECISION
-            else _("Décision rectifiée (nouvelle lettre envoyée)")
-        )
-        found[letter.candidature_id].append(Event(letter.sent_at, label))
+        detail = ""
+        if letter.admissibility_rectification_id is not None:
+            label = _(
+                "Irrecevabilité rectifiée : dossier déclaré recevable, décision du comité "
+                "notifiée (nouvelle lettre envoyée)"
+            )
+            detail = admissions[letter.candidature_id].reason
+        elif letter.kind == LetterKind.DECISION:
+            label = _("Décision notifiée (lettre envoyée)")
+        else:
+            label = _("Décision rectifiée (nouvelle lettre envoyée)")
+        found[letter.candidature_id].append(Event(letter.sent_at, label, detail))
     return found

@@ -31,10 +31,13 @@ from core.roles import Role
 from core.workflow import Workflow
 from evaluation import rules
 from evaluation.decisions import (  # noqa: F401 (the services' names, for their callers)
+    admissibility_rectification_problem,
     granted_in_lot,
+    preview_admissibility_rectification,
     preview_rectification,
     record_decision,
     record_opinion,
+    rectify_admissibility,
     rectify_decision,
     set_consensus,
 )
@@ -48,7 +51,7 @@ from evaluation.models import (
     Score,
     ScoringGrid,
     SubCriterionFactor,
-    decision_frozen_reason,
+    admissibility_frozen_reason,
     refuse_if_scoring_closed,
 )
 from evaluation.queries import evaluation_total_subquery
@@ -154,8 +157,9 @@ def decide_admissibility(candidature: Candidature, *, by: User, admissible: bool
                 "Ce dossier a déjà des évaluations déposées : rouvrez-les avant de le déclarer irrecevable."
             )
         )
-    # The inadmissibility is notified by a letter like a decision: frozen with it.
-    if notified := decision_frozen_reason(candidature.pk):
+    # The inadmissibility is notified by a letter like a decision: frozen with it (again in
+    # Admissibility.save, under the call's lock), corrected by rectify_admissibility.
+    if notified := admissibility_frozen_reason(candidature.pk):
         raise DomainError(notified)
     if not admissible and candidature.decisions.exists():
         raise DomainError(

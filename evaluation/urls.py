@@ -16,6 +16,16 @@ urlpatterns = [
         call.AdmissibilityDecideView.as_view(),
         name="admissibility_decide",
     ),
+    path(
+        "gestion/dossiers/<int:pk>/recevabilite/rectifier/",
+        dossier.AdmissibilityRectifyView.as_view(),
+        name="admissibility_rectify",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/recevabilite/rectifier/apercu/",
+        dossier.AdmissibilityRectifyView.as_view(preview=True),
+        name="admissibility_rectify_preview",
+    ),
     path("gestion/appels/<int:pk>/grille/", call.GridView.as_view(), name="grid"),
     path(
         "gestion/appels/<int:pk>/affectations/",

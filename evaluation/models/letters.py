@@ -40,6 +40,14 @@ class NotificationLetter(models.Model):
         editable=False,
         related_name="letter",
     )
+    admissibility_rectification = models.OneToOneField(
+        "evaluation.AdmissibilityRectification",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="letter",
+    )
     status = models.CharField(
         _("statut"),
         max_length=20,
@@ -94,10 +102,24 @@ class NotificationLetter(models.Model):
                 condition=Q(kind=LetterKind.DECISION),
                 name="one_decision_letter_per_dossier",
             ),
+            # A rectification letter names its act: a decision's, or an inadmissibility's.
             models.CheckConstraint(
-                condition=Q(kind=LetterKind.DECISION, rectification__isnull=True)
-                | Q(kind=LetterKind.RECTIFICATION, rectification__isnull=False),
-                name="rectification_letter_names_its_rectification",
+                condition=Q(
+                    kind=LetterKind.DECISION,
+                    rectification__isnull=True,
+                    admissibility_rectification__isnull=True,
+                )
+                | Q(
+                    kind=LetterKind.RECTIFICATION,
+                    rectification__isnull=False,
+                    admissibility_rectification__isnull=True,
+                )
+                | Q(
+                    kind=LetterKind.RECTIFICATION,
+                    rectification__isnull=True,
+                    admissibility_rectification__isnull=False,
+                ),
+                name="rectification_letter_names_its_act",
             ),
         ]
 

@@ -53,9 +53,28 @@ class Admissibility(models.Model):
     def __str__(self):
         return f"{self.candidature}: {self.get_outcome_display()}"
 
+    def save(self, *args, rectification=None, **kwargs):
+        """Once the dossier's admissibility is notified, only a recorded rectification of
+        its inadmissibility (``AdmissibilityRectification``) may save it."""
+        # The freeze reads the letters, whose module imports this one.
+        from evaluation.models.decisions import refuse_if_admissibility_frozen
+
+        with transaction.atomic():
+            allowed = rectification is not None and rectification.admits(self)
+            refuse_if_admissibility_frozen(self.candidature_id, allowed=allowed)
+            return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from evaluation.models.decisions import refuse_if_admissibility_frozen  # as in save
+
+        with transaction.atomic():
+            refuse_if_admissibility_frozen(self.candidature_id)
+            return super().delete(*args, **kwargs)
+
 
 class AdmissibilityChange(models.Model):
-    """Every admissibility decision, in order (a decision may be corrected)."""
+    """Every admissibility decision, in order (a decision may be corrected; once notified,
+    an inadmissibility is corrected only by a recorded rectification, named here)."""
 
     candidature = models.ForeignKey(
         Candidature, on_delete=models.CASCADE, related_name="admissibility_changes"
@@ -64,6 +83,14 @@ class AdmissibilityChange(models.Model):
     reason = models.TextField(blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+    rectification = models.OneToOneField(
+        "evaluation.AdmissibilityRectification",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="change",
+    )
 
     class Meta:
         ordering = ["candidature_id", "at", "pk"]

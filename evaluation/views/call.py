@@ -22,7 +22,7 @@ from evaluation.forms import (
     AssignForm,
     GridForm,
 )
-from evaluation.models import Assignment
+from evaluation.models import Assignment, admissibility_frozen_reason
 from evaluation.states import AdmissibilityOutcome, ConflictStatus
 
 
@@ -81,9 +81,13 @@ class AdmissibilityDecideView(ObjectRuleMixin, DetailView):
             if admissibility
             else {}
         )
+        frozen = admissibility_frozen_reason(candidature.pk, candidature.call.status)
         return super().get_context_data(
             checks=services.admissibility_checks(candidature),
             admissibility=admissibility,
+            frozen=frozen,
+            rectifiable=frozen is not None
+            and services.admissibility_rectification_problem(candidature) is None,
             history=candidature.admissibility_changes.select_related("by"),
             form=kwargs.pop("form", None) or AdmissibilityForm(initial=initial),
             **kwargs,

@@ -1,5 +1,6 @@
 """Instructeurs and the DDETS, a dossier's evaluations: consensus, opinions, decisions,
-their rectifications once notified, their history and the dossier's letters."""
+their rectifications once notified (and that of a notified inadmissibility), their
+history and the dossier's letters."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
@@ -16,6 +17,7 @@ from core.messages import error_messages
 from core.permissions import ObjectRuleMixin
 from evaluation import charts, exports, letters, queries, rules, services
 from evaluation.forms import (
+    AdmissibilityRectificationForm,
     ConsensusForm,
     DecisionForm,
     OpinionForm,
@@ -93,9 +95,11 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
                 for lot in candidature.lots.all()
             ],
             notified=notified,
+            inadmissibility_rectifiable=notified is not None
+            and services.admissibility_rectification_problem(candidature) is None,
             reopen_form=ReopenEvaluationForm(),
             letters=candidature.notification_letters.select_related(
-                "email", "rectification__decision__lot"
+                "email", "rectification__decision__lot", "admissibility_rectification"
             ),
             letter_draft=None if notified else letters.decision_letter_of(candidature),
             decision_history=DecisionRevision.objects.filter(decision__candidature=candidature)
@@ -241,6 +245,62 @@ class RectifyPreviewView(DossierActionMixin):
             "evaluation/rectification_preview.html",
             context,
             status=200 if letter is not None else 400,
+        )
+
+
+class AdmissibilityRectifyView(ObjectRuleMixin, DetailView):
+    """« Rectifier l'irrecevabilité »: the only way a notified inadmissibility changes, one
+    act with the committee's decision on each lot. GET shows the form (or why it does not
+    apply), POST records the act; ``preview`` shows its letter and writes nothing."""
+
+    rule = staticmethod(rules.can_run_evaluation)
+    template_name = "evaluation/admissibility_rectify.html"
+    context_object_name = "candidature"
+    preview = False
+
+    def get_queryset(self):
+        return Candidature.objects.submitted().select_related(
+            "call", "organisation", "admissibility"
+        )
+
+    def get_form(self, data=None):
+        return AdmissibilityRectificationForm(
+            data, lots=self.object.lots.order_by("position", "pk")
+        )
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", self.get_form())
+        return super().get_context_data(
+            problem=services.admissibility_rectification_problem(self.object), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.object = candidature = self.get_object()
+        form = self.get_form(request.POST)
+        letter = None
+        if form.is_valid():
+            act = (
+                services.preview_admissibility_rectification
+                if self.preview
+                else services.rectify_admissibility
+            )
+            try:
+                letter = act(candidature, by=request.user, **form.service_arguments())
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                if not self.preview:
+                    messages.success(
+                        request,
+                        _(
+                            "L'irrecevabilité est rectifiée : le dossier est recevable, la "
+                            "lettre de rectification part au candidat."
+                        ),
+                    )
+                    return redirect("evaluation:dossier", pk=candidature.pk)
+        preview = letters.letter_context(letter) if letter is not None else {}
+        return self.render_to_response(
+            self.get_context_data(form=form, **preview), status=200 if letter else 400
         )
 
 

@@ -29,6 +29,7 @@ from evaluation import committee, services
 from evaluation.models import (
     Admissibility,
     AdmissibilityChange,
+    AdmissibilityRectification,
     Assignment,
     CommitteeMeeting,
     CommitteeMember,
@@ -331,6 +332,12 @@ def matrix(w):
         "seat": "member",
         "interests": "none",
     }
+    readmission = {
+        "reason": "Recours gracieux",
+        f"outcome_{lot}": "selected",
+        f"amount_granted_{lot}": "1000",
+        f"fte_granted_{lot}": "0,1",
+    }
     open_member = w["open_meeting"].members.get(seat="secretary").pk
     frozen_member = w["frozen_meeting"].members.get(seat="secretary").pk
     return [
@@ -341,6 +348,22 @@ def matrix(w):
             only(instructeur=200),
             {"outcome": "inadmissible", "reason": "Un autre motif"},
             only(instructeur=302),
+        ),
+        # Gamma's inadmissibility is not notified: the rectification is refused (400),
+        # the page says to use the ordinary form; nobody else reaches it.
+        (
+            "admissibility_rectify",
+            [gamma],
+            only(instructeur=200),
+            readmission,
+            only(instructeur=400),
+        ),
+        (
+            "admissibility_rectify_preview",
+            [gamma],
+            only(instructeur=200),
+            readmission,
+            only(instructeur=400),
         ),
         ("grid", [call], only(instructeur=200), grid, only(instructeur=302)),
         (
@@ -574,6 +597,7 @@ def snapshot():
         ),
         "letter_terms": sorted(Call.objects.values_list("pk", "letter_signatory_name")),
         "rectifications": DecisionRectification.objects.count(),
+        "admissibility_rectifications": AdmissibilityRectification.objects.count(),
         "revisions": (
             DecisionRevision.objects.count(),
             ConsensusRevision.objects.count(),
