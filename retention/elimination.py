@@ -157,6 +157,8 @@ def eliminate_dossier(candidature: Candidature) -> tuple[int, int]:
             for report in convention.reports.all():
                 report.file, report.file_name = "", ""
                 report.save(update_fields=["file", "file_name"])
+            # Who attended the progress reviews; their minutes stay, as the agreement's record.
+            convention.reviews.update(participants=ELIMINATED)
         Message.objects.filter(candidature=candidature).update(body=ELIMINATED)
         PaperCopy.objects.filter(candidature=candidature).update(note="")
         Reading.objects.filter(candidature=candidature).delete()

@@ -71,6 +71,13 @@ def settle(decision, *, instructeur):
     """The agreement of ``decision`` signed, its reports accepted, paid, settled, on T0."""
     convention = convention_services.create_convention(decision, by=instructeur)
     sign(convention, instructeur, start=True)
+    convention_services.schedule_review(
+        convention,
+        by=instructeur,
+        scheduled_at=timezone.now(),
+        place="Hôtel du Département",
+        participants="Claire Présidente (Département), Paul Porteur (structure)",
+    )
     member = member_of(decision.candidature)
     for kind in ReportKind:
         accept(convention, kind, member, instructeur)

@@ -177,6 +177,7 @@ def test_after_the_visa_files_go_and_personal_data_is_anonymised_but_public_acco
     assert not convention.reports.exclude(file="").exists()
     # Personal data: the representatives, the members' accounts, the free-text answers.
     assert convention.representative_name == ELIMINATED
+    assert list(convention.reviews.values_list("participants", flat=True)) == [ELIMINATED]
     for organisation in Organisation.objects.all():
         assert organisation.legal_representative_name == ELIMINATED
         assert organisation.legal_representative_email == ""
