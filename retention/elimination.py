@@ -31,7 +31,7 @@ from core.elimination import EliminationRefused, eliminating
 from core.models import EmailStatus, OutgoingEmail, User
 from core.roles import Role
 from retention.models import Bordereau, BordereauItem
-from retention.queries import cutoff, dossier_files
+from retention.queries import cutoff, dossier_files, file_fields
 from retention.states import DOSSIER_CATEGORIES, BordereauAction, BordereauStatus, Category
 
 logger = logging.getLogger(__name__)
@@ -159,13 +159,26 @@ def eliminate_dossier(candidature: Candidature) -> tuple[int, int]:
                 report.save(update_fields=["file", "file_name"])
             # Who attended the progress reviews; their minutes stay, as the agreement's record.
             convention.reviews.update(participants=ELIMINATED)
-        Message.objects.filter(candidature=candidature).update(body=ELIMINATED)
+        Message.objects.filter(candidature=candidature).update(
+            body=ELIMINATED, **_cleared_files(Message)
+        )
         PaperCopy.objects.filter(candidature=candidature).update(note="")
         Reading.objects.filter(candidature=candidature).delete()
         _anonymise_organisation(candidature)
     names = [name for name, _size in stored]
     transaction.on_commit(lambda: _delete_files(names))
     return len(stored), sum(size for _name, size in stored)
+
+
+def _cleared_files(model) -> dict:
+    """Every file field of ``model`` emptied, with the original name kept beside it
+    (``<field>_name``), which may name a person."""
+    cleared = {}
+    for name in file_fields(model):
+        cleared[name] = ""
+        if any(field.name == f"{name}_name" for field in model._meta.concrete_fields):
+            cleared[f"{name}_name"] = ""
+    return cleared
 
 
 def _delete_files(names: list[str]) -> None:

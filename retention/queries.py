@@ -13,13 +13,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import models
 from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aap.models import Call
-from candidatures.models import Candidature, Document, Reading, Receipt
+from candidatures.models import Candidature, Document, Message, Reading, Receipt
 from candidatures.states import CandidatureStatus
 from conventions.models import Amendment, Convention, ConventionStatusChange, Payment, Report
 from conventions.states import ConventionStatus, PaymentStatus
@@ -211,23 +213,36 @@ def dossiers_due(*, on: dt.date) -> list[DueItem]:
     return items
 
 
+# Every model that stores files under a dossier, and its path to the dossier. Each of their
+# file fields counts, whatever it is named (a test checks that no other model of the dossier's
+# apps stores a file, so that a new one cannot be forgotten here).
+FILE_OWNERS = {
+    Document: "candidature_id",
+    Receipt: "candidature_id",
+    Message: "candidature_id",
+    NotificationLetter: "candidature_id",
+    Convention: "candidature_id",
+    Amendment: "convention__candidature_id",
+    Report: "convention__candidature_id",
+}
+
+
+def file_fields(model) -> list[str]:
+    return [
+        field.name for field in model._meta.concrete_fields if isinstance(field, models.FileField)
+    ]
+
+
 def dossier_files(candidature_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
     """Every file stored under each dossier, as (storage name, size in bytes): its uploads,
-    receipts, letters, agreements, avenants and reports. A file missing from the storage
-    counts for 0 bytes."""
-    from django.core.files.storage import default_storage
-
+    receipts, messages' attachments, letters, agreements, avenants and reports. A file
+    missing from the storage counts for 0 bytes."""
     found: dict[int, list[tuple[str, int]]] = {}
-    sources = [
-        (Document.objects, "candidature_id", ["file"]),
-        (Receipt.objects, "candidature_id", ["pdf"]),
-        (NotificationLetter.objects, "candidature_id", ["pdf"]),
-        (Convention.objects, "candidature_id", ["document", "signed_scan"]),
-        (Amendment.objects, "convention__candidature_id", ["document", "signed_scan"]),
-        (Report.objects, "convention__candidature_id", ["file"]),
-    ]
-    for manager, owner, names in sources:
-        rows = manager.filter(**{f"{owner}__in": candidature_ids}).values_list(owner, *names)
+    for model, owner in FILE_OWNERS.items():
+        names = file_fields(model)
+        if not names:
+            continue
+        rows = model.objects.filter(**{f"{owner}__in": candidature_ids}).values_list(owner, *names)
         for owner_id, *stored in rows:
             for name in stored:
                 if name:

@@ -3,6 +3,7 @@ are gone from storage and the personal data anonymised, while the amounts, the S
 decisions and the trace of the elimination remain."""
 
 import pytest
+from django.apps import apps
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,7 @@ from evaluation.models import Admissibility, Decision, LetterFrozen, Notificatio
 from retention import services
 from retention.elimination import ELIMINATED, execute_elimination
 from retention.models import Bordereau, BordereauItem
-from retention.queries import dossier_files, due
+from retention.queries import FILE_OWNERS, dossier_files, due, file_fields
 from retention.states import BordereauStatus, Category
 from retention.tasks import eliminate_bordereau
 from tests.retention.conftest import at_noon, member_of, years_after
@@ -277,3 +278,19 @@ def test_the_narrow_path_opens_only_the_dossier_its_visa_names(
     named_answer.value = "Après"
     with pytest.raises(CandidatureLocked):
         named_answer.save()  # outside the context, the visa alone opens nothing
+
+
+# Files that are not a dossier's: the call's blank templates, and the committee's records,
+# each over a whole lot, kept with the decisions they carry.
+NOT_A_DOSSIERS = {"aap.RequiredDocument", "evaluation.CommitteeRecord"}
+
+
+def test_every_file_stored_under_a_dossier_is_counted_and_eliminated():
+    stores_files = {
+        model._meta.label
+        for app in ("aap", "candidatures", "evaluation", "conventions")
+        for model in apps.get_app_config(app).get_models()
+        if file_fields(model)
+    }
+    counted = {model._meta.label for model in FILE_OWNERS if file_fields(model)}
+    assert stores_files - NOT_A_DOSSIERS == counted
