@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aap.models.form import KINDS_WITH_LENGTH
+from archives.models import CallArchive
 from candidatures.models import (
     Candidature,
     Invitation,
@@ -31,7 +32,7 @@ from core.elimination import EliminationRefused, eliminating
 from core.models import EmailStatus, OutgoingEmail, User
 from core.roles import Role
 from retention.models import Bordereau, BordereauItem
-from retention.queries import cutoff, dossier_files, file_fields
+from retention.queries import cutoff, dossier_files, file_fields, stored_size
 from retention.states import DOSSIER_CATEGORIES, BordereauAction, BordereauStatus, Category
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ def execute_elimination(bordereau_id: int) -> Bordereau:
     from retention.services import WORKFLOW  # services queue the task that calls this
 
     refuse_without_visa(Bordereau.objects.get(pk=bordereau_id))
+    with transaction.atomic():
+        bordereau = Bordereau.objects.select_for_update().get(pk=bordereau_id)
+        refuse_without_visa(bordereau)
+        _drop_call_archives(bordereau)
     pending = BordereauItem.objects.filter(bordereau_id=bordereau_id, eliminated_at__isnull=True)
     for item_id in pending.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():
@@ -71,8 +76,29 @@ def execute_elimination(bordereau_id: int) -> Bordereau:
         return WORKFLOW.apply(
             bordereau,
             BordereauAction.COMPLETE,
-            updates={"eliminated_at": timezone.now(), "trace": trace_of(bordereau)},
+            updates={
+                "eliminated_at": timezone.now(),
+                "trace": {**bordereau.trace, **trace_of(bordereau)},
+            },
         )
+
+
+def _drop_call_archives(bordereau: Bordereau) -> None:
+    """A call's archive (``archives``: a ZIP of its dossiers) holds copies of the files to
+    eliminate: the stored ZIPs of the calls concerned go too, after commit; their rows stay,
+    with their size and SHA-256. Counted in the trace under ``call_archives``."""
+    calls = bordereau.items.filter(category__in=DOSSIER_CATEGORIES).values("candidature__call")
+    archives = CallArchive.objects.filter(call__in=calls).exclude(file="")
+    names = list(archives.values_list("file", flat=True))
+    volume = sum(stored_size(default_storage, name) for name in names)
+    archives.update(file="")
+    done = bordereau.trace.get("call_archives", {"files": 0, "bytes": 0})
+    trace = {
+        **bordereau.trace,
+        "call_archives": {"files": done["files"] + len(names), "bytes": done["bytes"] + volume},
+    }
+    Bordereau.objects.filter(pk=bordereau.pk).update(trace=trace)
+    transaction.on_commit(lambda: _delete_files(names))
 
 
 def trace_of(bordereau: Bordereau) -> dict:

@@ -246,11 +246,13 @@ def dossier_files(candidature_ids: list[int]) -> dict[int, list[tuple[str, int]]
         for owner_id, *stored in rows:
             for name in stored:
                 if name:
-                    found.setdefault(owner_id, []).append((name, _size(default_storage, name)))
+                    found.setdefault(owner_id, []).append(
+                        (name, stored_size(default_storage, name))
+                    )
     return found
 
 
-def _size(storage, name: str) -> int:
+def stored_size(storage, name: str) -> int:
     try:
         return storage.size(name)
     except OSError:

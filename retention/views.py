@@ -83,8 +83,11 @@ class BordereauView(BordereauMixin, DetailView):
             items=self.object.items.select_related("call").order_by("category", "call_id", "label"),
             history=self.object.status_changes.select_related("by"),
             trace_rows=[
-                (Category(category).label, row) for category, row in self.object.trace.items()
+                (category.label, self.object.trace[category.value])
+                for category in Category
+                if category.value in self.object.trace
             ],
+            call_archives=self.object.trace.get("call_archives"),
             **kwargs,
         )
 

@@ -43,7 +43,7 @@ def visa(bordereau, by, **changes):
 
 
 def test_the_bordereau_walks_from_draft_to_done_and_its_list_freezes_once_sent(
-    small, admin_user, django_capture_on_commit_callbacks
+    small, admin_user, client, django_capture_on_commit_callbacks
 ):
     with at_noon(DAY):
         draft = services.prepare_draft(on=DAY)
@@ -98,6 +98,13 @@ def test_the_bordereau_walks_from_draft_to_done_and_its_list_freezes_once_sent(
     ]
     assert done.trace[Category.NOT_SELECTED]["eliminated"] == 1
     assert done.trace[Category.NOT_SELECTED]["files"] == 1
+    # The page shows the trace: when, under which visa, what per category.
+    with at_noon(DAY):
+        client.force_login(admin_user)
+        page = client.get(reverse("retention:bordereau", args=[done.pk])).content.decode()
+    assert "Trace de l&#x27;élimination" in page or "Trace de l'élimination" in page
+    assert "AD38-2031-042" in page and "Hélène Archiviste" in page
+    assert "Dossiers non retenus, irrecevables ou jamais déposés" in page
 
 
 def test_only_an_administrator_acts_on_a_bordereau(small, admin_user, instructeur):

@@ -4,10 +4,13 @@ decisions and the trace of the elimination remain."""
 
 import pytest
 from django.apps import apps
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
+from archives.models import CallArchive
+from archives.states import ArchiveStatus
 from candidatures.models import Answer, CandidatureLocked, Document, Organisation, Reading
 from conventions.models import ContentLocked, Convention, Payment
 from conventions.states import PaymentStatus
@@ -164,6 +167,12 @@ def test_after_the_visa_files_go_and_personal_data_is_anonymised_but_public_acco
     requested = {key: world[key].requested_amount for key in KEYS}
     fingerprints = dict(NotificationLetter.objects.values_list("pk", "sha256"))
     listed = [(item.category, item.volume) for item in due(on=years_after(10))]
+    # A call's archive (a ZIP of its dossiers) stored before: it holds copies of their files.
+    archive = CallArchive.objects.create(
+        call=world["call"], requested_by=world["instructeur"], status=ArchiveStatus.READY
+    )
+    archive.file.save("archive.zip", ContentFile(b"PK copies des dossiers"))
+    zip_name = archive.file.name
 
     bordereau = eliminate_everything(world, admin_user, django_capture_on_commit_callbacks)
 
@@ -171,6 +180,8 @@ def test_after_the_visa_files_go_and_personal_data_is_anonymised_but_public_acco
     # Every file stored under the dossiers is gone from storage.
     assert before["files"] and existing(before["files"]) == set()
     assert not Document.objects.exists()
+    assert not default_storage.exists(zip_name)
+    assert bordereau.trace["call_archives"] == {"files": 1, "bytes": 22}
     assert not NotificationLetter.objects.exclude(pdf="").exists()
     assert dict(NotificationLetter.objects.values_list("pk", "sha256")) == fingerprints
     convention = Convention.objects.get(pk=world["convention"].pk)
