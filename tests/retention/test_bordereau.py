@@ -212,3 +212,28 @@ def test_the_daily_entry_expires_before_the_next_run():
     entry = settings.CELERY_BEAT_SCHEDULE["retention-list-due"]
     assert entry["task"] == "retention.list_due"
     assert 0 < entry["options"]["expires"] < entry["schedule"]
+
+
+def test_an_account_that_logs_in_after_it_was_listed_is_kept_by_the_elimination(
+    small, admin_user, client, django_capture_on_commit_callbacks
+):
+    member = small["member"]
+    with at_noon(DAY):
+        draft = services.prepare_draft(on=DAY)
+        draft.items.exclude(account=member).delete()
+        sent = services.send_to_archives(draft, by=admin_user)
+        approved = visa(sent, admin_user)
+        client.force_login(member)  # the account is in use again
+        with django_capture_on_commit_callbacks(execute=True):
+            services.launch_elimination(approved, by=admin_user)
+    member.refresh_from_db()
+    assert member.is_active and member.email == small["member"].email
+    done = Bordereau.objects.get(pk=draft.pk)
+    assert done.status == BordereauStatus.DONE
+    assert done.trace[Category.INACTIVE_ACCOUNT] == {
+        "listed": 1,
+        "eliminated": 0,
+        "kept": 1,
+        "files": 0,
+        "bytes": 0,
+    }
