@@ -220,3 +220,55 @@ def rectified_after(records) -> dict[int, list]:
         ]
         for record in records
     }
+
+
+def evaluator_worklist(user, *, now=None) -> list[dict]:
+    """« Mes évaluations »: the evaluator's assignments grouped by call (the nearest due
+    date first), each group split into to do (interests to declare, not started or in
+    draft), done (submitted) and set aside (a declared conflict), with the lots."""
+    from django.db.models import Prefetch
+    from django.utils import timezone
+
+    from aap.models import Lot
+
+    now = now or timezone.now()
+    assignments = (
+        Assignment.objects.filter(evaluator=user)
+        .select_related(
+            "candidature__organisation", "candidature__call__scoring_grid", "evaluation"
+        )
+        .prefetch_related(Prefetch("candidature__lots", queryset=Lot.objects.order_by("position")))
+        .order_by("candidature__call__deadline", "candidature__organisation__name", "pk")
+    )
+    groups: dict[int, dict] = {}
+    for assignment in assignments:
+        call = assignment.candidature.call
+        grid = getattr(call, "scoring_grid", None)
+        due_at = grid.due_at if grid else None
+        group = groups.setdefault(
+            call.pk,
+            {
+                "call": call,
+                "due_at": due_at,
+                "late": due_at is not None and due_at < now,
+                "to_do": [],
+                "done": [],
+                "set_aside": [],
+            },
+        )
+        evaluation = getattr(assignment, "evaluation", None)
+        if assignment.conflict == ConflictStatus.CONFLICT:
+            group["set_aside"].append(assignment)
+        elif evaluation is not None and evaluation.status == EvaluationStatus.SUBMITTED:
+            group["done"].append(assignment)
+        else:
+            group["to_do"].append(assignment)
+    return sorted(
+        groups.values(),
+        key=lambda group: (
+            not group["to_do"],
+            group["due_at"] is None,
+            group["due_at"] or now,
+            group["call"].title,
+        ),
+    )

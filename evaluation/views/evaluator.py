@@ -25,14 +25,9 @@ class MyEvaluationsView(RuleMixin, TemplateView):
     template_name = "evaluation/my_evaluations.html"
 
     def get_context_data(self, **kwargs):
-        assignments = (
-            Assignment.objects.filter(evaluator=self.request.user)
-            .select_related(
-                "candidature__organisation", "candidature__call__scoring_grid", "evaluation"
-            )
-            .order_by("candidature__call__deadline", "candidature__organisation__name")
+        return super().get_context_data(
+            groups=queries.evaluator_worklist(self.request.user), **kwargs
         )
-        return super().get_context_data(assignments=assignments, **kwargs)
 
 
 class AssignmentMixin(ObjectRuleMixin):

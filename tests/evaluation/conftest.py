@@ -14,6 +14,10 @@ from tests.factories import OrganisationFactory, UserFactory, as_draft, dossier_
 
 @pytest.fixture
 def graded_call(db):
+    return make_graded_call()
+
+
+def make_graded_call():
     """An open call whose grid is hand-computable: A weighs 40 (2 sub-criteria), B 35 (1),
     C 25 (2), on a 0 to 4 scale. One point is worth 5, 8.75 and 3.125 points out of 100."""
     call = dossier_ready_call()
