@@ -418,7 +418,8 @@ LEGAL_PUBLICATION_DIRECTOR = env(
     "LEGAL_PUBLICATION_DIRECTOR", default="Le Président du Département de l'Isère"
 )
 LEGAL_SERVICE = env(
-    "LEGAL_SERVICE", default="Service Insertion Vers l'Emploi (IVE), Direction de l'insertion"
+    "LEGAL_SERVICE",
+    default="Direction des solidarités (DSO) – Service Insertion Vers l'Emploi (IVE)",
 )
 LEGAL_CONTACT_EMAIL = env("LEGAL_CONTACT_EMAIL", default="dso.ive@isere.fr")
 LEGAL_HOST_NAME = env("LEGAL_HOST_NAME", default="Département de l'Isère, Direction du numérique")

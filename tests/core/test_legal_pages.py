@@ -53,7 +53,6 @@ DEFAULTS = [
     "Direction du numérique",
     "dso.ive@isere.fr",
     "dpo@isere.fr",
-    "Direction de l'insertion",
 ]
 
 PARTICULARS = {
