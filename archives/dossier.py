@@ -192,6 +192,11 @@ def _history(candidature: Candidature, folder: Folder) -> Iterator[Entry]:
         csv_chunks(records.message_columns(), lambda: records.message_rows(candidature)),
         _("Messages échangés entre le candidat et le Service IVE (CSV)"),
     )
+    yield Entry(
+        folder.name("consultations-ddets.csv"),
+        csv_chunks(records.reading_columns(), lambda: records.reading_rows(candidature)),
+        _("Consultations du dossier par la DDETS : qui, quoi, quand (CSV)"),
+    )
 
 
 def _instruction(candidature: Candidature, folder: Folder, rankings) -> Iterator[Entry]:
@@ -305,6 +310,16 @@ def _convention(convention, folder: Folder) -> Iterator[Entry]:
         csv_chunks(records.payment_columns(), lambda: records.payment_rows(convention)),
         _("Versements de la convention %(n)s : échéancier, mandats, paiements (CSV)")
         % {"n": number},
+    )
+    yield Entry(
+        folder.name("points-d-etape.csv"),
+        csv_chunks(records.review_columns(), lambda: records.review_rows(convention)),
+        _("Points d'étape de la convention %(n)s et remarques de la DDETS (CSV)") % {"n": number},
+    )
+    yield Entry(
+        folder.name("indicateurs.csv"),
+        csv_chunks(records.indicator_columns(), lambda: records.indicator_rows(convention)),
+        _("Valeurs des indicateurs de suivi, par trimestre (CSV)"),
     )
     reports = Folder(f"{folder.path}/bilans")
     yield Entry(

@@ -484,3 +484,64 @@ def amendment_rows(convention) -> list[list]:
         ]
         for a in convention.amendments.order_by("number")
     ]
+
+
+def review_columns() -> list[str]:
+    return [
+        _("Date et heure"),
+        _("Lieu"),
+        _("Tenu"),
+        _("Participants"),
+        _("Compte rendu"),
+        _("Décisions d'ajustement"),
+        _("Remarques de la DDETS"),
+    ]
+
+
+def review_rows(convention) -> list[list]:
+    return [
+        [
+            _when(review.scheduled_at),
+            review.place,
+            review.held,
+            review.participants,
+            review.minutes,
+            review.adjustments,
+            " | ".join(
+                f"{_when(remark.at)}, {person(remark.author)} : {remark.text}"
+                for remark in review.remarks.all()
+            ),
+        ]
+        for review in convention.reviews.prefetch_related("remarks__author").order_by(
+            "scheduled_at"
+        )
+    ]
+
+
+def indicator_columns() -> list[str]:
+    return [_("Indicateur"), _("Unité"), _("Trimestre"), _("Valeur"), _("Commentaire"), _("Le")]
+
+
+def indicator_rows(convention) -> list[list]:
+    return [
+        [
+            value.indicator.label,
+            value.indicator.unit,
+            value.period,
+            value.value,
+            value.comment,
+            _when(value.entered_at),
+        ]
+        for value in convention.indicator_values.select_related("indicator")
+    ]
+
+
+def reading_columns() -> list[str]:
+    return [_("Date"), _("Lecteur DDETS"), _("Consulté")]
+
+
+def reading_rows(candidature: Candidature) -> list[list]:
+    return [
+        [_when(reading.at), person(reading.reader), reading.what]
+        for reading in candidature.readings.select_related("reader").order_by("at", "pk")
+    ]

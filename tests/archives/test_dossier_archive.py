@@ -38,8 +38,10 @@ def stored(field) -> bytes:
 
 
 def test_a_dossier_archive_holds_every_file_with_a_manifest_that_matches(
-    world, client_for, instructeur
+    world, client_for, instructeur, ddets_reader
 ):
+    staff_page = reverse("candidatures:staff_dossier", args=[world.dossier.pk])
+    assert client_for(ddets_reader).get(staff_page).status_code == 200  # a reading, logged
     response, archive = download(client_for(instructeur), world.dossier)
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith("attachment;")
@@ -144,6 +146,10 @@ def test_a_dossier_archive_holds_every_file_with_a_manifest_that_matches(
     assert [row["Référence comptable (mandat)"] for row in paid] == ["MANDAT-2027-0001"]
     [amendment_row] = read_csv(archive, f"conventions/{number}/avenants/avenants.csv")
     assert amendment_row["SHA-256 de l'avenant envoyé"] == amendment.document_sha256
+    [reading] = read_csv(archive, "historique/consultations-ddets.csv")
+    assert reading["Lecteur DDETS"].endswith("<denis@ddets.test>")
+    assert f"conventions/{number}/points-d-etape.csv" in names
+    assert f"conventions/{number}/indicateurs.csv" in names
     reports = read_csv(archive, f"conventions/{number}/bilans/bilans.csv")
     assert {"Validé"} <= {row["Statut"] for row in reports}
 
