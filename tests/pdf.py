@@ -72,6 +72,21 @@ def pdfa_identification(content: bytes) -> tuple[str, str]:
         return str(metadata.get("pdfaid:part", "")), str(metadata.get("pdfaid:conformance", ""))
 
 
+def pdfa_structure(content: bytes) -> dict[str, bool]:
+    """A few PDF/A requirements beside the XMP, read with pikepdf: a PDF/A output intent
+    with its ICC profile, a file identifier in the trailer, no encryption."""
+    with pikepdf.open(io.BytesIO(content)) as pdf:
+        intents = pdf.Root.get("/OutputIntents", pikepdf.Array())
+        return {
+            "output_intent": any(
+                intent.get("/S") == "/GTS_PDFA1" and "/DestOutputProfile" in intent
+                for intent in intents
+            ),
+            "identifier": "/ID" in pdf.trailer,
+            "encrypted": pdf.is_encrypted,
+        }
+
+
 def catalog_language(content: bytes) -> str:
     """The document's language, ``/Lang`` in the catalog."""
     with pikepdf.open(io.BytesIO(content)) as pdf:
@@ -84,10 +99,15 @@ SERIF_FONTS = re.compile(r"serif|times|roman|georgia", re.IGNORECASE)
 
 
 def assert_archival(content: bytes) -> None:
-    """``content`` declares PDF/A-2b in its XMP metadata and embeds every font it uses, all
-    sans-serif (footers included). What veraPDF would check beyond this is not checked here
+    """``content`` declares PDF/A-2b in its XMP metadata, has an sRGB output intent and a
+    file identifier, and embeds every font it uses, all sans-serif (footers included). What veraPDF would check beyond this is not checked here
     (README, « PDF »)."""
     assert pdfa_identification(content) == ("2", "B")
+    assert pdfa_structure(content) == {
+        "output_intent": True,
+        "identifier": True,
+        "encrypted": False,
+    }
     fonts = pdf_fonts(content)
     assert fonts, "no font listed"
     assert [font["name"] for font in fonts if font["emb"] != "yes"] == []
