@@ -411,10 +411,11 @@ class RequiredDocumentForm(forms.ModelForm):
 
 
 class QuestionForm(forms.ModelForm):
+    """One question of the form editor; its place is set by moving it (``aap.form_editor``)."""
+
     class Meta:
         model = Question
         fields = [
-            "position",
             "section",
             "label",
             "kind",
@@ -458,20 +459,6 @@ class QuestionForm(forms.ModelForm):
         return cleaned
 
 
-class QuestionFormSetBase(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        lots_questions = [
-            form
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("kind") == "lots"
-        ]
-        if len(lots_questions) > 1:
-            raise forms.ValidationError(_("Une seule question peut porter sur le choix des lots."))
-
-
 LotFormSet = inlineformset_factory(Call, Lot, form=LotForm, extra=1, can_delete=True)
 # Three empty rows: every save must bring the weights to 100, so a first criterion cannot
 # be saved alone; the criteria of a new call are entered together.
@@ -480,9 +467,6 @@ CriterionFormSet = inlineformset_factory(
 )
 ExpectedActionFormSet = inlineformset_factory(
     Call, ExpectedAction, form=ExpectedActionForm, extra=2, can_delete=True
-)
-QuestionFormSet = inlineformset_factory(
-    Call, Question, form=QuestionForm, formset=QuestionFormSetBase, extra=2, can_delete=True
 )
 RequiredDocumentFormSet = inlineformset_factory(
     Call, RequiredDocument, form=RequiredDocumentForm, extra=1, can_delete=True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aap.views import backoffice, public
+from aap.views import backoffice, form_editor, public
 
 app_name = "aap"
 
@@ -44,8 +44,28 @@ urlpatterns = [
     ),
     path(
         "gestion/appels/<int:pk>/formulaire/",
-        backoffice.CallQuestionsView.as_view(),
+        form_editor.FormEditorView.as_view(),
         name="backoffice_questions_form",
+    ),
+    path(
+        "gestion/appels/<int:pk>/formulaire/ajouter/",
+        form_editor.QuestionAddView.as_view(),
+        name="form_question_add",
+    ),
+    path(
+        "gestion/appels/<int:pk>/formulaire/<int:question_id>/modifier/",
+        form_editor.QuestionEditView.as_view(),
+        name="form_question_edit",
+    ),
+    path(
+        "gestion/appels/<int:pk>/formulaire/<int:question_id>/supprimer/",
+        form_editor.QuestionDeleteView.as_view(),
+        name="form_question_delete",
+    ),
+    path(
+        "gestion/appels/<int:pk>/formulaire/<int:question_id>/deplacer/",
+        form_editor.QuestionMoveView.as_view(),
+        name="form_question_move",
     ),
     path(
         "gestion/appels/<int:pk>/pieces/",

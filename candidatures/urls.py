@@ -1,6 +1,6 @@
 from django.urls import path
 
-from candidatures.views import candidate, organisations, staff, submission
+from candidatures.views import candidate, form_preview, organisations, staff, submission
 
 app_name = "candidatures"
 
@@ -95,6 +95,11 @@ urlpatterns = [
         "gestion/appels/<int:pk>/dossiers/actions/",
         staff.DossierBulkView.as_view(),
         name="staff_dossiers_bulk",
+    ),
+    path(
+        "gestion/appels/<int:pk>/formulaire/apercu/",
+        form_preview.FormPreviewView.as_view(),
+        name="form_preview",
     ),
     path("gestion/dossiers/<int:pk>/", staff.StaffDossierView.as_view(), name="staff_dossier"),
     path(

@@ -18,7 +18,6 @@ from aap.forms import (
     CriterionFormSet,
     ExpectedActionFormSet,
     LotFormSet,
-    QuestionFormSet,
     ReminderSettingsForm,
     ReopenForm,
     RequiredDocumentFormSet,
@@ -225,15 +224,6 @@ class CallDocumentsView(CallPartView):
     intro = gettext_lazy(
         "Pour chaque pièce : obligatoire ou non, un ou plusieurs fichiers, formats acceptés, "
         "taille maximale et, si besoin, un modèle à télécharger."
-    )
-
-
-class CallQuestionsView(CallPartView):
-    formset_class = QuestionFormSet
-    title = gettext_lazy("Formulaire de demande de financement")
-    intro = gettext_lazy(
-        "Les questions posées aux candidats, dans l'ordre. La rubrique regroupe les questions "
-        "sous un même titre ; une question de type « Choix des lots » remplace la case des lots."
     )
 
 
