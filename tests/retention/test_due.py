@@ -15,6 +15,7 @@ from retention import services
 from retention.queries import due
 from retention.states import BordereauStatus, Category
 from tests.retention.conftest import DAY0, at_noon, member_of, years_after
+from tests.retention.small import small_world
 
 pytestmark = pytest.mark.django_db
 
@@ -141,8 +142,9 @@ def test_a_rectification_not_yet_notified_freezes_the_dossier(
         assert (Category.NOT_SELECTED, beta.pk) in listed_today()
 
 
-def test_a_bordereau_sent_holds_its_items_and_a_refused_one_until_listed_again(world, admin_user):
-    with at_noon(years_after(1)):
+def test_a_bordereau_sent_holds_its_items_and_a_refused_one_until_listed_again(admin_user):
+    small_world()
+    with at_noon(years_after(5)):
         draft = services.prepare_draft(on=timezone.localdate())
         assert draft.items.count() == len(listed_today())
         assert listed_today()  # a draft holds nothing
