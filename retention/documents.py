@@ -17,7 +17,7 @@ PATRIMONY_CODE = (
 )
 
 
-def _items(bordereau: Bordereau) -> list:
+def ordered_items(bordereau: Bordereau) -> list:
     """In the order of the categories, then by call and label."""
     order = list(Category)
     items = bordereau.items.select_related("call").order_by("call_id", "label", "pk")
@@ -55,7 +55,7 @@ def rows(bordereau: Bordereau) -> list[list]:
             item.files_deleted,
             item.bytes_deleted,
         ]
-        for item in _items(bordereau)
+        for item in ordered_items(bordereau)
     ]
 
 
@@ -76,7 +76,7 @@ def human_size(size: int) -> str:
 
 
 def bordereau_pdf(bordereau: Bordereau) -> bytes:
-    items = list(_items(bordereau))
+    items = list(ordered_items(bordereau))
     totals = {"files": sum(i.file_count for i in items), "volume": sum(i.volume for i in items)}
     by_category = []
     for category in Category:

@@ -80,7 +80,7 @@ class BordereauView(BordereauMixin, DetailView):
         kwargs.setdefault("visa_form", VisaForm(initial={"visa_date": timezone.localdate()}))
         kwargs.setdefault("refusal_form", RefusalForm())
         return super().get_context_data(
-            items=self.object.items.select_related("call").order_by("category", "call_id", "label"),
+            items=documents.ordered_items(self.object),
             history=self.object.status_changes.select_related("by"),
             trace_rows=[
                 (category.label, self.object.trace[category.value])
