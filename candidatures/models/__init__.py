@@ -1,3 +1,8 @@
+from candidatures.models.announcements import (
+    Announcement,
+    AnnouncementFrozen,
+    AnnouncementRecipient,
+)
 from candidatures.models.dossiers import (
     Answer,
     Candidature,
@@ -25,6 +30,9 @@ from candidatures.models.organisations import (
 )
 
 __all__ = [
+    "Announcement",
+    "AnnouncementFrozen",
+    "AnnouncementRecipient",
     "Answer",
     "Candidature",
     "CandidatureLocked",

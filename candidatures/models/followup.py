@@ -1,4 +1,5 @@
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -110,14 +111,26 @@ class PaperCopyRevision(Revision):
         verbose_name_plural = _("historique de l'exemplaire papier")
 
 
+def message_upload_to(instance, filename):
+    # Random names in private storage: the original name lives in ``attachment_name``.
+    return f"messages/{instance.candidature.call_id}/{uuid.uuid4().hex}"
+
+
 class Message(models.Model):
-    """A message on a dossier, between the candidate and the Service IVE."""
+    """A message on a dossier, between the candidate and the Service IVE, with at most
+    one attached file (checked like every upload, downloaded through a view)."""
 
     candidature = models.ForeignKey(Candidature, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     from_staff = models.BooleanField(default=False)
     body = models.TextField(_("message"), max_length=5000)
     created_at = models.DateTimeField(default=timezone.now)
+    attachment = models.FileField(
+        _("pièce jointe"), upload_to=message_upload_to, max_length=200, blank=True
+    )
+    attachment_name = models.CharField(_("nom du fichier joint"), max_length=200, blank=True)
+    attachment_size = models.PositiveBigIntegerField(_("taille (octets)"), null=True, blank=True)
+    attachment_sha256 = models.CharField(_("empreinte SHA-256"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("message")
