@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from aap import rules
+from aap import notices, rules
 from aap.deadlines import is_on_time
 from aap.models import Call, CallQuestion, CallStatusChange
 from aap.states import CALL_TRANSITIONS, CallAction, CallStatus
+from core.dates import to_the_second
 from core.exceptions import DomainError
 from core.mail import queue_email
 from core.models import User
@@ -143,9 +144,37 @@ def reopen_call(call: Call, *, by: User, deadline, note: str) -> Call:
         if deadline <= row.opens_at:
             raise DomainError(_("La nouvelle date limite doit suivre le lancement de l'appel."))
 
-    return transition_call(
-        call, CallAction.REOPEN, by=by, note=note, updates={"deadline": deadline}, check=check
-    )
+    with transaction.atomic():
+        call = transition_call(
+            call, CallAction.REOPEN, by=by, note=note, updates={"deadline": deadline}, check=check
+        )
+        # Equal treatment: every draft holder and submitter learns the new deadline.
+        notices.notify_deadline_postponed(call)
+    return call
+
+
+def save_call(call: Call, *, by: User) -> Call:
+    """Save the texts and calendar of ``call`` (the back-office form). When a published
+    call's deadline moves later, everyone holding a dossier on it is told, once each."""
+    if not rules.can_manage_call(by, call):
+        raise PermissionDenied
+    with transaction.atomic():
+        stored = None
+        if call.pk is not None:
+            stored = (
+                Call.objects.select_for_update()
+                .filter(pk=call.pk)
+                .values("status", "deadline")
+                .first()
+            )
+        call.save()
+        if (
+            stored is not None
+            and stored["status"] != CallStatus.DRAFT
+            and to_the_second(call.deadline) > to_the_second(stored["deadline"])
+        ):
+            notices.notify_deadline_postponed(call)
+    return call
 
 
 def start_review(call: Call, *, by: User, note: str = "") -> Call:
@@ -204,7 +233,8 @@ def ask_question(call: Call, *, by: User, text: str) -> CallQuestion:
 
 
 def answer_question(question: CallQuestion, *, by: User, public_question: str, answer: str):
-    """Publish the answer for every candidate and tell the asker."""
+    """Publish the answer for every candidate; tell the asker, and everyone holding a
+    dossier on the call (equal treatment), once each."""
     if not rules.can_manage_call(by, question.call):
         raise PermissionDenied
     if not answer.strip() or not public_question.strip():
@@ -224,4 +254,6 @@ def answer_question(question: CallQuestion, *, by: User, public_question: str, a
                 key=f"question-answered-{question.pk}",
                 user=question.asked_by,
             )
+        if first_publication:
+            notices.notify_answer_published(question)
     return question

@@ -8,12 +8,23 @@ class CandidaturesConfig(AppConfig):
     verbose_name = _("Candidatures")
 
     def ready(self):
-        from candidatures import calendars, followup, forms, listing, receipts, reminders
+        from aap.notices import register_concerned
+        from candidatures import (
+            announcements,
+            calendars,
+            followup,
+            forms,
+            listing,
+            receipts,
+            reminders,
+        )
         from core.calendars import register_source
         from core.mail import register_renderer
         from core.reminders import register, register_digest_items
 
         register_renderer("receipt", receipts.receipt_pdf)
+        # Postponed deadlines and new answers reach everyone holding a dossier (aap.notices).
+        register_concerned(announcements.dossier_holder_emails)
         register(reminders.DraftBeforeDeadline())
         register(reminders.PaperCopyMissing())
         register(reminders.PiecesBeforeDue())

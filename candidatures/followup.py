@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,12 +21,14 @@ from candidatures.models import (
 from candidatures.queries import member_emails
 from candidatures.states import CandidatureStatus
 from core.dates import format_datetime
+from core.documents import DocumentFormat
 from core.exceptions import DomainError
 from core.links import absolute_url
 from core.mail import queue_email
 from core.models import User
 from core.models.history import snapshot
 from core.roles import Role
+from core.uploads import check_upload, clean_filename, sha256_of
 
 
 def is_paper_copy_on_time(paper_copy: PaperCopy) -> bool | None:
@@ -107,14 +109,37 @@ class DuplicateMessage(DomainError):
     """The same message was just posted on this dossier."""
 
 
-def post_message(candidature: Candidature, *, by: User, body: str) -> Message:
-    """A message on the dossier; the other side is told by e-mail."""
+# A file joined to a message: any format a dossier's piece may have, up to this size.
+MESSAGE_ATTACHMENT_FORMATS = list(DocumentFormat.values)
+MESSAGE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def post_message(candidature: Candidature, *, by: User, body: str, attachment=None) -> Message:
+    """A message on the dossier, with at most one file; the other side is told by e-mail.
+
+    The file is checked like every upload (format and content, what it carries, the
+    antivirus): a refusal raises ``DomainError`` in French and stores nothing."""
     from_staff = rules.can_manage_dossiers(by, candidature)
     if not from_staff and not rules.is_dossier_member(by, candidature):
         raise PermissionDenied
     body = body.strip()
     if not body:
         raise DomainError(_("Écrivez votre message."))
+    name = sha256 = ""
+    if attachment is not None:
+        name = clean_filename(attachment.name or "fichier")
+        try:
+            check_upload(
+                attachment,
+                allowed_formats=MESSAGE_ATTACHMENT_FORMATS,
+                max_bytes=MESSAGE_ATTACHMENT_MAX_BYTES,
+            )
+        except ValidationError as error:
+            raise DomainError(
+                _("La pièce jointe est refusée, le message n'est pas envoyé : %(reason)s")
+                % {"reason": error.messages[0]}
+            ) from None
+        sha256 = getattr(attachment, "sha256", None) or sha256_of(attachment)
     with transaction.atomic():
         # Under the dossier's lock: a double click, or a bulk action sent twice, posts once.
         Candidature.objects.select_for_update().filter(pk=candidature.pk).first()
@@ -125,9 +150,18 @@ def post_message(candidature: Candidature, *, by: User, body: str) -> Message:
             created_at__gte=timezone.now() - DUPLICATE_WINDOW,
         ).exists():
             raise DuplicateMessage(_("Ce message vient d'être envoyé sur ce dossier."))
-        message = Message.objects.create(
-            candidature=candidature, author=by, from_staff=from_staff, body=body
-        )
+        message = Message(candidature=candidature, author=by, from_staff=from_staff, body=body)
+        if attachment is not None:
+            message.attachment_name, message.attachment_sha256 = name, sha256
+            message.attachment_size = attachment.size
+            attachment.seek(0)
+            message.attachment.save(name, attachment, save=False)
+        try:
+            message.save()
+        except Exception:
+            if message.attachment:
+                message.attachment.delete(save=False)
+            raise
         if from_staff:
             to, url = (
                 member_emails(candidature.organisation),

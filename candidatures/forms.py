@@ -114,6 +114,11 @@ class BulkMessageForm(forms.Form):
 
 class PaperCopyForm(forms.ModelForm):
     received_time = forms.TimeField(
+    attachment = forms.FileField(
+        label=_("Pièce jointe (facultative)"),
+        required=False,
+        help_text=_("Un fichier PDF, DOCX, ODT, XLSX ou ODS de 10 Mo au plus."),
+    )
         label=_("Heure de remise (dépôt en main propre)"), required=False, widget=TimeInput()
     )
 
@@ -197,3 +202,17 @@ class PieceRequestForm(forms.Form):
             except NonexistentLocalTime:
                 self.add_error("due_time", DEADLINE_TIME_INVALID)
         return cleaned
+
+
+class AnnouncementForm(forms.Form):
+    audience = forms.ChoiceField(label=_("Destinataires"), widget=forms.RadioSelect)
+    subject = forms.CharField(label=_("Objet"), max_length=200)
+    body = forms.CharField(
+        label=_("Message"), max_length=10000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    # Made when the form is first shown: a double click posts it twice, and sends once.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, audiences, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["audience"].choices = [(item.key, item.label) for item in audiences]

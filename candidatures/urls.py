@@ -1,6 +1,13 @@
 from django.urls import path
 
-from candidatures.views import candidate, form_preview, organisations, staff, submission
+from candidatures.views import (
+    announcements,
+    candidate,
+    form_preview,
+    organisations,
+    staff,
+    submission,
+)
 
 app_name = "candidatures"
 
@@ -80,6 +87,11 @@ urlpatterns = [
         candidate.MessageView.as_view(),
         name="message",
     ),
+    path(
+        "candidatures/dossiers/<int:pk>/messages/<int:message_id>/piece-jointe/",
+        candidate.MessageAttachmentView.as_view(),
+        name="message_attachment",
+    ),
     # Service IVE and DDETS
     path(
         "gestion/appels/<int:pk>/dossiers/",
@@ -121,6 +133,21 @@ urlpatterns = [
         "gestion/dossiers/<int:pk>/messages/",
         staff.StaffMessageView.as_view(),
         name="staff_message",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/messages/<int:message_id>/piece-jointe/",
+        staff.StaffMessageAttachmentView.as_view(),
+        name="staff_message_attachment",
+    ),
+    path(
+        "gestion/appels/<int:pk>/annonces/",
+        announcements.AnnouncementsView.as_view(),
+        name="announcements",
+    ),
+    path(
+        "gestion/appels/<int:pk>/annonces/<int:announcement_id>/",
+        announcements.AnnouncementView.as_view(),
+        name="announcement",
     ),
     path(
         "gestion/dossiers/<int:pk>/demandes-de-pieces/",

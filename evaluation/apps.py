@@ -10,10 +10,11 @@ class EvaluationConfig(AppConfig):
         from aap.copying import register_copier
         from candidatures import listing as dossier_listing
         from candidatures import outcomes as dossier_outcomes
+        from candidatures.announcements import register_audience
         from candidatures.reminders import settle_dossiers_when
         from core.calendars import register_source
         from core.reminders import register, register_digest_items
-        from evaluation import calendars, copying, listing, outcomes, reminders
+        from evaluation import announcements, calendars, copying, listing, outcomes, reminders
 
         register(reminders.EvaluationsBeforeDue())
         settle_dossiers_when(reminders.settled_dossiers)
@@ -24,3 +25,4 @@ class EvaluationConfig(AppConfig):
         register_copier(copying.copy_evaluation_parts)
         dossier_listing.register_columns(listing.columns)
         dossier_listing.register_bulk_action(listing.assign_action())
+        register_audience(announcements.AUDIENCE)

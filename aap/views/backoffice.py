@@ -154,7 +154,8 @@ class CallUpdateView(StaffCallMixin, UpdateView):
 
     def form_valid(self, form):
         form.instance.slug = form.cleaned_data["slug"]
-        self.object = form.save()
+        self.object = services.save_call(form.save(commit=False), by=self.request.user)
+        form.save_m2m()
         messages.success(self.request, _("Les modifications sont enregistrées."))
         return redirect("aap:backoffice_call", pk=self.object.pk)
 

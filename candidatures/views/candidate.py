@@ -171,7 +171,7 @@ class DossierView(DossierMixin, DetailView):
             **dossier_context(candidature),
             can_edit=rules.content_is_open(candidature),
             open_requests=candidature.piece_requests.open_at(),
-            message_form=MessageForm(),
+            message_form=message_form(self.request, candidature),
             **kwargs,
         )
 
@@ -322,14 +322,49 @@ class DocumentDeleteView(DossierMixin, View):
 class MessageView(DossierMixin, View):
     def post(self, request, pk):
         candidature = self.get_object()
-        form = MessageForm(request.POST)
-        if form.is_valid():
-            try:
-                followup.post_message(candidature, by=request.user, body=form.cleaned_data["body"])
-            except DomainError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, _("Votre message est envoyé au Service IVE."))
-        else:
-            messages.error(request, _("Écrivez votre message."))
+        if post_message_form(request, candidature):
+            messages.success(request, _("Votre message est envoyé au Service IVE."))
         return redirect(f"{reverse('candidatures:dossier', args=[pk])}#messages")
+
+
+def message_draft_key(candidature) -> str:
+    return f"message-draft-{candidature.pk}"
+
+
+def message_form(request, candidature) -> MessageForm:
+    """The message form, holding the text of a message just refused (nothing is lost)."""
+    return MessageForm(initial={"body": request.session.get(message_draft_key(candidature), "")})
+
+
+def post_message_form(request, candidature) -> bool:
+    """Bind the message form and post it; a refusal becomes a French message and the
+    text is kept for the form. Returns whether the message was posted."""
+    form = MessageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        request.session[message_draft_key(candidature)] = request.POST.get("body", "")[:5000]
+        return False
+    try:
+        followup.post_message(
+            candidature,
+            by=request.user,
+            body=form.cleaned_data["body"],
+            attachment=form.cleaned_data.get("attachment"),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        request.session[message_draft_key(candidature)] = form.cleaned_data["body"]
+        return False
+    request.session.pop(message_draft_key(candidature), None)
+    return True
+
+
+class MessageAttachmentView(DossierMixin, View):
+    """The file joined to a message, for the dossier's members only."""
+
+    def get(self, request, pk, message_id):
+        message = get_object_or_404(
+            self.get_object().messages.exclude(attachment=""), pk=message_id
+        )
+        return downloads.stored_file(message.attachment, message.attachment_name)

@@ -13,9 +13,14 @@ from django.views.generic import DetailView, TemplateView
 
 from aap.models import Call
 from candidatures import followup, listing, outcomes, queries, receipts, rules
-from candidatures.forms import MessageForm, PaperCopyForm, PieceRequestForm
+from candidatures.forms import PaperCopyForm, PieceRequestForm
 from candidatures.models import Candidature, Receipt
-from candidatures.views.candidate import attachment_response, dossier_context
+from candidatures.views.candidate import (
+    attachment_response,
+    dossier_context,
+    message_form,
+    post_message_form,
+)
 from core import downloads, spreadsheets
 from core import rules as core_rules
 from core.exceptions import DomainError
@@ -162,7 +167,7 @@ class StaffDossierView(StaffDossierMixin, DetailView):
             paper_on_time=followup.is_paper_copy_on_time(paper_copy) if paper_copy else None,
             can_manage=can_manage,
             paper_form=PaperCopyForm(instance=paper_copy) if can_manage else None,
-            message_form=MessageForm() if can_manage else None,
+            message_form=message_form(self.request, candidature) if can_manage else None,
             piece_form=PieceRequestForm(call=candidature.call) if can_manage else None,
             **kwargs,
         )
@@ -212,17 +217,20 @@ class PaperCopyView(ManageDossierMixin, View):
 class StaffMessageView(ManageDossierMixin, View):
     def post(self, request, pk):
         candidature = self.get_object()
-        form = MessageForm(request.POST)
-        if form.is_valid():
-            try:
-                followup.post_message(candidature, by=request.user, body=form.cleaned_data["body"])
-            except DomainError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, _("Le message est envoyé au candidat."))
-        else:
-            messages.error(request, _("Écrivez votre message."))
+        if post_message_form(request, candidature):
+            messages.success(request, _("Le message est envoyé au candidat."))
         return redirect(f"{reverse('candidatures:staff_dossier', args=[pk])}#messages")
+
+
+class StaffMessageAttachmentView(StaffDossierMixin, View):
+    def get(self, request, pk, message_id):
+        message = get_object_or_404(
+            self.get_object().messages.exclude(attachment=""), pk=message_id
+        )
+        self.log_ddets_reading(
+            _("pièce jointe d'un message « %(name)s »") % {"name": message.attachment_name}
+        )
+        return downloads.stored_file(message.attachment, message.attachment_name)
 
 
 class PieceRequestView(ManageDossierMixin, View):
