@@ -179,11 +179,19 @@ def refuse_visa(bordereau: Bordereau, *, by, reason: str) -> Bordereau:
 def relist(bordereau: Bordereau, *, by) -> Bordereau:
     """After a refusal, the items become due again: the next draft lists them."""
     _refuse_unless_administrator(by)
+    # One conditional update: a second click lists nothing twice.
     updated = Bordereau.objects.filter(
         pk=bordereau.pk, status=BordereauStatus.REFUSED, relisted_at__isnull=True
     ).update(relisted_at=timezone.now(), updated_at=timezone.now())
     if updated != 1:
         raise DomainError(_("Seuls les éléments d'un bordereau refusé se remettent en liste."))
+    BordereauStatusChange.objects.create(
+        bordereau=bordereau,
+        action=BordereauAction.RELIST,
+        from_status=BordereauStatus.REFUSED,
+        to_status=BordereauStatus.REFUSED,
+        by=by,
+    )
     bordereau.refresh_from_db()
     return bordereau
 

@@ -48,6 +48,8 @@ class BordereauAction(models.TextChoices):
     REFUSE = "refuse", _("Enregistrer le refus de visa")
     ELIMINATE = "eliminate", _("Lancer l'élimination")
     COMPLETE = "complete", _("Constater l'élimination")
+    # Not a move: a refused bordereau's items listed again (its history keeps it).
+    RELIST = "relist", _("Remettre les éléments en liste")
 
 
 BORDEREAU_TRANSITIONS: dict[tuple[str, str], str] = {

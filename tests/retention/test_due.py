@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from conventions.models import Convention, Payment
 from conventions.states import ConventionStatus, PaymentStatus
+from core.exceptions import DomainError
 from core.models import EmailStatus, OutgoingEmail
 from evaluation import services as evaluation_services
 from evaluation.models import Decision
@@ -156,5 +157,12 @@ def test_a_bordereau_sent_holds_its_items_and_a_refused_one_until_listed_again(a
         assert listed_today() == set()
         services.relist(draft, by=admin_user)
         assert len(listed_today()) == draft.items.count()
+        with pytest.raises(DomainError):
+            services.relist(draft, by=admin_user)  # once
     draft.refresh_from_db()
     assert draft.status == BordereauStatus.REFUSED
+    assert list(draft.status_changes.values_list("action", flat=True)) == [
+        "send",
+        "refuse",
+        "relist",
+    ]
