@@ -179,14 +179,15 @@ class ZipWriter:
         yield self._sink.take()
 
 
-MANIFEST_COLUMNS = (
-    "Chemin",
-    "Taille (octets)",
-    "SHA-256",
-    "SHA-256 enregistré par la plateforme",
-    "Concordance",
-    "Contenu",
-)
+def manifest_columns() -> list[str]:
+    return [
+        _("Chemin"),
+        _("Taille (octets)"),
+        _("SHA-256"),
+        _("SHA-256 enregistré par la plateforme"),
+        _("Concordance"),
+        _("Contenu"),
+    ]
 
 
 def manifest_rows(written: list[Written], *, strip: str = "") -> list[list]:
@@ -212,12 +213,8 @@ def manifest_entry(path: str, written: Callable[[], list[Written]], *, strip: st
     return Entry(
         path,
         csv_chunks(
-            [_(column) for column in MANIFEST_COLUMNS],
+            manifest_columns(),
             lambda: manifest_rows(written(), strip=strip),
         ),
         _("Manifeste : chemin, taille et empreinte SHA-256 de chaque fichier"),
     )
-
-
-def dossier_folder_name(reference: str, organisation: str, pk: int) -> str:
-    return clean_filename(f"{reference}-{pk}-{organisation}", max_length=90).replace(".", "_")
