@@ -14,13 +14,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-# The season an action starts in, with the preposition French puts before it.
-SEASONS = {
-    **dict.fromkeys((3, 4, 5), "au printemps"),
-    **dict.fromkeys((6, 7, 8), "à l'été"),
-    **dict.fromkeys((9, 10, 11), "à l'automne"),
-    **dict.fromkeys((12, 1, 2), "à l'hiver"),
-}
+from aap.placeholders import start_text
 
 
 @dataclass(frozen=True)
@@ -43,17 +37,8 @@ class CallDates:
 
     @property
     def start_text(self) -> str:
-        """When the action may start, at the earliest: the season of the month after the
-        deadline, "à l'automne 2024" for a deadline in September 2024. A winter names
-        both its years ("à l'hiver 2026-2027")."""
-        deadline = self.local_deadline.date()
-        month = deadline.replace(day=1) + dt.timedelta(days=32)
-        season = SEASONS[month.month]
-        if month.month == 12:
-            return f"{season} {month.year}-{month.year + 1}"
-        if month.month in (1, 2):
-            return f"{season} {month.year - 1}-{month.year}"
-        return f"{season} {month.year}"
+        """ "à l'automne 2024": the call's own rule (``aap.placeholders.start_text``)."""
+        return start_text(self.deadline)
 
     def fill(self, text: str) -> str:
         """``text`` with ``{deadline}``, ``{start}`` and ``{year}`` replaced."""

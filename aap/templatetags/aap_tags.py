@@ -10,6 +10,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from aap import placeholders
+
 register = template.Library()
 
 _BULLETS = ("- ", "• ", "* ")
@@ -35,6 +37,17 @@ def rich_text(value: str | None):
             else:
                 html.append("<p>" + "<br>".join(escape(line) for line in group) + "</p>")
     return mark_safe("\n".join(html))
+
+
+@register.filter
+def with_dates(value: str | None, call) -> str:
+    """A text of ``call`` with its date placeholders ({{ date_limite }}…) written out."""
+    return placeholders.render(value, call)
+
+
+@register.simple_tag
+def date_placeholders_help() -> str:
+    return str(placeholders.HELP)
 
 
 def remaining_text(deadline: dt.datetime, now: dt.datetime | None = None) -> str:

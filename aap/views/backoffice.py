@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
-from aap import copying, queries, rules, services
+from aap import copying, placeholders, queries, rules, services
 from aap.copy_forms import CopyCallForm
 from aap.forms import (
     AnswerForm,
@@ -88,6 +88,7 @@ class CallDetailView(StaffCallMixin, DetailView):
             problems=services.call_problems(call) if call.status == CallStatus.DRAFT else [],
             pending_questions=call.questions.pending().count(),
             checklist=copying.copy_checklist(call),
+            date_warnings=placeholders.warnings(call) if call.status == CallStatus.DRAFT else [],
             **kwargs,
         )
 
@@ -274,6 +275,9 @@ class CallTransitionView(StaffCallMixin, DetailView):
             action=action,
             allowed=action in services.available_actions(self.object),
             problems=services.call_problems(self.object) if action == CallAction.PUBLISH else [],
+            date_warnings=placeholders.warnings(self.object)
+            if action == CallAction.PUBLISH
+            else [],
             **kwargs,
         )
 
