@@ -272,6 +272,23 @@ def _replace_older(archive: CallArchive) -> None:
     )
 
 
+def discard_call_archives(call_id: int, *, note: str) -> int:
+    """Delete the stored archives of a call (after commit) and record why: a call's
+    archive holds copies of its dossiers' files, which must go when those are eliminated
+    (the retention's elimination calls this). Returns how many files go."""
+    with transaction.atomic():
+        archives = list(
+            CallArchive.objects.select_for_update().filter(call=call_id).exclude(file="")
+        )
+        for archive in archives:
+            name, storage = archive.file.name, archive.file.storage
+            transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+        CallArchive.objects.filter(pk__in=[a.pk for a in archives]).update(
+            status=ArchiveStatus.DISCARDED, file="", error=note
+        )
+    return len(archives)
+
+
 def _failure_message(error: BaseException) -> str:
     if isinstance(error, StorageUnavailable) or is_storage_error(error):
         return _(

@@ -10,6 +10,7 @@ class ArchiveStatus(models.TextChoices):
     READY = "ready", _("Prête")
     FAILED = "failed", _("Échec")
     REPLACED = "replaced", _("Remplacée par une archive plus récente")
+    DISCARDED = "discarded", _("Supprimée (données éliminées)")
 
 
 # A request in one of these statuses holds the call: no other build starts meanwhile.

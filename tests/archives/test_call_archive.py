@@ -202,6 +202,26 @@ def test_a_missing_stored_file_fails_the_build_shown_in_french_then_a_retry_succ
     assert newer.status == ArchiveStatus.READY and newer.file.storage.exists(newer.file.name)
 
 
+def test_archives_are_discarded_when_their_dossiers_data_are_eliminated(
+    db, instructeur, client_for, django_capture_on_commit_callbacks
+):
+    """A call's archive holds copies of its dossiers' files: the elimination discards it."""
+    call, _dossiers = two_dossiers()
+    archive = build(call, instructeur, django_capture_on_commit_callbacks)
+    name, storage = archive.file.name, archive.file.storage
+    assert storage.exists(name)
+    note = "Données des dossiers éliminées (bordereau BE-2033-1)."
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.discard_call_archives(call.pk, note=note) == 1
+    archive.refresh_from_db()
+    assert (archive.status, archive.file.name, archive.error) == (ArchiveStatus.DISCARDED, "", note)
+    assert not storage.exists(name)
+    client = client_for(instructeur)
+    assert client.get(reverse("archives:download", args=[archive.pk])).status_code == 404
+    _response, html = page(client, call)
+    assert "Supprimée (données éliminées)" in html and note in html
+
+
 def test_a_full_disk_fails_the_build_and_keeps_nothing(
     db, instructeur, client_for, settings, tmp_path, django_capture_on_commit_callbacks
 ):
