@@ -10,7 +10,8 @@ import os
 import zipfile
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,8 @@ from archives import services
 from archives.models import CallArchive
 from archives.services import ArchiveBusy
 from archives.states import ArchiveStatus
+from candidatures.models import Candidature
+from candidatures.states import CandidatureStatus
 from tests import test_celery_worker as celery_worker
 from tests.archives.conftest import submitted
 from tests.celery_utils import eager
@@ -280,3 +283,34 @@ def test_unknown_calls_and_archives_are_not_found(db, instructeur, client_for):
     assert client.get(reverse("archives:call", args=[999_999])).status_code == 404
     assert client.get(reverse("archives:download", args=[999_999])).status_code == 404
     assert client.post(reverse("archives:request", args=[999_999])).status_code == 404
+
+
+def test_the_archives_page_runs_as_many_queries_for_many_dossiers_and_requests(
+    db, instructeur, client_for
+):
+    def add(call, count):
+        for _index in range(count):
+            Candidature.objects.create(
+                call=call,
+                organisation=OrganisationFactory(),
+                status=CandidatureStatus.SUBMITTED,
+                submitted_at=timezone.now(),
+            )
+            CallArchive.objects.create(
+                call=call,
+                requested_by=UserFactory(roles=["instructeur"]),
+                status=ArchiveStatus.FAILED,
+                error="Échec d'essai.",
+            )
+
+    small, large = dossier_ready_call(), dossier_ready_call()
+    add(small, 1)
+    add(large, 8)
+    client = client_for(instructeur)
+    client.get(reverse("archives:call", args=[small.pk]))  # the session and caches warmed
+    counts = []
+    for call in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            page(client, call)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
