@@ -1,8 +1,10 @@
 """A small world for the bordereau's own tests: a draft never submitted (with its upload)
 of an organisation whose name starts like a spreadsheet formula, its member's account, and
-an e-mail that left; all on T0, the call's deadline passing then. No PDF is rendered."""
+a message with an attached CV, and an e-mail that left; all on T0, the call's deadline passing then. No PDF is rendered."""
 
-from candidatures.models import Candidature
+from django.core.files.base import ContentFile
+
+from candidatures.models import Candidature, Message
 from core.mail import queue_email
 from core.models import EmailStatus, OutgoingEmail
 from core.roles import Role
@@ -19,6 +21,14 @@ def small_world() -> dict:
     organisation = OrganisationFactory(name=ORGANISATION, members=[member])
     dossier = Candidature.objects.create(call=call, organisation=organisation, created_by=member)
     fill(dossier, member)
+    message = Message(
+        candidature=dossier,
+        author=member,
+        body="Voici mon CV, Marie Membre.",
+        attachment_name="CV Marie Membre.pdf",
+    )
+    message.attachment.save("cv.pdf", ContentFile(b"%PDF-1.4 CV de Marie Membre"), save=False)
+    message.save()
     close(call)
     email = queue_email(
         to=member.email,
@@ -28,4 +38,4 @@ def small_world() -> dict:
     OutgoingEmail.objects.filter(pk=email.pk).update(
         status=EmailStatus.SENT, sent_at=email.created_at
     )
-    return {"call": call, "member": member, "dossier": dossier, "email": email}
+    return {"call": call, "member": member, "dossier": dossier, "email": email, "message": message}

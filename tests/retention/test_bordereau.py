@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,6 +91,15 @@ def test_the_bordereau_walks_from_draft_to_done_and_its_list_freezes_once_sent(
             services.launch_elimination(approved, by=admin_user)
     done = Bordereau.objects.get(pk=draft.pk)
     assert done.status == BordereauStatus.DONE
+    # The message's attached CV is gone with its name, as the upload is.
+    message = small["message"]
+    assert not default_storage.exists(message.attachment.name)
+    message.refresh_from_db()
+    assert (message.attachment.name, message.attachment_name, message.body) == (
+        "",
+        "",
+        "[éliminé]",
+    )
     assert list(done.status_changes.values_list("action", flat=True)) == [
         "send",
         "approve",
@@ -97,7 +107,7 @@ def test_the_bordereau_walks_from_draft_to_done_and_its_list_freezes_once_sent(
         "complete",
     ]
     assert done.trace[Category.NOT_SELECTED]["eliminated"] == 1
-    assert done.trace[Category.NOT_SELECTED]["files"] == 1
+    assert done.trace[Category.NOT_SELECTED]["files"] == 2  # the upload and the CV
     # The page shows the trace: when, under which visa, what per category.
     with at_noon(DAY):
         client.force_login(admin_user)
@@ -182,7 +192,9 @@ def test_the_csv_reads_back_every_column_of_every_item(small, admin_user, client
     assert dossier[0] == small["call"].reference
     # A name that a spreadsheet would run as a formula is written as text.
     assert dossier[1].startswith("'" + ORGANISATION)
-    assert dossier[3:7] == ["2026-12-06", "2031-12-05", "1", str(document.size)]
+    attachment = small["message"].attachment
+    volume = document.size + attachment.size  # the upload and the message's attached CV
+    assert dossier[3:7] == ["2026-12-06", "2031-12-05", "2", str(volume)]
     assert dossier[7].startswith("Instruction DAF/DPACI/RES/2009/018")
     assert dossier[8:] == ["", "0", "0"]  # not eliminated yet
     account = by_category["Comptes inactifs"]
