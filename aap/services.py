@@ -114,12 +114,17 @@ def has_dossiers(call: Call) -> bool:
     return bool(related is not None and related.exists())
 
 
+def close_refusal(call: Call, *, when=None) -> str:
+    """Why the call's deposit may not be closed now, or "": not before its deadline."""
+    if is_on_time(call.deadline, when or timezone.now()):
+        return _("La date limite n'est pas encore passée : le dépôt ne peut pas être clos.")
+    return ""
+
+
 def close_call(call: Call, *, by: User | None, note: str = "") -> Call:
     def check(row):
-        if is_on_time(row.deadline, timezone.now()):
-            raise DomainError(
-                _("La date limite n'est pas encore passée : le dépôt ne peut pas être clos.")
-            )
+        if refusal := close_refusal(row):
+            raise DomainError(refusal)
 
     return transition_call(call, CallAction.CLOSE, by=by, note=note, check=check)
 
@@ -203,11 +208,20 @@ SIMPLE_ACTIONS = {
 NOT_ON_THE_BACK_OFFICE = {CallAction.DECIDE}
 
 
+def action_refusal(call: Call, action: str) -> str:
+    """Why ``action``, allowed from the call's status, is not offered now, or ""."""
+    if action == CallAction.CLOSE:
+        return close_refusal(call)
+    return ""
+
+
 def available_actions(call: Call) -> list[str]:
+    """The actions the back-office offers on ``call`` now (« Clore le dépôt » only once
+    the deadline has passed)."""
     return [
         action
         for action in call_workflow.allowed_actions(call.status)
-        if action not in NOT_ON_THE_BACK_OFFICE
+        if action not in NOT_ON_THE_BACK_OFFICE and not action_refusal(call, action)
     ]
 
 

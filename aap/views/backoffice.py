@@ -274,6 +274,7 @@ class CallTransitionView(StaffCallMixin, DetailView):
         return super().get_context_data(
             action=action,
             allowed=action in services.available_actions(self.object),
+            refusal=services.action_refusal(self.object, action),
             problems=services.call_problems(self.object) if action == CallAction.PUBLISH else [],
             date_warnings=placeholders.warnings(self.object)
             if action == CallAction.PUBLISH
