@@ -33,6 +33,7 @@ from core.models import EmailStatus, OutgoingEmail, User
 from core.roles import Role
 from retention.models import Bordereau, BordereauItem
 from retention.queries import cutoff, dossier_files, file_fields, stored_size
+from retention.services import WORKFLOW
 from retention.states import DOSSIER_CATEGORIES, BordereauAction, BordereauStatus, Category
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,6 @@ def refuse_without_visa(bordereau: Bordereau) -> None:
 def execute_elimination(bordereau_id: int) -> Bordereau:
     """Eliminate every item of the bordereau not yet eliminated, then close it with its
     trace. Raises ``EliminationRefused`` without a visa."""
-    from retention.services import WORKFLOW  # services queue the task that calls this
-
     refuse_without_visa(Bordereau.objects.get(pk=bordereau_id))
     with transaction.atomic():
         bordereau = Bordereau.objects.select_for_update().get(pk=bordereau_id)
