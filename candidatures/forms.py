@@ -99,7 +99,15 @@ class UploadForm(forms.Form):
 
 class MessageForm(forms.Form):
     body = forms.CharField(
-        label=_("Votre message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Votre message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Écrivez votre message.")},
+    )
+    attachment = forms.FileField(
+        label=_("Pièce jointe (facultative)"),
+        required=False,
+        help_text=_("Un fichier PDF, DOCX, ODT, XLSX ou ODS de 10 Mo au plus."),
     )
 
 
@@ -114,11 +122,6 @@ class BulkMessageForm(forms.Form):
 
 class PaperCopyForm(forms.ModelForm):
     received_time = forms.TimeField(
-    attachment = forms.FileField(
-        label=_("Pièce jointe (facultative)"),
-        required=False,
-        help_text=_("Un fichier PDF, DOCX, ODT, XLSX ou ODS de 10 Mo au plus."),
-    )
         label=_("Heure de remise (dépôt en main propre)"), required=False, widget=TimeInput()
     )
 

@@ -88,7 +88,7 @@ urlpatterns = [
         name="message",
     ),
     path(
-        "candidatures/dossiers/<int:pk>/messages/<int:message_id>/piece-jointe/",
+        "candidatures/dossiers/<int:pk>/pieces-des-messages/<int:message_id>/",
         candidate.MessageAttachmentView.as_view(),
         name="message_attachment",
     ),
@@ -135,7 +135,7 @@ urlpatterns = [
         name="staff_message",
     ),
     path(
-        "gestion/dossiers/<int:pk>/messages/<int:message_id>/piece-jointe/",
+        "gestion/dossiers/<int:pk>/pieces-des-messages/<int:message_id>/",
         staff.StaffMessageAttachmentView.as_view(),
         name="staff_message_attachment",
     ),

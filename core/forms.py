@@ -10,13 +10,19 @@ from core.addresses import normalise_email
 
 
 class FrenchDecimalField(forms.DecimalField):
-    """A number as people type it in French: "24 500,00" or "0,5". The spaces that group
-    thousands (ordinary, non-breaking or narrow) are dropped before Django parses it,
-    which it does not do unless ``USE_THOUSAND_SEPARATOR`` is on."""
+    """A number as people type it in French: "24 500,00", "60 000 €", "33,5 %" or "0,5".
+    The spaces that group thousands (ordinary, non-breaking or narrow) are dropped before
+    Django parses it, which it does not do unless ``USE_THOUSAND_SEPARATOR`` is on; so is
+    the unit written after the number (the field's label names it)."""
+
+    UNITS = ("€", "%")
 
     def to_python(self, value):
         if isinstance(value, str):
             value = "".join(value.split())
+            if value.endswith(self.UNITS):
+                value = value[:-1]
+            value = value.removeprefix("€")
             # Python reads "1_000" as 1000; a person who typed it meant something else.
             if "_" in value:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
@@ -56,11 +62,6 @@ class EurosField(FrenchDecimalField):
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", 0)
         super().__init__(localize=True, **kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.replace("€", "")
-        return super().to_python(value)
 
 
 class AddressField(forms.EmailField):
