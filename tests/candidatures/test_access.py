@@ -9,11 +9,14 @@ sent to log in.
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from candidatures import services
+from candidatures import followup, services
+from candidatures.announcements import send_announcement
 from candidatures.models import (
+    Announcement,
     Answer,
     Candidature,
     Document,
@@ -46,7 +49,7 @@ def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
     """The candidate's organisation has a submitted dossier (answers, a file, a receipt,
     an open request for pieces) and a pending invitation; the other candidate has an
     organisation and a draft dossier of their own on the same call."""
-    call = dossier_ready_call()
+    call = dossier_ready_call(funding_request_generated=True)
     organisation = OrganisationFactory(
         name="Communauté de communes secrète", siret="73282932000074", members=[candidate]
     )
@@ -66,6 +69,15 @@ def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
         created_by=instructeur,
     )
     piece_request.required_documents.set(call.required_documents.filter(multiple=True))
+    message = followup.post_message(
+        dossier,
+        by=instructeur,
+        body="La convocation, jointe.",
+        attachment=SimpleUploadedFile("convocation.pdf", PDF),
+    )
+    announcement = send_announcement(
+        call, by=instructeur, audience="everyone", subject="Réunion", body="Le 12 à 14h."
+    )
     invitation = Invitation.objects.create(
         organisation=organisation,
         email="nadia@exemple.test",
@@ -82,6 +94,8 @@ def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
         "receipt": receipt,
         "piece_request": piece_request,
         "invitation": invitation,
+        "message": message,
+        "announcement": announcement,
         "users": {
             "anonymous": None,
             "candidate": candidate,
@@ -122,6 +136,7 @@ STAFF_READ = {
     "ddets_reader": 200,
 }
 STAFF_WRITE_GET = {**STAFF_READ, "instructeur": 405, "ddets_reader": 403}
+INSTRUCTEURS_ONLY = {**STAFF_READ, "ddets_reader": 403}
 
 
 def get_matrix(w):
@@ -150,13 +165,19 @@ def get_matrix(w):
         ("submit", [d], _members_only()),
         ("withdraw", [d], _members_only()),
         ("receipt", [d, rec], _members_only()),
+        ("funding_request", [d, rec], _members_only()),
         ("message", [d], _members_only(False)),
+        ("message_attachment", [d, w["message"].pk], _members_only()),
+        ("staff_message_attachment", [d, w["message"].pk], STAFF_READ),
+        ("announcements", [w["call"].pk], INSTRUCTEURS_ONLY),
+        ("announcement", [w["call"].pk, w["announcement"].pk], INSTRUCTEURS_ONLY),
         ("staff_dossiers", [w["call"].pk], STAFF_READ),
         ("staff_dossiers_export", [w["call"].pk, "csv"], STAFF_READ),
         ("staff_dossiers_bulk", [w["call"].pk], STAFF_WRITE_GET),
         ("staff_dossier", [d], STAFF_READ),
         ("staff_download", [d, doc], STAFF_READ),
         ("staff_receipt", [d, rec], STAFF_READ),
+        ("staff_funding_request", [d, rec], STAFF_READ),
         ("paper_copy", [d], STAFF_WRITE_GET),
         ("staff_message", [d], STAFF_WRITE_GET),
         ("piece_request", [d], STAFF_WRITE_GET),
@@ -317,6 +338,18 @@ def post_matrix(w):
             staff_refused,
         ),
         ("close_piece_request", [d, w["piece_request"].pk], {}, staff_refused),
+        (
+            "announcements",
+            [w["call"].pk],
+            {
+                "audience": "everyone",
+                "subject": "Intrus",
+                "body": "Message d'un intrus",
+                "token": "intrus",
+                "confirm": "1",
+            },
+            staff_refused,
+        ),
     ]
 
 
@@ -332,6 +365,7 @@ def snapshot(world):
         "answers": sorted(Answer.objects.values_list("pk", "value")),
         "documents": sorted(Document.objects.values_list("pk", "sha256")),
         "messages": Message.objects.count(),
+        "announcements": Announcement.objects.count(),
         "paper_copies": PaperCopy.objects.count(),
         "piece_requests": sorted(PieceRequest.objects.values_list("pk", "closed_at")),
     }
