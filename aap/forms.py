@@ -120,6 +120,7 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
             "dossier_contents",
             "submission_terms",
             "start_expected",
+            "funding_request_generated",
             "paper_copy_required",
             "paper_copy_rule",
             "paper_copy_count",

@@ -14,6 +14,7 @@ class CandidaturesConfig(AppConfig):
             calendars,
             followup,
             forms,
+            funding_request,
             listing,
             receipts,
             reminders,
@@ -23,6 +24,7 @@ class CandidaturesConfig(AppConfig):
         from core.reminders import register, register_digest_items
 
         register_renderer("receipt", receipts.receipt_pdf)
+        register_renderer("funding_request", funding_request.funding_request_pdf)
         # Postponed deadlines and new answers reach everyone holding a dossier (aap.notices).
         register_concerned(announcements.dossier_holder_emails)
         register(reminders.DraftBeforeDeadline())

@@ -8,6 +8,10 @@ import segno
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
+from candidatures.funding_request import (
+    funding_request_filename,
+    manifest_answers,
+)
 from candidatures.models import Candidature, Receipt
 from candidatures.queries import member_emails
 from core.dates import format_datetime
@@ -38,6 +42,9 @@ def build_manifest(candidature: Candidature, *, submitted_at: dt.datetime) -> di
             "name": organisation.name,
             "kind": organisation.kind_short,
             "siret": organisation.siret,
+            "address": f"{organisation.address}, {organisation.postal_code} {organisation.city}",
+            "representative": organisation.legal_representative_name,
+            "representative_role": organisation.legal_representative_role,
         },
         "call": {
             "reference": candidature.call.reference,
@@ -46,6 +53,8 @@ def build_manifest(candidature: Candidature, *, submitted_at: dt.datetime) -> di
         },
         "lots": [lot.name for lot in candidature.lots.all()],
         "submitted_at": submitted_at.isoformat(),
+        # As people read them: the dossier de demande is rendered from these.
+        "answers": manifest_answers(candidature),
         "documents": [
             {
                 "piece": document.required_document.label,
@@ -119,6 +128,18 @@ def send_receipt(receipt: Receipt):
                 "mimetype": "application/pdf",
                 "render": "receipt",
                 "args": [receipt.pk],
-            }
+            },
+            *(
+                [
+                    {
+                        "name": funding_request_filename(receipt),
+                        "mimetype": "application/pdf",
+                        "render": "funding_request",
+                        "args": [receipt.pk],
+                    }
+                ]
+                if candidature.call.funding_request_generated
+                else []
+            ),
         ],
     )

@@ -83,6 +83,11 @@ urlpatterns = [
         name="receipt",
     ),
     path(
+        "candidatures/dossiers/<int:pk>/demande/<int:receipt_id>/",
+        submission.FundingRequestDownloadView.as_view(),
+        name="funding_request",
+    ),
+    path(
         "candidatures/dossiers/<int:pk>/messages/",
         candidate.MessageView.as_view(),
         name="message",
@@ -123,6 +128,11 @@ urlpatterns = [
         "gestion/dossiers/<int:pk>/accuses/<int:receipt_id>/",
         staff.StaffReceiptDownloadView.as_view(),
         name="staff_receipt",
+    ),
+    path(
+        "gestion/dossiers/<int:pk>/demande/<int:receipt_id>/",
+        staff.StaffFundingRequestDownloadView.as_view(),
+        name="staff_funding_request",
     ),
     path(
         "gestion/dossiers/<int:pk>/exemplaire-papier/",

@@ -158,6 +158,16 @@ class Call(models.Model):
     )
     hand_delivery_address = models.TextField(_("adresse de dépôt en main propre"), blank=True)
 
+    funding_request_generated = models.BooleanField(
+        _("dossier de demande établi par la plateforme"),
+        default=False,
+        help_text=_(
+            "Les candidats répondent en ligne ; la plateforme met en forme le dossier de "
+            "demande de financement (PDF) à partir de leurs réponses, joint à l'accusé de "
+            "réception. Le modèle DOCX n'est alors plus à demander."
+        ),
+    )
+
     max_dossier_size_mb = models.PositiveSmallIntegerField(
         _("taille maximale d'un dossier (Mo)"),
         default=50,

@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from aap.models import Call
-from candidatures import followup, listing, outcomes, queries, receipts, rules
+from candidatures import followup, funding_request, listing, outcomes, queries, receipts, rules
 from candidatures.forms import PaperCopyForm, PieceRequestForm
 from candidatures.models import Candidature, Receipt
 from candidatures.views.candidate import (
@@ -190,6 +190,20 @@ class StaffReceiptDownloadView(StaffDossierMixin, View):
         self.log_ddets_reading(_("accusé de réception %(n)s") % {"n": receipt.number})
         return downloads.document(
             receipts.receipt_pdf(receipt.pk), receipts.receipt_filename(receipt), "application/pdf"
+        )
+
+
+class StaffFundingRequestDownloadView(StaffDossierMixin, View):
+    def get(self, request, pk, receipt_id):
+        candidature = self.get_object()
+        if not candidature.call.funding_request_generated:
+            raise Http404
+        receipt = get_object_or_404(candidature.receipts.all(), pk=receipt_id)
+        self.log_ddets_reading(_("dossier de demande %(n)s") % {"n": receipt.number})
+        return downloads.document(
+            funding_request.funding_request_pdf(receipt.pk),
+            funding_request.funding_request_filename(receipt),
+            "application/pdf",
         )
 
 

@@ -1,12 +1,13 @@
 """Submitting a dossier, withdrawing it before the deadline, its receipts."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
-from candidatures import queries, receipts, services
+from candidatures import funding_request, queries, receipts, services
 from candidatures.forms import (
     CertifyForm,
     WithdrawForm,
@@ -100,6 +101,22 @@ class WithdrawView(DossierMixin, DetailView):
                 ),
             )
         return redirect("candidatures:dossier", pk=candidature.pk)
+
+
+class FundingRequestDownloadView(DossierMixin, View):
+    """The dossier de demande made from the answers of one submission (calls that ask
+    for it)."""
+
+    def get(self, request, pk, receipt_id):
+        candidature = self.get_object()
+        if not candidature.call.funding_request_generated:
+            raise Http404
+        receipt = get_object_or_404(candidature.receipts.all(), pk=receipt_id)
+        return downloads.document(
+            funding_request.funding_request_pdf(receipt.pk),
+            funding_request.funding_request_filename(receipt),
+            "application/pdf",
+        )
 
 
 class ReceiptDownloadView(DossierMixin, View):

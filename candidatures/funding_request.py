@@ -1,0 +1,86 @@
+"""« Un seul dépôt, un seul document officiel »: for a call that asks for it
+(``Call.funding_request_generated``), the dossier de demande de financement is the PDF the
+platform makes from the candidate's answers, instead of a DOCX typed a second time.
+
+The answers are written into the receipt's manifest when the dossier is submitted (as
+people read them, section by section): the PDF is rendered from the manifest, so that it
+says exactly what was submitted with that receipt, even after a withdrawal and new answers
+(a new receipt then has its own).
+"""
+
+from decimal import Decimal
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from aap.models import QuestionKind
+from candidatures.answers import display
+from candidatures.models import Candidature, Receipt
+from core.dates import format_datetime
+from core.pdf import render_pdf
+
+
+def manifest_answers(candidature: Candidature) -> list[dict]:
+    """Every question of the call in order, with its answer as people read it ("" when
+    unanswered), and, for amounts and numbers, the value itself for the tables."""
+    lots_by_id = {lot.pk: lot.name for lot in candidature.call.lots.all()}
+    answers = {answer.question_id: answer.value for answer in candidature.answers.all()}
+    found = []
+    for question in candidature.call.form_questions.order_by("position", "pk"):
+        value = answers.get(question.pk)
+        entry = {
+            "section": question.section,
+            "label": question.label,
+            "kind": question.kind,
+            "text": display(question, value, lots_by_id),
+        }
+        if question.kind in (QuestionKind.AMOUNT, QuestionKind.NUMBER) and value not in (
+            None,
+            "",
+        ):
+            entry["value"] = str(value)
+        found.append(entry)
+    return found
+
+
+def _sections(answers: list[dict]) -> list[tuple[str, list[dict]]]:
+    sections: list[tuple[str, list[dict]]] = []
+    for answer in answers:
+        if sections and sections[-1][0] == answer["section"]:
+            sections[-1][1].append(answer)
+        else:
+            sections.append((answer["section"], [answer]))
+    return sections
+
+
+def _money(value: str) -> str:
+    return f"{number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)} €"
+
+
+def funding_request_filename(receipt: Receipt) -> str:
+    return f"Dossier-de-demande-{receipt.number}.pdf"
+
+
+def funding_request_pdf(receipt_id: int) -> bytes:
+    """The dossier de demande de financement of the receipt's submission: a cover page,
+    every section with its answers, the financing table and the list of pieces."""
+    receipt = Receipt.objects.select_related("call", "submitted_by").get(pk=receipt_id)
+    manifest = receipt.manifest
+    answers = manifest.get("answers", [])
+    amounts = [
+        {"label": answer["label"], "amount": _money(answer["value"])}
+        for answer in answers
+        if answer["kind"] == QuestionKind.AMOUNT and "value" in answer
+    ]
+    return render_pdf(
+        "candidatures/pdf/funding_request.html",
+        {
+            "receipt": receipt,
+            "manifest": manifest,
+            "call": receipt.call,
+            "sections": _sections(answers),
+            "amounts": amounts,
+            "submitted_at": format_datetime(receipt.submitted_at, seconds=True),
+            "title": _("Dossier de demande de financement"),
+        },
+    )
