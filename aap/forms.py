@@ -226,6 +226,7 @@ class CallForm(DeadlineFieldsMixin, forms.ModelForm):
                 _("Dépôt des dossiers"),
                 "dossier_contents",
                 "submission_terms",
+                "funding_request_generated",
                 "paper_copy_required",
                 Div(
                     Div("paper_copy_rule", css_class="col-md-8"),
