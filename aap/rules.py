@@ -12,3 +12,9 @@ def can_manage_call(user, call=None) -> bool:
 def can_ask_question(user, call) -> bool:
     """A signed-in candidate may ask about a call while it takes dossiers."""
     return is_candidat(user) and call is not None and call.is_open()
+
+
+@role_predicate
+def can_manage_programmes(user, programme=None) -> bool:
+    """Instructeurs keep the list of programmes the calls belong to."""
+    return is_instructeur(user)

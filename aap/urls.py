@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aap.views import backoffice, form_editor, public
+from aap.views import backoffice, form_editor, programmes, public
 
 app_name = "aap"
 
@@ -91,6 +91,22 @@ urlpatterns = [
         "gestion/appels/<int:pk>/rappels/",
         backoffice.CallRemindersView.as_view(),
         name="backoffice_reminders",
+    ),
+    path("gestion/programmes/", programmes.ProgrammeListView.as_view(), name="programme_list"),
+    path(
+        "gestion/programmes/nouveau/",
+        programmes.ProgrammeCreateView.as_view(),
+        name="programme_create",
+    ),
+    path(
+        "gestion/programmes/<int:pk>/modifier/",
+        programmes.ProgrammeUpdateView.as_view(),
+        name="programme_edit",
+    ),
+    path(
+        "gestion/programmes/<int:pk>/supprimer/",
+        programmes.ProgrammeDeleteView.as_view(),
+        name="programme_delete",
     ),
     path(
         "gestion/questions/<int:pk>/repondre/",
