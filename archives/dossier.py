@@ -6,7 +6,8 @@ stream reaches them.
 reponses/     the answers to the call's form, as a PDF
 pieces/       every uploaded file under its original name, one folder per required document
 accuses/      the receipt(s) of submission, superseded ones included
-historique/   every recorded act (CSV and PDF), the messages with the candidate
+historique/   every recorded act (CSV and PDF), the messages with the candidate and their
+              files, the DDETS's readings
 instruction/  the admissibility, the evaluations, the ranking row(s), the DDETS's opinions
 decisions/    the decisions and their rectifications, the letters and the committee
               records (procès-verbaux) as stored
@@ -192,6 +193,16 @@ def _history(candidature: Candidature, folder: Folder) -> Iterator[Entry]:
         csv_chunks(records.message_columns(), lambda: records.message_rows(candidature)),
         _("Messages échangés entre le candidat et le Service IVE (CSV)"),
     )
+    attachments = Folder(f"{folder.path}/fichiers-des-messages")
+    for message in candidature.messages.exclude(attachment="").order_by("created_at", "pk"):
+        yield Entry(
+            attachments.name(message.attachment_name or "fichier"),
+            stored_chunks(message.attachment),
+            _("Fichier joint au message du %(date)s : %(name)s")
+            % {"date": format_datetime(message.created_at), "name": message.attachment_name},
+            stored_sha256=message.attachment_sha256,
+            size=message.attachment_size,
+        )
     yield Entry(
         folder.name("consultations-ddets.csv"),
         csv_chunks(records.reading_columns(), lambda: records.reading_rows(candidature)),

@@ -189,12 +189,19 @@ def history_rows(candidature: Candidature) -> list[list]:
 
 
 def message_columns() -> list[str]:
-    return [_("Date"), _("De"), _("Service IVE"), _("Message")]
+    return [_("Date"), _("De"), _("Service IVE"), _("Message"), _("Fichier joint"), _("SHA-256")]
 
 
 def message_rows(candidature: Candidature) -> list[list]:
     return [
-        [_when(m.created_at), person(m.author), m.from_staff, m.body]
+        [
+            _when(m.created_at),
+            person(m.author),
+            m.from_staff,
+            m.body,
+            m.attachment_name,
+            m.attachment_sha256,
+        ]
         for m in candidature.messages.select_related("author").order_by("created_at", "pk")
     ]
 

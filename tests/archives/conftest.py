@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from aap.models import SubCriterion
+from candidatures import followup
 from candidatures import services as dossier_services
 from candidatures.models import Candidature
 from conventions import services as convention_services
@@ -25,7 +26,7 @@ from evaluation import letters
 from evaluation import services as evaluation_services
 from evaluation.models import Decision
 from evaluation.states import DecisionOutcome
-from tests.candidatures.conftest import fill
+from tests.candidatures.conftest import PDF, fill
 from tests.conventions import conftest as conventions
 from tests.evaluation.conftest import close
 from tests.evaluation.notified import freeze_every_lot
@@ -59,6 +60,12 @@ def build_world(*, instructeur, candidate, evaluator, capture, organisation=None
         name=ORGANISATION, siret="73282932000074", members=[candidate]
     )
     dossier = submitted(call, organisation, candidate)
+    followup.post_message(
+        dossier,
+        by=candidate,
+        body="Voici le CV de la chargée de mission.",
+        attachment=SimpleUploadedFile("CV chargée.pdf", PDF, content_type="application/pdf"),
+    )
     lot = call.lots.order_by("position").first()
     evaluation_services.decide_admissibility(dossier, by=instructeur, admissible=True)
     evaluate(dossier, evaluator, by=instructeur)

@@ -83,6 +83,11 @@ def test_a_dossier_archive_holds_every_file_with_a_manifest_that_matches(
             report.sha256,
         ),
     }
+    message = dossier.messages.exclude(attachment="").get()
+    frozen["historique/fichiers-des-messages/CV chargée.pdf"] = (
+        message.attachment,
+        message.attachment_sha256,
+    )
     committee_name = next(name for name in names if name.startswith("decisions/PV-comite-"))
     frozen[committee_name] = (record.pdf, record.sha256)
     for name, (field, sha256) in frozen.items():
@@ -146,6 +151,11 @@ def test_a_dossier_archive_holds_every_file_with_a_manifest_that_matches(
     assert [row["Référence comptable (mandat)"] for row in paid] == ["MANDAT-2027-0001"]
     [amendment_row] = read_csv(archive, f"conventions/{number}/avenants/avenants.csv")
     assert amendment_row["SHA-256 de l'avenant envoyé"] == amendment.document_sha256
+    [posted] = read_csv(archive, "historique/messages.csv")
+    assert (posted["Message"], posted["Fichier joint"]) == (
+        "Voici le CV de la chargée de mission.",
+        "CV chargée.pdf",
+    )
     [reading] = read_csv(archive, "historique/consultations-ddets.csv")
     assert reading["Lecteur DDETS"].endswith("<denis@ddets.test>")
     assert f"conventions/{number}/points-d-etape.csv" in names
