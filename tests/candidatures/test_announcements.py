@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -350,3 +352,30 @@ def test_recipients_keep_their_row_when_an_email_is_purged(world, instructeur):
     OutgoingEmail.objects.all().delete()
     assert AnnouncementRecipient.objects.filter(announcement=announcement).count() == 2
     assert not AnnouncementRecipient.objects.filter(email__isnull=False).exists()
+
+
+def test_the_pages_cost_the_same_queries_for_one_or_twenty_announcements_and_addresses(
+    world, instructeur, client_for
+):
+    call = world["call"]
+    client = client_for(instructeur)
+    history_url = reverse("candidatures:announcements", args=[call.pk])
+    first = send(call, instructeur, "everyone")
+    detail_url = reverse("candidatures:announcement", args=[call.pk, first.pk])
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = (queries(history_url), queries(detail_url))
+    organisation = OrganisationFactory(
+        members=[UserFactory(roles=[Role.CANDIDAT]) for _ in range(20)]
+    )
+    Candidature.objects.create(call=call, organisation=organisation)
+    for n in range(19):
+        send(call, instructeur, "everyone", subject=f"Annonce {n}")
+    many = Announcement.objects.filter(call=call).first()
+    assert many.recipient_count == 24
+    detail_url = reverse("candidatures:announcement", args=[call.pk, many.pk])
+    assert (queries(history_url), queries(detail_url)) == few
