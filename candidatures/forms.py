@@ -35,12 +35,21 @@ class OrganisationForm(forms.ModelForm):
         },
     )
 
+    # Longer than the 10 characters too: "w 381 234 567" reaches clean_rna, which tidies it.
+    rna = forms.CharField(
+        label=_("Numéro RNA"),
+        max_length=20,
+        required=False,
+        help_text=Organisation._meta.get_field("rna").help_text,
+    )
+
     class Meta:
         model = Organisation
         fields = [
             "name",
             "kind",
             "siret",
+            "rna",
             "address",
             "postal_code",
             "city",
@@ -60,6 +69,10 @@ class OrganisationForm(forms.ModelForm):
     def clean_siret(self):
         # People paste "123 456 789 00012": keep the digits, then the checksum decides.
         return "".join(char for char in self.cleaned_data["siret"] if not char.isspace())
+
+    def clean_rna(self):
+        # "w 381 234 567" as people copy it: capital W, no spaces; the model checks the rest.
+        return "".join(self.cleaned_data["rna"].split()).upper()
 
     def clean_postal_code(self):
         code = self.cleaned_data["postal_code"].strip()

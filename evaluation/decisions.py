@@ -144,9 +144,12 @@ def record_decision(
     amount_granted: Decimal | None = None,
     fte_granted: Decimal | None = None,
     reason: str = "",
+    deliberation: str = "",
 ) -> Decision:
     """The committee's decision for one lot; the amounts granted stay within the budget.
-    Refused once the decision is notified: ``rectify_decision`` then."""
+    ``deliberation`` is the reference of the assembly's act that grants it (published as
+    the open data's referenceDecision). Refused once the decision is notified:
+    ``rectify_decision`` then."""
     if not rules.can_run_evaluation(by):
         raise PermissionDenied
     refuse_if_decision_frozen(candidature.pk)  # again in Decision.save, under the lock
@@ -172,6 +175,7 @@ def record_decision(
                 "amount_granted": amount_granted,
                 "fte_granted": fte_granted,
                 "reason": reason.strip(),
+                "deliberation": " ".join(deliberation.split()),
                 "decided_by": by,
                 "decided_at": timezone.now(),
             },
@@ -349,6 +353,7 @@ def _admission(
                 "amount": None if amount is None else str(amount),
                 "fte": None if fte is None else str(fte),
                 "reason": decision_reason,
+                "deliberation": " ".join((values.get("deliberation") or "").split()),
             }
         )
     return AdmissibilityRectification(
@@ -392,7 +397,8 @@ def rectify_admissibility(
     missing piece was attached): the reason, who, when, the old and new admissibility;
     its history row; the dossier admissible; and, since the call's decisions are notified
     and the committee re-examined the dossier, the committee's decision on each of its
-    lots (``decisions``: lot id → outcome, amount_granted, fte_granted, reason), checked
+    lots (``decisions``: lot id → outcome, amount_granted, fte_granted, reason and the
+    deliberation's reference, frozen with them), checked
     as ``record_decision`` checks them and frozen at once. One new letter tells the
     organisation (rendered and e-mailed by a task after commit); the public list of
     selected organisations follows, dated by the act."""
@@ -428,6 +434,7 @@ def rectify_admissibility(
                 amount_granted=row.amount_granted,
                 fte_granted=row.fte_granted,
                 reason=row.reason,
+                deliberation=row.deliberation,
                 decided_by=by,
                 decided_at=act.at,
             ).save(by=by, note=act.reason, rectification=act)

@@ -222,6 +222,15 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    deliberation = forms.CharField(
+        label=_("Référence de la délibération"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Commission permanente, par exemple « 2026 CP03 12-4 » : publiée avec les données "
+            "ouvertes. À saisir avant la notification, qui fige la décision."
+        ),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -238,6 +247,7 @@ class DecisionForm(forms.Form):
 class RectificationForm(DecisionForm):
     """A notified decision's new values, with the reason the candidate will read."""
 
+    deliberation = None  # the notified decision keeps the deliberation that granted it
     reason = forms.CharField(
         label=_("Motif de la rectification (communiqué au candidat)"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -303,6 +313,14 @@ class AdmissibilityRectificationForm(forms.Form):
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
+            self.fields[f"deliberation_{lot.pk}"] = forms.CharField(
+                label=_("Lot %(lot)s : référence de la délibération") % {"lot": lot.name},
+                required=False,
+                max_length=100,
+                help_text=_(
+                    "Publiée avec les données ouvertes ; la décision est notifiée et figée par cet acte."
+                ),
+            )
         self.fields["opening"] = forms.CharField(
             label=_("Paragraphe d'ouverture de la lettre"),
             required=False,
@@ -341,6 +359,7 @@ class AdmissibilityRectificationForm(forms.Form):
                     "amount_granted": data[f"amount_granted_{lot.pk}"],
                     "fte_granted": data[f"fte_granted_{lot.pk}"],
                     "reason": data[f"reason_{lot.pk}"],
+                    "deliberation": data[f"deliberation_{lot.pk}"],
                 }
                 for lot in self.lots
             },

@@ -1,3 +1,4 @@
+import re
 import secrets
 
 from django.conf import settings
@@ -17,6 +18,19 @@ def validate_siret(value: str) -> None:
             _("Ce numéro SIRET n'est pas valide : il compte 14 chiffres, vérifiez-les."),
             code="invalid_siret",
         )
+
+
+RNA = re.compile(r"W\d{9}")
+RNA_INVALID = _(
+    "Le numéro RNA (répertoire national des associations) s'écrit W suivi de 9 chiffres, "
+    "par exemple W381234567."
+)
+
+
+def validate_rna(value: str) -> None:
+    """The Répertoire national des associations' number, as the SCDL open data wants it."""
+    if not RNA.fullmatch(value):
+        raise ValidationError(RNA_INVALID, code="invalid_rna")
 
 
 class Territory(models.Model):
@@ -54,6 +68,16 @@ class Organisation(models.Model):
         validators=[validate_siret],
         help_text=_("14 chiffres."),
     )
+    rna = models.CharField(
+        _("numéro RNA"),
+        max_length=10,
+        blank=True,
+        validators=[validate_rna],
+        help_text=_(
+            "Associations : W suivi de 9 chiffres (répertoire national des associations). "
+            "Il est publié avec les subventions attribuées."
+        ),
+    )
     address = models.TextField(_("adresse"))
     postal_code = models.CharField(_("code postal"), max_length=5)
     city = models.CharField(_("commune"), max_length=150)
@@ -81,6 +105,19 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The open data publishes it: a wrong format never reaches the database, whichever
+        # path saves (the form, a service, the shell).
+        if self.rna:
+            validate_rna(self.rna)
+        return super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.rna and self.kind != OrganisationKind.ASSOCIATION:
+            raise ValidationError(
+                {"rna": _("Seule une association a un numéro RNA : laissez ce champ vide.")}
+            )
 
     @property
     def kind_short(self) -> str:

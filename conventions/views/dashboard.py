@@ -69,6 +69,9 @@ class DashboardView(StaffReadMixin, TemplateView):
             query=self.request.GET.urlencode(),
             can_manage=rules.can_manage_conventions(self.request.user),
             opendata_ready=opendata.is_configured(),
+            opendata_without_deliberation=list(
+                opendata.without_deliberation().values_list("number", flat=True)
+            ),
             **kwargs,
         )
 

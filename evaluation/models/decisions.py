@@ -27,7 +27,7 @@ from evaluation.models.letters import NotificationLetter
 from evaluation.models.reviews import Admissibility, Opinion, lock_scoring
 from evaluation.states import AdmissibilityOutcome, DecisionOutcome, LetterKind, LetterStatus
 
-DECISION_FIELDS = ["outcome", "amount_granted", "fte_granted", "reason"]
+DECISION_FIELDS = ["outcome", "amount_granted", "fte_granted", "reason", "deliberation"]
 
 
 class DecisionFrozen(DomainError):
@@ -62,6 +62,18 @@ class Decision(models.Model):
         validators=[MinValueValidator(0)],
     )
     reason = models.TextField(_("motif"), blank=True)
+    # The act of the assembly that grants the subsidy (commission permanente), entered with
+    # the decision before it is notified, and frozen with it; the open data publishes it as
+    # referenceDecision (empty while unknown, and the dashboard says so).
+    deliberation = models.CharField(
+        _("référence de la délibération"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Par exemple : délibération de la commission permanente n° 2026 CP03 12-4. "
+            "Publiée avec les données ouvertes des subventions."
+        ),
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -205,6 +217,7 @@ class AdmittedDecision:
     amount_granted: Decimal | None
     fte_granted: Decimal | None
     reason: str
+    deliberation: str = ""
 
     def get_outcome_display(self) -> str:
         return str(DecisionOutcome(self.outcome).label)
@@ -233,7 +246,8 @@ class AdmissibilityRectification(models.Model):
     new_outcome = models.CharField(
         _("recevabilité rectifiée"), max_length=20, choices=AdmissibilityOutcome.choices
     )
-    # [{"lot": id, "lot_name", "outcome", "amount": "24500.00" | None, "fte", "reason"}],
+    # [{"lot": id, "lot_name", "outcome", "amount": "24500.00" | None, "fte", "reason",
+    #   "deliberation"}],
     # in the lots' order: what the letter says, and what the decisions saved must match.
     decisions = models.JSONField(_("décisions du comité"), default=list)
 
@@ -269,6 +283,7 @@ class AdmissibilityRectification(models.Model):
                 amount_granted=None if row["amount"] is None else Decimal(row["amount"]),
                 fte_granted=None if row["fte"] is None else Decimal(row["fte"]),
                 reason=row["reason"],
+                deliberation=row.get("deliberation", ""),
             )
             for row in self.decisions
         ]

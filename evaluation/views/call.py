@@ -23,7 +23,7 @@ from evaluation.forms import (
     GridForm,
 )
 from evaluation.models import Assignment, admissibility_frozen_reason
-from evaluation.states import AdmissibilityOutcome, ConflictStatus
+from evaluation.states import AdmissibilityOutcome, ConflictStatus, DecisionOutcome
 
 
 class CallEvaluationMixin(RuleMixin):
@@ -247,8 +247,17 @@ class NotifyView(CallEvaluationMixin, TemplateView):
             .prefetch_related("decisions__lot", "notification_letters")
             .order_by("organisation__name")
         )
+        # Not a refusal: the open data leaves referenceDecision empty, but the reference
+        # is entered before the notification freezes the decision.
+        without_deliberation = [
+            _("%(org)s, lot %(lot)s") % {"org": dossier.organisation, "lot": decision.lot.name}
+            for dossier in dossiers
+            for decision in dossier.decisions.all()
+            if decision.outcome == DecisionOutcome.SELECTED and not decision.deliberation
+        ]
         return super().get_context_data(
             problems=letters.notification_problems(call),
+            without_deliberation=without_deliberation,
             dossiers=dossiers,
             call_letters=letters.letters_of_call(call),
             terms=letters.letter_terms(call),

@@ -90,7 +90,11 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
                 (
                     lot,
                     decisions.get(lot.pk),
-                    (RectificationForm if notified else DecisionForm)(prefix=f"lot{lot.pk}"),
+                    RectificationForm(prefix=f"lot{lot.pk}")
+                    if notified
+                    else DecisionForm(
+                        prefix=f"lot{lot.pk}", initial=_initial(decisions.get(lot.pk))
+                    ),
                 )
                 for lot in candidature.lots.all()
             ],
@@ -113,6 +117,17 @@ class DossierEvaluationsView(ObjectRuleMixin, DetailView):
             .order_by("at", "pk"),
             **kwargs,
         )
+
+
+def _initial(decision) -> dict | None:
+    """The decision form shows the decision as recorded: saving it again keeps what is not
+    retyped (the deliberation's reference, entered later than the outcome)."""
+    if decision is None:
+        return None
+    return {
+        name: getattr(decision, name)
+        for name in ("outcome", "amount_granted", "fte_granted", "reason", "deliberation")
+    }
 
 
 class DossierActionMixin(ObjectRuleMixin, View):

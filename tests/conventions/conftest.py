@@ -58,7 +58,8 @@ def role_groups(db):
 
 @pytest.fixture(autouse=True)
 def authority_siret(settings):
-    settings.AUTHORITY_SIRET = "22380001800014"
+    # A made-up SIRET whose checksum holds (the open data's schema checks it).
+    settings.AUTHORITY_SIRET = "22380001200013"
 
 
 def pdf_upload(name="convention-signee.pdf", content=PDF):

@@ -67,7 +67,10 @@ def test_the_csv_has_the_scdl_columns_and_the_signed_agreements_only(agreements,
     header, rows = read_csv(client)
     assert header == SCDL_COLUMNS
     assert len(header) == 16
-    assert [row["referenceDecision"] for row in rows] == [agreements["signed"].number]
+    assert [row["nomBeneficiaire"] for row in rows] == [agreements["signed"].beneficiary_name]
+    # No deliberation entered on its decision: the reference is left empty (the schema
+    # allows it), never replaced by the agreement's number.
+    assert [row["referenceDecision"] for row in rows] == [""]
 
 
 def test_each_column_has_the_schema_format(agreements, client, settings):
@@ -76,7 +79,7 @@ def test_each_column_has_the_schema_format(agreements, client, settings):
     (row,) = read_csv(client)[1]
     assert row["nomAttribuant"] == settings.AUTHORITY_NAME
     assert re.fullmatch(r"\d{14}", row["idAttribuant"])
-    assert row["idAttribuant"] == "22380001800014"
+    assert row["idAttribuant"] == "22380001200013"
     assert re.fullmatch(DATE, row["dateConvention"])
     assert row["dateConvention"] == signed.signed_on.isoformat()
     assert row["nomBeneficiaire"] == ORGANISATION
@@ -85,8 +88,8 @@ def test_each_column_has_the_schema_format(agreements, client, settings):
     assert re.fullmatch(r"\d+\.\d{2}", row["montant"])
     assert row["nature"] == "aide en numéraire"
     assert row["conditionsVersement"] == "Echelonné"
-    assert re.fullmatch(rf"{DATE}(_{DATE})?", row["datesPeriodeVersement"])
-    assert row["datesPeriodeVersement"] == f"{signed.year}-01-31_{signed.year + 1}-03-31"
+    assert re.fullmatch(rf"{DATE}(/{DATE})?", row["datesPeriodeVersement"])
+    assert row["datesPeriodeVersement"] == f"{signed.year}-01-31/{signed.year + 1}-03-31"
     assert row["notificationUE"] == "non"
     assert 0 < Decimal(row["pourcentageSubvention"]) <= 1
     assert row["pourcentageSubvention"] == "0.8"

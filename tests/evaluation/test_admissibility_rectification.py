@@ -449,6 +449,7 @@ def form_data(lot, **values):
         f"amount_granted_{lot.pk}": "10 000",
         f"fte_granted_{lot.pk}": "0,25",
         f"reason_{lot.pk}": "",
+        f"deliberation_{lot.pk}": "2026 CP08 04-2",
         "opening": "",
         "closing": "",
         **values,
@@ -501,6 +502,8 @@ def test_staff_preview_the_letter_then_confirm_from_the_dossier_page(
     assert "Décision prise avec la rectification de l'irrecevabilité" in shown  # history
     letter = NotificationLetter.objects.get(candidature=delta, kind=LetterKind.RECTIFICATION)
     assert "Nous avons réexaminé votre dossier" in pdf_text(world.stored(letter))
+    # The deliberation that grants it goes with the decision, frozen with it.
+    assert Decision.objects.get(candidature=delta).deliberation == "2026 CP08 04-2"
 
 
 def test_a_refused_act_on_the_page_says_why_and_keeps_what_was_typed(
