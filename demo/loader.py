@@ -68,7 +68,18 @@ def load_demo(*, with_accounts: bool = True, now: dt.datetime | None = None) -> 
     return report
 
 
-def _create_call(programme, *, reference, slug, title, opens_at, deadline, is_demo, dates):
+def _create_call(
+    programme,
+    *,
+    reference,
+    slug,
+    title,
+    opens_at,
+    deadline,
+    is_demo,
+    dates,
+    funding_request_generated=False,
+):
     """A call of the seed's text whose texts name the dates of ``dates``."""
     return Call.objects.create(
         programme=programme,
@@ -77,11 +88,13 @@ def _create_call(programme, *, reference, slug, title, opens_at, deadline, is_de
         opens_at=opens_at,
         deadline=deadline,
         is_demo=is_demo,
+        funding_request_generated=funding_request_generated,
         **{**seed.call_fields(dates), "title": title},
     )
 
 
 def _add_structure(call, *, dates, lot_budget=None):
+    generated = call.funding_request_generated
     for position, label in enumerate(seed.EXPECTED_ACTIONS, start=1):
         ExpectedAction.objects.create(call=call, position=position, label=label)
     for position, lot in enumerate(seed.LOTS, start=1):
@@ -95,7 +108,7 @@ def _add_structure(call, *, dates, lot_budget=None):
     for position, spec in enumerate(seed.QUESTIONS, start=1):
         spec = {key: seed.dated(value, dates) for key, value in spec.items()}
         Question.objects.create(call=call, position=position, **spec)
-    for position, spec in enumerate(seed.REQUIRED_DOCUMENTS, start=1):
+    for position, spec in enumerate(seed.required_documents(generated=generated), start=1):
         spec = dict(spec)
         template = spec.pop("template")
         document = RequiredDocument(call=call, position=position, **spec)
@@ -127,7 +140,8 @@ def _redate(call, dates):
             help_text=seed.dated(spec.get("help_text", ""), dates)
         )
     documents = call.required_documents.order_by("position")
-    for document, spec in zip(documents, seed.REQUIRED_DOCUMENTS, strict=True):
+    specs = seed.required_documents(generated=call.funding_request_generated)
+    for document, spec in zip(documents, specs, strict=True):
         if spec["template"] is not None:
             document.template.delete(save=False)
             _attach_template(document, spec["template"], dates)
@@ -212,6 +226,9 @@ def _load_demo_call(programme, report, now):
             deadline=deadline,
             is_demo=True,
             dates=CallDates(deadline),
+            # One entry, one official document: the dossier de demande is made from the
+            # answers, the DOCX model is not asked for.
+            funding_request_generated=True,
         )
         _add_structure(call, dates=CallDates(deadline))
         _publish(call, at=now, note="Copie de démonstration de l'appel 2024, ouverte 30 jours.")

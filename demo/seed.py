@@ -194,9 +194,13 @@ CRITERIA = [
     },
 ]
 
+# The piece a call no longer asks for when the platform makes the dossier de demande
+# from the answers (``Call.funding_request_generated``): the open demonstration copy.
+FUNDING_REQUEST_LABEL = "Dossier de demande de financement"
+
 REQUIRED_DOCUMENTS = [
     {
-        "label": "Dossier de demande de financement",
+        "label": FUNDING_REQUEST_LABEL,
         "description": (
             "Modèle en annexe à compléter, présentant une description détaillée du projet."
         ),
@@ -429,3 +433,13 @@ ACCOUNTS = [
         "job_title": "Facilitatrice clauses sociales",
     },
 ]
+
+
+def required_documents(*, generated: bool) -> list[dict]:
+    """The pieces a copy asks for: without the DOCX funding request when the platform
+    makes the dossier de demande from the answers."""
+    return [
+        spec
+        for spec in REQUIRED_DOCUMENTS
+        if not (generated and spec["label"] == FUNDING_REQUEST_LABEL)
+    ]

@@ -18,7 +18,7 @@ from candidatures.states import CandidatureStatus
 from core.models import EmailStatus, OutgoingEmail
 from demo import modeles
 from demo.loader import load_demo
-from demo.seed import DEMO_REFERENCE, EXPECTED_ACTIONS, QUESTIONS, REQUIRED_DOCUMENTS
+from demo.seed import DEMO_REFERENCE, EXPECTED_ACTIONS, QUESTIONS, required_documents
 from tests.browser.helpers import (
     assert_every_field_labelled,
     follow_verification_link,
@@ -36,7 +36,9 @@ PASSWORD = "Un-mot-de-passe-solide-2024"
 ORGANISATION = "Communauté de communes du Trièves"
 SIRET = "73282932000074"
 
-FUNDING, BUDGETS, ATTESTATION, CVS = (piece["label"] for piece in REQUIRED_DOCUMENTS)
+# The demonstration copy makes the dossier de demande from the answers: no DOCX to send.
+REQUIRED_DOCUMENTS = required_documents(generated=True)
+BUDGETS, ATTESTATION, CVS = (piece["label"] for piece in REQUIRED_DOCUMENTS)
 
 
 def structure_budget_xlsx() -> bytes:
@@ -214,11 +216,6 @@ def test_candidate_signs_up_fills_uploads_submits_and_keeps_the_receipt(page, tm
 
     # 5. Real files, one piece at a time.
     files = {
-        "Dossier de demande de financement - CC Trièves.docx": (
-            FUNDING,
-            modeles.funding_request_docx(),
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ),
         "Budget de l'action.xlsx": (
             BUDGETS,
             modeles.budget_xlsx(),
@@ -389,11 +386,35 @@ def test_candidate_signs_up_fills_uploads_submits_and_keeps_the_receipt(page, tm
         sha256 = hashlib.sha256(file_content).hexdigest()
         assert f"{piece} {name} {len(file_content)} SHA-256 : {sha256}" in text, (name, text)
 
-    # The e-mail with the same receipt attached, to the organisation's member.
+    # The dossier de demande, made from the answers: every section's answers, in order.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=f"Dossier de demande (PDF) {receipt.number}").click()
+    request_download = download_info.value
+    assert request_download.suggested_filename == f"Dossier-de-demande-{receipt.number}.pdf"
+    request_path = tmp_path / request_download.suggested_filename
+    request_download.save_as(request_path)
+    request_text = " ".join(pdf_text(request_path.read_bytes(), order="raw").split())
+    assert "Dossier de demande de financement" in request_text
+    position = 0
+    for answer in (
+        "Résumé du projet de co-animation",
+        "Co-animer le réseau des facilitateurs du Nord Isère",
+        "Communauté de communes du Massif du Vercors",
+        "Une permanence mensuelle à Villard-de-Lans",
+        "Cap emploi, les ESAT",
+        "Montant sollicité auprès du Département (en euros)",
+    ):
+        position = request_text.index(answer, position)
+    assert re.search(r"24[\s\u202f]500,00 €", request_text)
+
+    # The e-mail with the same receipt and the dossier de demande, to the member.
     receipts_sent = [m for m in mail.outbox if m.attachments]
     assert [m.to for m in receipts_sent] == [[EMAIL]]
-    ((attachment_name, attachment, mimetype),) = receipts_sent[0].attachments
+    (attachment_name, attachment, mimetype), (request_name, _pdf, _type) = receipts_sent[
+        0
+    ].attachments
     assert attachment_name == download.suggested_filename
+    assert request_name == request_download.suggested_filename
     assert mimetype == "application/pdf"
     assert attachment == content
     assert receipt.number in receipts_sent[0].body

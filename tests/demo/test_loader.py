@@ -159,14 +159,19 @@ def _assert_names_its_own_dates(call, client):
     assert (
         start_question.help_text == f"Le démarrage est à envisager au plus tôt {dates.start_text}."
     )
-    funding_request = call.required_documents.get(label="Dossier de demande de financement")
-    assert (
-        funding_request.template_name
-        == f"Dossier de demande de financement - AAP {dates.year} FCS.docx"
-    )
-    annex = _docx_text(funding_request)
-    assert f"Dossier à compléter et à retourner {deadline_text}," in annex
-    assert f"Appel à projets {dates.year} – Co-animation" in annex
+    funding_request = call.required_documents.filter(label=seed.FUNDING_REQUEST_LABEL).first()
+    if call.funding_request_generated:
+        # The open copy makes the dossier de demande from the answers: no DOCX to send.
+        assert funding_request is None
+        annex = ""
+    else:
+        assert (
+            funding_request.template_name
+            == f"Dossier de demande de financement - AAP {dates.year} FCS.docx"
+        )
+        annex = _docx_text(funding_request)
+        assert f"Dossier à compléter et à retourner {deadline_text}," in annex
+        assert f"Appel à projets {dates.year} – Co-animation" in annex
     page = client.get(call.get_absolute_url()).content.decode()
     assert deadline_text in page
     # Nothing names the 2024 calendar any more, in the texts or on the page.
@@ -379,9 +384,12 @@ def test_the_copy_in_instruction_is_under_review_since_a_deadline_ten_days_ago(l
     assert history[1][2] == call.deadline
     # Built as the demo copy is.
     demo = Call.objects.get(reference=seed.DEMO_REFERENCE)
-    for related in ("lots", "criteria", "required_documents", "form_questions", "indicators"):
+    for related in ("lots", "criteria", "form_questions", "indicators"):
         assert list(getattr(call, related).values_list("pk", flat=True)) != []
         assert getattr(call, related).count() == getattr(demo, related).count(), related
+    # The open copy alone makes the dossier de demande from the answers.
+    assert demo.funding_request_generated and not call.funding_request_generated
+    assert call.required_documents.count() == demo.required_documents.count() + 1
     assert list(SubCriterion.objects.filter(criterion__call=call).values_list("title")) == list(
         SubCriterion.objects.filter(criterion__call=demo).values_list("title")
     )
