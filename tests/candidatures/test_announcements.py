@@ -254,7 +254,13 @@ def test_an_announcement_reaches_exactly_its_audience_each_address_once(
     url = f"http://testserver{call.get_absolute_url()}"
     assert url in email.body
     assert url in email.alternatives[0][0]
-    assert "Service Insertion Vers l'Emploi" in email.body
+    addressed_to = {
+        "drafts": "adressé aux structures ayant un dossier en brouillon.",
+        "submitted": "adressé aux structures ayant déposé un dossier.",
+        "selected": "adressé aux structures dont le dossier est retenu.",
+        "everyone": "adressé à toutes les structures ayant un dossier.",
+    }[audience]
+    assert addressed_to in " ".join(email.body.split())
 
 
 def test_sending_and_sweeping_twice_sends_one_email_per_address(
@@ -341,10 +347,16 @@ def test_an_empty_form_is_refused_in_french_and_nothing_is_sent(
     assert Announcement.objects.count() == 0 and mailoutbox == []
 
 
-def test_the_call_tabs_link_the_announcements(world, instructeur, client_for):
+def test_the_call_tabs_and_the_dossier_list_link_the_announcements_for_instructeurs(
+    world, instructeur, ddets_reader, client_for
+):
     call = world["call"]
+    link = reverse("candidatures:announcements", args=[call.pk])
     page = client_for(instructeur).get(reverse("aap:backoffice_call", args=[call.pk]))
-    assert reverse("candidatures:announcements", args=[call.pk]) in page.content.decode()
+    assert link in page.content.decode()
+    dossiers = reverse("candidatures:staff_dossiers", args=[call.pk])
+    assert link in client_for(instructeur).get(dossiers).content.decode()
+    assert link not in client_for(ddets_reader).get(dossiers).content.decode()
 
 
 def test_recipients_keep_their_row_when_an_email_is_purged(world, instructeur):
