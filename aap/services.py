@@ -194,7 +194,7 @@ def archive_call(call: Call, *, by: User, note: str = "") -> Call:
     return transition_call(call, CallAction.ARCHIVE, by=by, note=note)
 
 
-# The service behind each action a user may pick on the back-office (CLOSE and REOPEN
+# The service behind each action a user may pick on the back-office (REOPEN and ABANDON
 # take extra arguments and have their own forms). DECIDE is not one: a call is decided by
 # notifying its decisions (evaluation.letters.notify_decisions), never by a button, which
 # would freeze decisions that no letter told anyone.
@@ -212,6 +212,10 @@ def action_refusal(call: Call, action: str) -> str:
     """Why ``action``, allowed from the call's status, is not offered now, or ""."""
     if action == CallAction.CLOSE:
         return close_refusal(call)
+    if action == CallAction.ABANDON:
+        from aap.abandon import abandon_problems  # aap.abandon builds on this module
+
+        return " ".join(abandon_problems(call))
     return ""
 
 

@@ -15,6 +15,7 @@ class CallStatus(models.TextChoices):
     UNDER_REVIEW = "under_review", _("En instruction")
     DECIDED = "decided", _("Décidé")
     ARCHIVED = "archived", _("Archivé")
+    ABANDONED = "abandoned", _("Classé sans suite")
 
 
 class CallAction(models.TextChoices):
@@ -25,6 +26,7 @@ class CallAction(models.TextChoices):
     START_REVIEW = "start_review", _("Ouvrir l'instruction")
     DECIDE = "decide", _("Enregistrer les décisions")
     ARCHIVE = "archive", _("Archiver")
+    ABANDON = "abandon", _("Classer sans suite")
 
 
 CALL_TRANSITIONS: dict[tuple[str, str], str] = {
@@ -35,6 +37,11 @@ CALL_TRANSITIONS: dict[tuple[str, str], str] = {
     (CallStatus.CLOSED, CallAction.START_REVIEW): CallStatus.UNDER_REVIEW,
     (CallStatus.UNDER_REVIEW, CallAction.DECIDE): CallStatus.DECIDED,
     (CallStatus.DECIDED, CallAction.ARCHIVE): CallStatus.ARCHIVED,
+    # « Sans suite »: before any decision is notified (aap.abandon checks the rest).
+    (CallStatus.PUBLISHED, CallAction.ABANDON): CallStatus.ABANDONED,
+    (CallStatus.CLOSED, CallAction.ABANDON): CallStatus.ABANDONED,
+    (CallStatus.UNDER_REVIEW, CallAction.ABANDON): CallStatus.ABANDONED,
+    (CallStatus.ABANDONED, CallAction.ARCHIVE): CallStatus.ARCHIVED,
 }
 
 # Statuses in which the public can see the call.
@@ -44,4 +51,5 @@ PUBLIC_STATUSES = (
     CallStatus.UNDER_REVIEW,
     CallStatus.DECIDED,
     CallStatus.ARCHIVED,
+    CallStatus.ABANDONED,
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aap.views import backoffice, form_editor, programmes, public
+from aap.views import backoffice, call_abandon, form_editor, programmes, public
 
 app_name = "aap"
 
@@ -81,6 +81,11 @@ urlpatterns = [
         "gestion/appels/<int:pk>/rouvrir/",
         backoffice.CallReopenView.as_view(),
         name="backoffice_reopen",
+    ),
+    path(
+        "gestion/appels/<int:pk>/sans-suite/",
+        call_abandon.CallAbandonView.as_view(),
+        name="backoffice_abandon",
     ),
     path(
         "gestion/appels/<int:pk>/questions/",

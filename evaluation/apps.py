@@ -7,6 +7,7 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Évaluation")
 
     def ready(self):
+        from aap.abandon import register_abandon_check
         from aap.copying import register_copier
         from candidatures import listing as dossier_listing
         from candidatures import outcomes as dossier_outcomes
@@ -14,7 +15,15 @@ class EvaluationConfig(AppConfig):
         from candidatures.reminders import settle_dossiers_when
         from core.calendars import register_source
         from core.reminders import register, register_digest_items
-        from evaluation import announcements, calendars, copying, listing, outcomes, reminders
+        from evaluation import (
+            announcements,
+            calendars,
+            call_checks,
+            copying,
+            listing,
+            outcomes,
+            reminders,
+        )
 
         register(reminders.EvaluationsBeforeDue())
         settle_dossiers_when(reminders.settled_dossiers)
@@ -23,6 +32,7 @@ class EvaluationConfig(AppConfig):
         dossier_outcomes.register_outcomes(outcomes.outcomes)
         dossier_outcomes.register_events(outcomes.events)
         register_copier(copying.copy_evaluation_parts)
+        register_abandon_check(call_checks.abandon_problems)
         dossier_listing.register_columns(listing.columns)
         dossier_listing.register_bulk_action(listing.assign_action())
         register_audience(announcements.AUDIENCE)

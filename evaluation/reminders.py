@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aap.reminder_settings import call_scope, days_by_call
+from aap.states import CallStatus
 from candidatures.models import Candidature
 from core.dates import format_datetime
 from core.links import absolute_url
@@ -16,9 +17,12 @@ from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationSt
 
 
 def settled_dossiers():
-    """Dossiers no reminder concerns any more: declared inadmissible, or decided."""
+    """Dossiers no reminder concerns any more: declared inadmissible, or decided, or of
+    a call classed « sans suite »."""
     return Candidature.objects.filter(
-        Q(admissibility__outcome=AdmissibilityOutcome.INADMISSIBLE) | Q(decisions__isnull=False)
+        Q(admissibility__outcome=AdmissibilityOutcome.INADMISSIBLE)
+        | Q(decisions__isnull=False)
+        | Q(call__status=CallStatus.ABANDONED)
     ).values("pk")
 
 
@@ -46,9 +50,11 @@ class EvaluationsBeforeDue(ReminderKind):
 
     def due(self, now, only=None):
         only_call, only_evaluator = _parse(only)
-        grids = ScoringGrid.objects.filter(
-            due_at__gt=now, due_at__lte=now + dt.timedelta(days=60)
-        ).select_related("call")
+        grids = (
+            ScoringGrid.objects.filter(due_at__gt=now, due_at__lte=now + dt.timedelta(days=60))
+            .exclude(call__status=CallStatus.ABANDONED)  # nothing left to evaluate
+            .select_related("call")
+        )
         if only_call is not None:
             grids = grids.filter(call_id=only_call)
         days = days_by_call(grids.values("call_id"))
@@ -94,6 +100,7 @@ def digest_items(now) -> list[tuple[int, str]]:
     return [
         (
             Assignment.objects.exclude(conflict=ConflictStatus.CONFLICT)
+            .exclude(candidature__call__status=CallStatus.ABANDONED)
             .filter(candidature__call__scoring_grid__due_at__lt=now)
             .filter(Q(evaluation__isnull=True) | Q(evaluation__status=EvaluationStatus.DRAFT))
             .count(),

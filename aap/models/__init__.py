@@ -7,7 +7,6 @@ from aap.models.calls import (
     Lot,
     OrganisationKind,
     PaperCopyRule,
-    Programme,
     RequiredDocument,
     SubCriterion,
 )
@@ -18,6 +17,7 @@ from aap.models.form import (
     QuestionKind,
     QuestionMeaning,
 )
+from aap.models.programmes import Programme
 from aap.models.questions import CallQuestion
 from aap.models.reminders import ReminderSetting
 

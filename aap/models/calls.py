@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aap.deadlines import is_on_time
 from aap.exceptions import DeadlineBroughtForward, ScoringGridLocked, StructureLocked
+from aap.models.programmes import Programme
 from aap.states import PUBLIC_STATUSES, CallAction, CallStatus
 from core.dates import to_the_second
 from core.documents import describe_formats
@@ -41,33 +42,6 @@ ORGANISATION_KIND_SHORT = {
 class PaperCopyRule(models.TextChoices):
     POSTMARK = "postmark", _("Cachet de la Poste faisant foi")
     RECEPTION = "reception", _("Date de réception par le Département")
-
-
-class Programme(models.Model):
-    name = models.CharField(_("nom"), max_length=200)
-    short_name = models.CharField(_("sigle"), max_length=50, unique=True)
-    description = models.TextField(_("description"), blank=True)
-    start_year = models.PositiveSmallIntegerField(_("année de début"))
-    end_year = models.PositiveSmallIntegerField(_("année de fin"))
-
-    class Meta:
-        verbose_name = _("programme")
-        verbose_name_plural = _("programmes")
-        ordering = ["-start_year", "name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(end_year__gte=models.F("start_year")),
-                name="programme_years_ordered",
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.short_name} {self.start_year}-{self.end_year}"
-
-    @property
-    def title(self):
-        """As calls print it: "Programme départemental … (PDI-E) 2023-2027"."""
-        return f"{self.name} ({self.short_name}) {self.start_year}-{self.end_year}"
 
 
 class CallQuerySet(models.QuerySet):
@@ -225,6 +199,15 @@ class Call(models.Model):
         editable=False,
         help_text=_("À la première évaluation déposée : les pondérations ne changent plus."),
     )
+    abandon_reason = models.TextField(
+        _("motif du classement sans suite"),
+        blank=True,
+        editable=False,
+        help_text=_("Publié sur la page de l'appel et adressé aux candidats."),
+    )
+    abandoned_at = models.DateTimeField(
+        _("classé sans suite le"), null=True, blank=True, editable=False
+    )
     is_demo = models.BooleanField(
         _("démonstration"),
         default=False,
@@ -295,10 +278,13 @@ class Call(models.Model):
         )
 
     def phase(self, when=None) -> str:
-        """What the public reads: "upcoming", "open" or "closed" (or "draft")."""
+        """What the public reads: "upcoming", "open", "closed" or "abandoned" (or
+        "draft")."""
         when = when or timezone.now()
         if self.status == CallStatus.DRAFT:
             return "draft"
+        if self.status == CallStatus.ABANDONED:
+            return "abandoned"
         if self.status == CallStatus.PUBLISHED and when < self.opens_at:
             return "upcoming"
         if self.is_open(when):

@@ -90,6 +90,7 @@ PHASE_BADGES = {
     "upcoming": ("text-bg-info", _("À venir")),
     "closed": ("text-bg-secondary", _("Clos")),
     "draft": ("text-bg-warning", _("Brouillon")),
+    "abandoned": ("text-bg-dark", _("Classé sans suite")),
 }
 
 
