@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from aap import services
 from aap.models import (
     Call,
     CallQuestion,
@@ -67,6 +68,10 @@ class CallAdmin(admin.ModelAdmin):
     # deadline may be postponed here, never brought forward (Call.clean and Call.save).
     readonly_fields = ("status", "published_at", "scoring_locked_at")
     inlines = [LotInline, CriterionInline, ExpectedActionInline, RequiredDocumentInline]
+
+    def save_model(self, request, obj, form, change):
+        # A deadline postponed here tells every candidate too (equal treatment).
+        services.store_call(obj)
 
 
 @admin.register(SubCriterion)

@@ -163,6 +163,12 @@ def save_call(call: Call, *, by: User) -> Call:
     call's deadline moves later, everyone holding a dossier on it is told, once each."""
     if not rules.can_manage_call(by, call):
         raise PermissionDenied
+    return store_call(call)
+
+
+def store_call(call: Call) -> Call:
+    """Save ``call`` and tell everyone concerned if its published deadline moved later:
+    every path that edits a call (the back-office, the admin) goes through here."""
     with transaction.atomic():
         stored = None
         if call.pk is not None:

@@ -2,6 +2,7 @@
 draft holder and submitter of the call once, not only the person who asked."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from core.mail import deliver_email, requeue_pending_emails
 from core.models import EmailStatus, OutgoingEmail
 from core.roles import Role
 from tests.aap.test_backoffice import call_form_data
+from tests.aap.test_freeze_rules import _admin_form
 from tests.factories import OrganisationFactory, UserFactory, dossier_ready_call, set_deadline
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -207,3 +209,26 @@ def test_an_asker_holding_a_dossier_hears_of_the_answer_once(
         "olivier@gip-exemple.test",
         "zoe@exemple.test",
     ]
+
+
+def test_a_deadline_postponed_in_the_admin_notifies_everyone_once(
+    call, admin_user, client, django_capture_on_commit_callbacks, mailoutbox
+):
+    client.force_login(admin_user)
+    url = reverse("admin:aap_call_change", args=[call.pk])
+    page = client.get(url).content.decode()
+    management = dict(
+        re.findall(r'name="([\w-]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)" value="(\d*)"', page)
+    )
+    later = dt.datetime(2024, 9, 17, 17, 0, tzinfo=PARIS)
+    data = {
+        **_admin_form(call, admin_user, deadline=later).data,
+        **management,
+        "_save": "Enregistrer",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Call.objects.get(pk=call.pk).deadline == later
+    assert recipients(mailoutbox, "Date limite reportée") == EVERYONE
+    assert "17 septembre 2024 à 17h00" in mailoutbox[0].body
