@@ -18,6 +18,7 @@ from aap.models import Call, CallQuestion
 from core.addresses import normalise_email
 from core.dates import format_datetime
 from core.mail import queue_email
+from core.models import User
 
 # ``provider(call)`` -> the addresses of everyone concerned by the call's notices.
 ConcernedProvider = Callable[[Call], Iterable[str]]
@@ -42,6 +43,12 @@ def _address_key(address: str) -> str:
     return hashlib.sha256(address.encode()).hexdigest()[:20]
 
 
+def accounts_by_address(addresses) -> dict[str, User]:
+    """The account behind each address, set on its e-mail so that the account's
+    elimination takes the e-mails sent to it (``retention``)."""
+    return {user.email: user for user in User.objects.filter(email__in=list(addresses))}
+
+
 def _call_url(call: Call) -> str:
     return f"{settings.SITE_URL}{call.get_absolute_url()}"
 
@@ -51,13 +58,16 @@ def notify_deadline_postponed(call: Call) -> int:
     Called inside the transaction that moved the deadline."""
     stamp = call.deadline.strftime("%Y%m%dT%H%M%S")
     context = {"call": call, "deadline": format_datetime(call.deadline), "url": _call_url(call)}
+    addresses = concerned_addresses(call)
+    accounts = accounts_by_address(addresses)
     queued = 0
-    for address in concerned_addresses(call):
+    for address in addresses:
         queue_email(
             to=address,
             template="call_postponed",
             context=context,
             key=f"call-postponed-{call.pk}-{stamp}-{_address_key(address)}",
+            user=accounts.get(address),
         )
         queued += 1
     return queued
@@ -74,15 +84,16 @@ def notify_answer_published(question: CallQuestion) -> int:
         "deadline": format_datetime(call.deadline),
         "url": f"{_call_url(call)}#questions",
     }
+    addresses = [address for address in concerned_addresses(call) if address != asker]
+    accounts = accounts_by_address(addresses)
     queued = 0
-    for address in concerned_addresses(call):
-        if address == asker:
-            continue
+    for address in addresses:
         queue_email(
             to=address,
             template="call_answer_published",
             context=context,
             key=f"answer-published-{question.pk}-{_address_key(address)}",
+            user=accounts.get(address),
         )
         queued += 1
     return queued

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aap.models import Call
+from aap.notices import accounts_by_address
 from candidatures import rules
 from candidatures.models import (
     Announcement,
@@ -184,6 +185,7 @@ def send_announcement(
             "audience": chosen.addressed_to,
             "url": absolute_url("aap:call_detail", slug=call.slug),
         }
+        accounts = accounts_by_address(addresses)
         rows = []
         for address in addresses:
             email = queue_email(
@@ -191,6 +193,7 @@ def send_announcement(
                 template="announcement",
                 context=context,
                 key=f"announcement-{announcement.pk}-{_address_key(address)}",
+                user=accounts.get(address),
             )
             rows.append(
                 AnnouncementRecipient(announcement=announcement, address=address, email=email)

@@ -248,6 +248,9 @@ def test_an_announcement_reaches_exactly_its_audience_each_address_once(
     assert all(len(email.to) == 1 for email in mailoutbox)
     assert announcement.recipient_count == len(expected)
     assert [r.address for r in announcement.recipients.all()] == expected
+    # Each e-mail names its account: the account's elimination takes it (retention).
+    rows = OutgoingEmail.objects.filter(template="announcement").values_list("to", "user__email")
+    assert sorted((to, account) for to, account in rows) == [([a], a) for a in expected]
     email = mailoutbox[0]
     assert email.subject.endswith(f"Réunion d'information ({call.reference})")
     assert "Le 12 septembre à 14h." in email.body

@@ -101,6 +101,8 @@ def test_postponing_the_deadline_notifies_every_draft_holder_and_submitter_once(
     assert response.status_code == 302
     assert recipients(mailoutbox, "Date limite reportée") == EVERYONE
     assert len(mailoutbox) == 3
+    rows = OutgoingEmail.objects.filter(template="call_postponed").values_list("to", "user__email")
+    assert sorted(rows) == [([a], a) for a in EVERYONE]
     email = mailoutbox[0]
     assert email.subject.endswith(f"Date limite reportée : appel à projets {call.reference}")
     assert "Nouvelle date limite : 17 septembre 2024 à 17h00 (heure de Paris)." in email.body
