@@ -32,7 +32,13 @@ from aap.states import CallStatus
 from candidatures.models import Candidature
 from core import rules as core_rules
 from core.dates import format_datetime
-from evaluation.models import Assignment, DecisionRectification, Evaluation, Score
+from evaluation.models import (
+    AdmissibilityRectification,
+    Assignment,
+    DecisionRectification,
+    Evaluation,
+    Score,
+)
 from evaluation.states import AdmissibilityOutcome, ConflictStatus, EvaluationStatus
 
 SCORE = DecimalField(max_digits=10, decimal_places=4)
@@ -196,6 +202,33 @@ def rectified_notice(candidature, lot) -> str:
         "new": latest.get_new_outcome_display(),
         "reason": latest.reason,
     }
+
+
+def admitted_after(records) -> dict[int, list]:
+    """For each committee record, the dossiers of its lot declared admissible by a
+    rectification of their notified inadmissibility after it was frozen, oldest first,
+    each with ``lot_decision`` (the committee's decision on the record's lot, carried by
+    the act): the record did not rank them, and is flagged beside them."""
+    records = list(records)
+    if not records:
+        return {}
+    lots = {record.lot_id for record in records}
+    earliest = min(record.created_at for record in records)
+    acts = list(
+        AdmissibilityRectification.objects.filter(candidature__lots__in=lots, at__gt=earliest)
+        .select_related("candidature__organisation")
+        .distinct()
+        .order_by("at", "pk")
+    )
+    found = {}
+    for record in records:
+        found[record.pk] = []
+        for act in acts:
+            rows = [row for row in act.decision_rows() if row.lot_id == record.lot_id]
+            if rows and act.at > record.created_at:
+                act.lot_decision = rows[0]
+                found[record.pk].append(act)
+    return found
 
 
 def rectified_after(records) -> dict[int, list]:

@@ -83,11 +83,14 @@ class RankingView(RuleMixin, TemplateView):
         ) % {"n": count}
 
     def records(self, lot) -> list:
-        """The lot's records, each with the decisions rectified after it."""
+        """The lot's records, each with the decisions rectified after it and the dossiers
+        admitted after it by a rectification of their inadmissibility."""
         records = list(lot.committee_records.select_related("meeting", "created_by"))
         rectified = queries.rectified_after(records)
+        admitted = queries.admitted_after(records)
         for record in records:
             record.rectified = rectified[record.pk]
+            record.admitted = admitted[record.pk]
         return records
 
     def get_context_data(self, **kwargs):

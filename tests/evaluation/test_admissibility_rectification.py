@@ -409,6 +409,36 @@ def test_the_public_list_of_laureates_follows_with_its_date(
     assert "Liste mise à jour le 4 août 2026, après rectification d'une décision." in section
 
 
+def test_the_record_is_flagged_with_the_dossier_admitted_after_it(
+    notified, instructeur, client_for, django_capture_on_commit_callbacks
+):
+    record = notified["lot"].committee_records.get()
+    before = record.sha256
+    rectify(
+        notified["delta"],
+        by=instructeur,
+        capture=django_capture_on_commit_callbacks,
+        decisions=selected(notified["lot"]),
+    )
+
+    shown = page(
+        client_for(instructeur).get(
+            reverse("evaluation:ranking", args=[record.call_id, record.lot_id])
+        )
+    )
+
+    flag = shown[shown.index(f'data-record="{record.pk}"') :]
+    flag = flag[flag.index("data-admitted") : flag.index("</li>")]
+    assert "1 dossier déclaré recevable par rectification depuis ce procès-verbal" in flag
+    assert (
+        f"{world.DELTA} – Irrecevable → Recevable, décision du comité : Retenu, "
+        "le 4 août 2026 à 15h30"
+    ) in flag
+    assert REASON in flag
+    record.refresh_from_db()
+    assert record.sha256 == before  # the record stays as it was signed
+
+
 def test_the_candidate_sees_the_new_outcome_letter_and_timeline(
     notified, instructeur, client_for, django_capture_on_commit_callbacks
 ):
