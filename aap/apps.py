@@ -7,7 +7,8 @@ class AapConfig(AppConfig):
     verbose_name = _("Appels à projets")
 
     def ready(self):
-        from aap import reminders
+        from aap import reminders, todo
         from core.reminders import register_digest_items
 
         register_digest_items(reminders.digest_items)
+        todo.register_todo(todo.questions_to_answer)

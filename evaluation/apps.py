@@ -9,6 +9,7 @@ class EvaluationConfig(AppConfig):
     def ready(self):
         from aap.abandon import register_abandon_check
         from aap.copying import register_copier
+        from aap.todo import register_todo
         from candidatures import listing as dossier_listing
         from candidatures import outcomes as dossier_outcomes
         from candidatures.announcements import register_audience
@@ -23,6 +24,7 @@ class EvaluationConfig(AppConfig):
             listing,
             outcomes,
             reminders,
+            todo,
         )
 
         register(reminders.EvaluationsBeforeDue())
@@ -33,6 +35,8 @@ class EvaluationConfig(AppConfig):
         dossier_outcomes.register_events(outcomes.events)
         register_copier(copying.copy_evaluation_parts)
         register_abandon_check(call_checks.abandon_problems)
+        for provider in todo.PROVIDERS:
+            register_todo(provider)
         dossier_listing.register_columns(listing.columns)
         dossier_listing.register_bulk_action(listing.assign_action())
         register_audience(announcements.AUDIENCE)

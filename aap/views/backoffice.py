@@ -6,11 +6,12 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
-from aap import copying, placeholders, queries, rules, services
+from aap import copying, placeholders, queries, rules, services, todo
 from aap.copy_forms import CopyCallForm
 from aap.forms import (
     AnswerForm,
@@ -51,6 +52,14 @@ class CallListView(StaffMixin, ListView):
 
     def get_queryset(self):
         return queries.backoffice_calls().order_by("-year", "-deadline")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        by_call = todo.todos_by_call(timezone.now())
+        context["todos"] = [
+            (call, by_call[call.pk]) for call in context["calls"] if call.pk in by_call
+        ]
+        return context
 
 
 class CallCreateView(StaffMixin, CreateView):
