@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -225,7 +226,10 @@ def copy_checklist(call: Call, *, when=None) -> list[str]:
     when = when or timezone.now()
     items = [
         _("Dates : lancement le %(opens)s, date limite le %(deadline)s.")
-        % {"opens": format_datetime(call.opens_at), "deadline": format_datetime(call.deadline)}
+        % {
+            "opens": date_format(timezone.localtime(call.opens_at), "DATE_FORMAT"),
+            "deadline": format_datetime(call.deadline),
+        }
     ]
     if not is_on_time(call.deadline, when):
         items.append(_("La date limite est déjà passée : reportez-la avant de publier."))

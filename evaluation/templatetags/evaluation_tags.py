@@ -41,3 +41,16 @@ def score(value):
     if value is None or value == "":
         return ""
     return str(round_score(value)).replace(".", get_format("DECIMAL_SEPARATOR"))
+
+
+@register.inclusion_tag("evaluation/partials/_staff_dossier_letters.html")
+def staff_dossier_letters(candidature, *, can_manage=False):
+    """Every letter of a dossier on its staff page (« Courriers »): drafts, queued and sent,
+    each sent one downloadable as it left."""
+    return {
+        "candidature": candidature,
+        "can_manage": can_manage,
+        "letters": list(
+            NotificationLetter.objects.filter(candidature=candidature).order_by("created_at", "pk")
+        ),
+    }

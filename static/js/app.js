@@ -55,7 +55,31 @@
     });
   });
 
+  // Tabs (Bootstrap's): a link to "#messages" opens the pane that holds it, and the open
+  // pane is kept in the address, so that a reload or a redirection after a form comes back
+  // to it.
+  function openTabHolding(target) {
+    var pane = target && target.closest(".tab-pane");
+    if (!pane || !window.bootstrap) return;
+    var button = document.querySelector('[data-bs-target="#' + pane.id + '"]');
+    if (button) window.bootstrap.Tab.getOrCreateInstance(button).show();
+  }
+
+  function openTabFromHash() {
+    if (!location.hash) return;
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    openTabHolding(target);
+    if (target) target.scrollIntoView();
+  }
+
+  window.addEventListener("hashchange", openTabFromHash);
+  document.addEventListener("shown.bs.tab", function (event) {
+    var pane = document.querySelector(event.target.getAttribute("data-bs-target"));
+    if (pane && history.replaceState) history.replaceState(null, "", "#" + pane.id);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    openTabFromHash();
     updateCountdowns();
     window.setInterval(updateCountdowns, 30000);
   });

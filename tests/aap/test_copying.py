@@ -124,8 +124,7 @@ def test_the_checklist_names_the_dates_and_the_texts_still_naming_2024(seed_call
         copy = _copy(seed_call, instructeur)
         items = copy_checklist(copy)
     assert items[0] == (
-        "Dates : lancement le " + format_datetime(copy.opens_at) + ", date limite le "
-        "17 septembre 2025 à 17h00."
+        "Dates : lancement le 31 juillet 2025, date limite le 17 septembre 2025 à 17h00."
     )
     assert any("mentionne encore 2024" in item for item in items)
     copy.start_expected = "à l'automne 2025"
