@@ -10,6 +10,7 @@ shell and any admin use) is refused."""
 import datetime as dt
 import html
 import re
+import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,12 +18,14 @@ import pytest
 import time_machine
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.urls import reverse
 
 from aap.models import Lot
+from candidatures.models import Candidature
 from core.exceptions import DomainError
 from core.models import OutgoingEmail
-from evaluation import services
+from evaluation import letters, services
 from evaluation.models import (
     Admissibility,
     AdmissibilityChange,
@@ -589,3 +592,43 @@ def test_no_one_else_reaches_the_rectification(
                 assert response.status_code in (403, 404), (user, name, response.status_code)
                 assert world.INADMISSIBLE_REASON.encode() not in response.content
     assert nothing_recorded(delta)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_acts_at_the_same_instant_record_one(graded_call, instructeur, evaluators):
+    """A double click, or two instructeurs at once: the locks make the second act wait,
+    then find the dossier admissible and refuse; one act, one decision, one letter."""
+    decided = world.decide(graded_call, instructeur=instructeur, evaluator=evaluators[0])
+    letters.notify_decisions(graded_call, by=instructeur)
+    delta, lot = decided["delta"], decided["lot"]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def act():
+        try:
+            barrier.wait()
+            services.rectify_admissibility(
+                Candidature.objects.get(pk=delta.pk),
+                by=instructeur,
+                reason=REASON,
+                decisions=selected(lot),
+            )
+            outcomes.append("recorded")
+        except DomainError as error:
+            outcomes.append(error.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=act) for _n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == [
+        "Ce dossier n'est pas déclaré irrecevable : il n'y a pas d'irrecevabilité à rectifier.",
+        "recorded",
+    ]
+    assert AdmissibilityRectification.objects.count() == 1
+    assert Decision.objects.filter(candidature=delta).count() == 1
+    assert NotificationLetter.objects.filter(kind=LetterKind.RECTIFICATION).count() == 1
