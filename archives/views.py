@@ -4,8 +4,8 @@ instructeurs and the administrators only (``rules.can_archive``): every other ro
 403 before anything is read, an unknown dossier, call or archive 404."""
 
 from django.contrib import messages
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -17,10 +17,11 @@ from archives.states import ArchiveStatus
 from candidatures.models import Candidature
 from core import downloads
 from core.exceptions import DomainError
+from core.htmx import is_htmx, vary_on_htmx
 from core.permissions import RuleMixin
 
 ZIP_TYPE = "application/zip"
-# Seconds between two automatic reloads of the page while an archive is being built.
+# Seconds between two requests for the progress while an archive is being built.
 REFRESH_SECONDS = 5
 
 
@@ -39,31 +40,35 @@ class DossierArchiveView(RuleMixin, View):
 
 
 class CallArchivesView(RuleMixin, TemplateView):
+    """The call's archives. While one is built, htmx asks for its progress every few
+    seconds and swaps it in place; once built (or failed), it reloads the whole page.
+    Without JavaScript, « Actualiser » does the same."""
+
     rule = staticmethod(rules.can_archive)
     template_name = "archives/call_archives.html"
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        if not is_htmx(request):
+            return vary_on_htmx(self.render_to_response(context))
+        if context["active"] is None:
+            response = HttpResponse()
+            response["HX-Refresh"] = "true"
+            return vary_on_htmx(response)
+        return vary_on_htmx(render(request, "archives/partials/_progress.html", context))
 
     def get_context_data(self, **kwargs):
         call = get_object_or_404(Call, pk=self.kwargs["pk"])
         archives = list(services.latest_archives(call)[:10])
-        active = next((a for a in archives if a.is_active), None)
-        ready = next((a for a in archives if a.status == ArchiveStatus.READY), None)
-        self.building = active is not None
         return super().get_context_data(
             call=call,
             archives=archives,
-            active=active,
-            ready=ready,
+            active=next((a for a in archives if a.is_active), None),
+            ready=next((a for a in archives if a.status == ArchiveStatus.READY), None),
             dossiers=services.archived_dossiers(call).select_related("organisation"),
             refresh_seconds=REFRESH_SECONDS,
             **kwargs,
         )
-
-    def render_to_response(self, context, **response_kwargs):
-        response = super().render_to_response(context, **response_kwargs)
-        if self.building:
-            # The page reloads itself while the archive is built (an HTTP header, no script).
-            response["Refresh"] = str(REFRESH_SECONDS)
-        return response
 
 
 class RequestCallArchiveView(RuleMixin, View):

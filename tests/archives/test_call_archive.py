@@ -33,6 +33,7 @@ broker = celery_worker.broker
 worker = celery_worker.worker
 
 NAMES = ("Communauté de communes du Trièves", "GIP Sud Isère")
+HTMX = {"HX-Request": "true"}
 
 
 def two_dossiers():
@@ -75,10 +76,16 @@ def test_a_worker_builds_the_call_archive_with_its_progress_then_it_is_downloade
         instructeur,
         2,
     )
-    # Waiting for the worker: the page shows the progress and reloads itself.
+    # Waiting for the worker: the page shows the progress, which htmx asks for again every
+    # 5 s and swaps in place (« Actualiser » without JavaScript).
     response, html = page(client, call)
     assert "0 dossier(s) archivé(s) sur 2" in html and "Actualiser" in html
-    assert response["Refresh"] == "5"
+    assert 'hx-trigger="every 5s"' in html and "vendor/htmx/htmx.min.js" in html
+    fragment = client.get(reverse("archives:call", args=[call.pk]), headers=HTMX)
+    assert fragment.status_code == 200 and "HX-Request" in fragment["Vary"]
+    fragment = fragment.content.decode()
+    assert fragment.startswith('<section class="card mb-4" id="archive-en-cours"')
+    assert "0 dossier(s) archivé(s) sur 2" in fragment and "<html" not in fragment
     # A second click while it waits starts nothing.
     response = client.post(reverse("archives:request", args=[call.pk]), follow=True)
     assert "déjà en préparation" in response.content.decode()
@@ -86,13 +93,17 @@ def test_a_worker_builds_the_call_archive_with_its_progress_then_it_is_downloade
 
     worker.env["PRIVATE_MEDIA_ROOT"] = str(private_root)  # the same private storage
     worker.start()
-    assert celery_worker.wait_until(
+    built = celery_worker.wait_until(
         lambda: CallArchive.objects.get(pk=archive.pk).status == ArchiveStatus.READY, seconds=120
-    ), worker.log.read_text()[-3000:]
+    )
     archive.refresh_from_db()
+    assert built, f"{archive.status}: {archive.error}\n{worker.log.read_text()[-6000:]}"
     assert (archive.dossiers_done, archive.dossiers_total, archive.error) == (2, 2, "")
+    # Built: htmx's next request reloads the whole page, which offers the download.
+    fragment = client.get(reverse("archives:call", args=[call.pk]), headers=HTMX)
+    assert fragment["HX-Refresh"] == "true" and fragment.content == b""
     response, html = page(client, call)
-    assert "Refresh" not in response
+    assert "hx-trigger" not in html and "htmx.min.js" not in html
     assert "Dernière archive prête" in html and archive.sha256 in html
     download_url = reverse("archives:download", args=[archive.pk])
     assert download_url in html
