@@ -67,6 +67,8 @@ NOT_COPIED = {
     "updated_at",
     "copied_from",
     "copied_by",
+    "abandon_reason",
+    "abandoned_at",
 }
 # The texts a candidate reads, searched for the source's dates by the checklist.
 TEXT_FIELDS = (

@@ -246,3 +246,14 @@ def test_evaluators_of_an_abandoned_call_are_reminded_of_nothing(
         data["call"].candidatures.values_list("pk", flat=True)
     )
     assert digest_items(DUE + dt.timedelta(days=1)) == [(0, "évaluation(s) en retard")]
+
+
+def test_a_copy_of_an_abandoned_call_is_a_fresh_draft(call, instructeur):
+    from aap.copying import copy_call
+
+    abandon_call(call, by=instructeur, reason=REASON)
+    call.refresh_from_db()
+    copy = copy_call(
+        call, by=instructeur, title="Appel relancé", reference="AAP-RELANCE", months=12
+    )
+    assert (copy.status, copy.abandon_reason, copy.abandoned_at) == (CallStatus.DRAFT, "", None)
