@@ -170,7 +170,13 @@ def blind_dossier_ids(user, *, call_id: int | None = None, lot=None) -> set[int]
         Assignment.objects.filter(evaluator=user)
         .exclude(conflict=ConflictStatus.CONFLICT)
         .exclude(evaluation__status=EvaluationStatus.SUBMITTED)
-        .exclude(candidature__call__status__in=[CallStatus.DECIDED, CallStatus.ARCHIVED])
+        .exclude(
+            candidature__call__status__in=[
+                CallStatus.DECIDED,
+                CallStatus.ARCHIVED,
+                CallStatus.ABANDONED,
+            ]
+        )
         .exclude(candidature__lots__committee_records__isnull=False)
     )
     if call_id is not None:

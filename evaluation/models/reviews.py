@@ -325,7 +325,7 @@ def scoring_closed_reason(candidature_id: int, call_status: str | None = None) -
     """Why the dossier's scores no longer change, in French, or None while they may.
 
     Closed once a committee record of one of its lots is frozen (the record shows them),
-    or once the call's decisions are notified."""
+    once the call's decisions are notified, or once it is classed sans suite."""
     record = (
         CommitteeRecord.objects.filter(lot__candidatures=candidature_id)
         .select_related("lot")
@@ -346,6 +346,10 @@ def scoring_closed_reason(candidature_id: int, call_status: str | None = None) -
         return gettext_now(
             "La notation de ce dossier est close : les décisions de l'appel à projets ont été "
             "notifiées. Les évaluations et la note de consensus ne changent plus."
+        )
+    if call_status == CallStatus.ABANDONED:
+        return gettext_now(
+            "La notation de ce dossier est close : l'appel à projets est classé sans suite."
         )
     return None
 

@@ -257,3 +257,22 @@ def test_a_copy_of_an_abandoned_call_is_a_fresh_draft(call, instructeur):
         call, by=instructeur, title="Appel relancé", reference="AAP-RELANCE", months=12
     )
     assert (copy.status, copy.abandon_reason, copy.abandoned_at) == (CallStatus.DRAFT, "", None)
+
+
+def test_scores_no_longer_change_once_the_call_is_abandoned(db, evaluators, instructeur):
+    from evaluation import services as evaluation_services
+    from evaluation.models import ScoringClosed
+    from evaluation.queries import blind_dossier_ids
+    from tests.evaluation.conftest import admitted, make_graded_call
+
+    graded = make_graded_call()
+    (dossier,) = admitted(graded, ["Alpha"], by_instructeur=instructeur)
+    assignment = evaluation_services.assign(dossier, evaluators[0], by=instructeur)
+    evaluation_services.declare_conflict(assignment, by=evaluators[0], has_conflict=False)
+    assert blind_dossier_ids(evaluators[0]) == {dossier.pk}
+    abandon_call(graded, by=instructeur, reason=REASON)
+    with pytest.raises(ScoringClosed, match="classé sans suite"):
+        evaluation_services.save_evaluation(
+            assignment, by=evaluators[0], scores={}, justifications={}, comment="Trop tard"
+        )
+    assert blind_dossier_ids(evaluators[0]) == set()
