@@ -201,7 +201,18 @@ THROTTLES = {
     "question_ip": _rate(
         "THROTTLE_QUESTIONS_PER_IP", env("THROTTLE_QUESTIONS_PER_IP", default="5/h")
     ),
+    # Calls of the open API (api/) per client address.
+    "api_ip": _rate("THROTTLE_API_PER_IP", env("THROTTLE_API_PER_IP", default="120/min")),
 }
+
+# --- Company directory (API Recherche d'entreprises) ------------------------------------
+# The SIRET fills in the organisation sheet; short timeouts, answers cached (seconds).
+COMPANY_DIRECTORY_URL = env(
+    "COMPANY_DIRECTORY_URL", default="https://recherche-entreprises.api.gouv.fr"
+)
+COMPANY_DIRECTORY_CONNECT_TIMEOUT = env.float("COMPANY_DIRECTORY_CONNECT_TIMEOUT", default=1.0)
+COMPANY_DIRECTORY_READ_TIMEOUT = env.float("COMPANY_DIRECTORY_READ_TIMEOUT", default=2.0)
+COMPANY_DIRECTORY_CACHE_SECONDS = env.int("COMPANY_DIRECTORY_CACHE_SECONDS", default=86400)
 
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False

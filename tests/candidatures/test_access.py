@@ -170,6 +170,7 @@ def get_matrix(w):
         ("message_attachment", [d, w["message"].pk], _members_only()),
         ("staff_message_attachment", [d, w["message"].pk], STAFF_READ),
         ("announcements", [w["call"].pk], INSTRUCTEURS_ONLY),
+        ("form_preview", [w["call"].pk], INSTRUCTEURS_ONLY),
         ("announcement", [w["call"].pk, w["announcement"].pk], INSTRUCTEURS_ONLY),
         ("staff_dossiers", [w["call"].pk], STAFF_READ),
         ("staff_dossiers_export", [w["call"].pk, "csv"], STAFF_READ),
