@@ -109,6 +109,34 @@ def committee_entry(folder: Folder, record: CommitteeRecord) -> Entry:
     )
 
 
+def missing_files(candidature: Candidature) -> list[str]:
+    """The stored files of the dossier that are no longer in storage, by what they are: an
+    archive streamed to the browser is checked first, as it cannot fail half-way through
+    with a message."""
+    fields = [(d.original_name, d.file) for d in candidature.documents.all()]
+    fields += [(r.number, r.pdf) for r in candidature.receipts.exclude(pdf="")]
+    fields += [
+        (m.attachment_name, m.attachment) for m in candidature.messages.exclude(attachment="")
+    ]
+    fields += [
+        (letter.get_kind_display(), letter.pdf)
+        for letter in NotificationLetter.objects.filter(candidature=candidature).exclude(pdf="")
+    ]
+    fields += [(str(record), record.pdf) for record in committee_records(candidature)]
+    for convention in candidature.conventions.prefetch_related("amendments", "reports"):
+        fields += [
+            (convention.number, convention.document),
+            (convention.number, convention.signed_scan),
+        ]
+        for amendment in convention.amendments.all():
+            fields += [
+                (str(amendment), amendment.document),
+                (str(amendment), amendment.signed_scan),
+            ]
+        fields += [(report.file_name, report.file) for report in convention.reports.all()]
+    return [what for what, field in fields if field and not field.storage.exists(field.name)]
+
+
 def dossier_entries(
     candidature: Candidature,
     *,

@@ -12,6 +12,7 @@ from django.views.generic import TemplateView
 
 from aap.models import Call
 from archives import rules, services
+from archives.dossier import missing_files
 from archives.models import CallArchive
 from archives.states import ArchiveStatus
 from candidatures.models import Candidature
@@ -32,6 +33,17 @@ class DossierArchiveView(RuleMixin, View):
         candidature = get_object_or_404(
             Candidature.objects.select_related("call", "organisation"), pk=pk
         )
+        if missing := missing_files(candidature):
+            messages.error(
+                request,
+                _(
+                    "L'archive du dossier ne peut pas être construite : des fichiers "
+                    "enregistrés sont introuvables dans l'espace de stockage (%(files)s). "
+                    "Prévenez l'administrateur."
+                )
+                % {"files": ", ".join(missing)},
+            )
+            return redirect("candidatures:staff_dossier", pk=candidature.pk)
         return downloads.streamed(
             services.stream_dossier_archive(candidature),
             services.dossier_archive_name(candidature),

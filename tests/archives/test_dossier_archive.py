@@ -5,6 +5,7 @@ frozen acts, those the platform stored; streamed, for the Service IVE only."""
 import csv
 import hashlib
 import io
+import os
 import zipfile
 
 import pytest
@@ -226,3 +227,18 @@ def test_the_staff_dossier_page_offers_the_archive_to_instructeurs_only(
     assert url in page.content.decode()
     page = client_for(ddets_reader).get(reverse("candidatures:staff_dossier", args=[dossier.pk]))
     assert page.status_code == 200 and url not in page.content.decode()
+
+
+def test_a_dossier_whose_stored_file_is_gone_is_not_streamed_half_way(
+    client_for, instructeur, dossier
+):
+    """Checked before the first byte: a ZIP cut in the middle would pass for a whole one
+    until opened; staff read why instead."""
+    document = dossier.documents.get(original_name="dossier.pdf")
+    os.unlink(document.file.path)
+    client = client_for(instructeur)
+    response = client.get(reverse("archives:dossier", args=[dossier.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("candidatures:staff_dossier", args=[dossier.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "des fichiers enregistrés sont introuvables" in page and "dossier.pdf" in page
