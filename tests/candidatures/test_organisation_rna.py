@@ -10,9 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from candidatures.models import Organisation
+from candidatures.models import Candidature, Organisation
 from tests.candidatures.test_organisations import organisation_data
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, dossier_ready_call
 
 RNA_INVALID = (
     "Le numéro RNA (répertoire national des associations) s'écrit W suivi de 9 chiffres, "
@@ -96,3 +96,11 @@ def test_the_model_refuses_a_malformed_rna_whichever_path_saves(db):
         organisation.save()
     organisation.refresh_from_db()
     assert organisation.rna == ""
+
+
+def test_staff_read_the_rna_on_the_dossier(client_for, instructeur):
+    organisation = OrganisationFactory(kind="association", rna="W381234567")
+    dossier = Candidature.objects.create(call=dossier_ready_call(), organisation=organisation)
+    response = client_for(instructeur).get(reverse("candidatures:staff_dossier", args=[dossier.pk]))
+    assert response.status_code == 200
+    assert "RNA W381234567" in page(response)
