@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "core",
     "aap",
@@ -71,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.LoginRequiredMiddleware",
+    # Staff (and candidates who chose it) pass a second factor before any other page.
+    "core.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -158,12 +163,18 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # links in e-mails last one day
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Failures are forgotten when the whole login succeeds, second factor included
+# (core.accounts.mfa): a right password must not wipe the wrong codes typed after it.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_USERNAME_CALLABLE = "core.accounts.services.axes_username"
 # The client behind the trusted proxy, not the proxy itself (core/client_ip.py).
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+# Second factor (core.accounts.mfa): the name authenticator applications show.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="AAP Isère")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Throttles (core/throttle.py): at most N attempts per period, "30/15min", "5/h", "100/1d",
 # counted in the cache (CACHE_URL: Redis as soon as several processes serve the site,

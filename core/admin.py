@@ -4,12 +4,23 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.accounts import mfa
 from core.accounts.services import invite_staff
 from core.addresses import normalise_email
-from core.models import OutgoingEmail, User
+from core.models import OutgoingEmail, SecondFactorEvent, User
+
+# A second factor changes only through core.accounts.mfa, which writes its history: the
+# devices' own admin pages (secrets, codes) are not offered.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 class LowercaseEmailMixin:
@@ -46,7 +57,16 @@ class UserAdmin(BaseUserAdmin):
         (_("Dates"), {"fields": ("email_verified_at", "last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
-    list_display = ("email", "first_name", "last_name", "roles", "is_active", "email_verified_at")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "roles",
+        "is_active",
+        "email_verified_at",
+        "second_factor",
+    )
+    actions = ["reset_second_factor"]
     list_filter = ("groups", "is_active", "is_superuser")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
@@ -55,8 +75,52 @@ class UserAdmin(BaseUserAdmin):
     def roles(self, obj):
         return ", ".join(group.name for group in obj.groups.all())
 
+    @admin.display(description=_("double authentification"), boolean=True)
+    def second_factor(self, obj):
+        return obj.has_totp
+
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
+        enrolled = TOTPDevice.objects.filter(user=models.OuterRef("pk"), confirmed=True)
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("groups")
+            .annotate(has_totp=models.Exists(enrolled))
+        )
+
+    @admin.action(description=_("Réinitialiser la double authentification"))
+    def reset_second_factor(self, request, queryset):
+        done = []
+        for user in queryset:
+            try:
+                mfa.reset_second_factor(user, by=request.user)
+            except PermissionDenied:
+                self.message_user(
+                    request,
+                    _("Seul un administrateur réinitialise une double authentification."),
+                    messages.ERROR,
+                )
+                return
+            except mfa.SecondFactorError as error:
+                self.message_user(request, error.message, messages.WARNING)
+            else:
+                done.append(user.email)
+        if done:
+            self.message_user(
+                request,
+                _(
+                    "Double authentification réinitialisée, et la personne prévenue par "
+                    "courriel : %(emails)s."
+                )
+                % {"emails": ", ".join(done)},
+                messages.SUCCESS,
+            )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("reset_second_factor", None)
+        return actions
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -84,4 +148,21 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in OutgoingEmail._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SecondFactorEvent)
+class SecondFactorEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "user", "action_label", "by")
+    list_filter = ("action",)
+    search_fields = ("user__email", "by__email")
+    readonly_fields = [field.name for field in SecondFactorEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

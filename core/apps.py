@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from config.celery import ensure_broker_folders
+        from core.accounts import mfa  # noqa: F401 (connects its user_logged_in receiver)
         from core.reminders import DailyDigest, register
 
         ensure_broker_folders()

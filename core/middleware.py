@@ -4,10 +4,13 @@ import time
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequiredMiddleware
 from django.db import connections
-from django.urls import Resolver404, resolve
+from django.http import HttpResponseRedirect
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from core import arrival
+from core.accounts import mfa
 from core.pending import keep_unsent_post
 
 
@@ -97,3 +100,44 @@ class PermissionsPolicyMiddleware:
         response.setdefault("Permissions-Policy", self.POLICY)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+class SecondFactorMiddleware:
+    """A logged-in session that still owes its second factor (``core.accounts.mfa``)
+    reaches only the page of that step, logging out, the legal pages and the health
+    checks: a staff account without a factor is sent to enrolment, an account with one
+    to the code, before any other page (the Django admin included)."""
+
+    ALLOWED_ANYWAY = {
+        "accounts:logout",
+        "healthz",
+        "readyz",
+        "calendar_feed",  # opened by calendar applications with its token, no session
+    }
+    ALLOWED_NAMESPACES = {"legal"}
+    STEP_URLS = {"verify": "accounts:mfa_verify", "enrol": "accounts:mfa_setup"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path_info.startswith(settings.STATIC_URL):
+            return None
+        step = mfa.pending_step(request)
+        if step is None:
+            return None
+        match = request.resolver_match
+        step_url = self.STEP_URLS[step]
+        if match is not None and (
+            match.view_name in self.ALLOWED_ANYWAY
+            or match.view_name == step_url
+            or self.ALLOWED_NAMESPACES.intersection(match.namespaces)
+        ):
+            return None
+        target = reverse(step_url)
+        if request.method == "GET" and request.path_info != target:
+            target = f"{target}?{urlencode({'next': request.get_full_path()})}"
+        return HttpResponseRedirect(target)

@@ -51,3 +51,12 @@ def is_platform_staff(user, obj=None) -> bool:
     return user.is_authenticated and (
         user.is_superuser or any(user.has_role(role) for role in Role if role != Role.CANDIDAT)
     )
+
+
+def second_factor_mandatory(user, obj=None) -> bool:
+    """Staff must log in with a second factor (core.accounts.mfa); candidates may."""
+    return user.is_authenticated and (user.is_staff or is_platform_staff(user))
+
+
+def may_turn_off_second_factor(user, obj=None) -> bool:
+    return user.is_authenticated and not second_factor_mandatory(user)

@@ -10,6 +10,7 @@ from core.roles import Role
 from tests.clamd import clamd_socket  # noqa: F401 (a session fixture for every test)
 from tests.disks import nearly_full_disk, use_private_storage
 from tests.factories import PASSWORD, UserFactory, ready_call
+from tests.mfa import SecondFactorClient
 
 # Playwright's sync API runs an event loop in the test thread; Django's live server
 # and ORM calls from the test are still synchronous. Test process only.
@@ -75,6 +76,14 @@ def anonymous():
 @pytest.fixture
 def open_call(db):
     return ready_call()
+
+
+@pytest.fixture
+def client():
+    """Django's test client, whose ``force_login`` of a staff member also passes the
+    second factor with a real device (tests/mfa.py); ``second_factor=False`` stops at
+    the password."""
+    return SecondFactorClient()
 
 
 @pytest.fixture

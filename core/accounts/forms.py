@@ -155,3 +155,28 @@ class ProfileForm(forms.ModelForm):
         if not rules.is_instructeur(self.instance):
             # The daily digest is for instructeurs only.
             del self.fields["wants_daily_digest"]
+
+
+class SecondFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code de vérification"),
+        help_text=_(
+            "Le code à 6 chiffres affiché par votre application d'authentification, "
+            "ou l'un de vos codes de secours."
+        ),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+
+class SecondFactorEnrolmentForm(forms.Form):
+    secret = forms.CharField(widget=forms.HiddenInput)
+    code = forms.CharField(
+        label=_("Code à 6 chiffres affiché par l'application"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

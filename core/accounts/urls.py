@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core.accounts import views
+from core.accounts import mfa_views, views
 
 app_name = "accounts"
 
@@ -13,6 +13,26 @@ urlpatterns = [
         "verifier/<str:uidb64>/<str:token>/", views.VerifyEmailView.as_view(), name="verify_email"
     ),
     path("", views.ProfileView.as_view(), name="profile"),
+    path(
+        "double-authentification/",
+        mfa_views.SecondFactorVerifyView.as_view(),
+        name="mfa_verify",
+    ),
+    path(
+        "double-authentification/activer/",
+        mfa_views.SecondFactorSetupView.as_view(),
+        name="mfa_setup",
+    ),
+    path(
+        "double-authentification/codes-de-secours/",
+        mfa_views.RecoveryCodesView.as_view(),
+        name="mfa_recovery_codes",
+    ),
+    path(
+        "double-authentification/desactiver/",
+        mfa_views.SecondFactorDisableView.as_view(),
+        name="mfa_disable",
+    ),
     path("espace/", views.HomeView.as_view(), name="home"),
     path("rappels/", views.MyRemindersView.as_view(), name="reminders"),
     path("agenda/", views.CalendarView.as_view(), name="calendar"),

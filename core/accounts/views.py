@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, RedirectView, TemplateView, UpdateView
 
 from core import downloads, rules, throttle
-from core.accounts import services
+from core.accounts import mfa, services
 from core.accounts.forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
 from core.addresses import normalise_email
 from core.calendars import events_for, to_ics
@@ -127,6 +127,16 @@ class ProfileView(RuleMixin, UpdateView):
 
     def get_object(self, queryset=None):
         return self.request.user
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        enrolled = mfa.has_second_factor(user)
+        return super().get_context_data(
+            second_factor=enrolled,
+            second_factor_mandatory=mfa.requires_second_factor(user),
+            recovery_codes_left=mfa.recovery_codes_left(user) if enrolled else 0,
+            **kwargs,
+        )
 
     def form_valid(self, form):
         messages.success(self.request, _("Vos informations ont été enregistrées."))
