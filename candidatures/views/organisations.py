@@ -1,14 +1,15 @@
 """Candidates' organisations: create one, edit it, invite colleagues, join by invitation."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
-from aap.models import Call
-from candidatures import rules, services
+from aap.models import Call, OrganisationKind
+from candidatures import company_directory, rules, services
 from candidatures.forms import (
     InviteForm,
     OrganisationForm,
@@ -19,7 +20,53 @@ from core.exceptions import DomainError
 from core.permissions import ObjectRuleMixin, RuleMixin
 
 
-class OrganisationCreateView(CandidateMixin, FormView):
+class SiretLookupMixin:
+    """« Compléter depuis le SIRET »: the form's values with the directory's answer
+    written over them, shown again for the candidate to check and save. Nothing is
+    saved here, and when the directory does not answer the form stays as typed."""
+
+    def post(self, request, *args, **kwargs):
+        if "lookup" not in request.POST:
+            return super().post(request, *args, **kwargs)
+        form_class = self.get_form_class()
+        typed = {}
+        for name, field in form_class.base_fields.items():
+            if getattr(field.widget, "allow_multiple_selected", False):
+                typed[name] = request.POST.getlist(name)
+            elif name in request.POST:
+                typed[name] = request.POST[name]
+        siret = "".join(typed.get("siret", "").split())
+        lookup = {"siret": siret}
+        try:
+            OrganisationForm.base_fields["siret"].clean(siret)
+            for validator in Organisation._meta.get_field("siret").validators:
+                validator(siret)
+        except ValidationError as error:
+            lookup["status"] = "invalid"
+            lookup["message"] = error.messages[0]
+        else:
+            try:
+                found = company_directory.lookup_siret(siret)
+            except company_directory.DirectoryUnavailable:
+                lookup["status"] = "unavailable"
+            else:
+                if found is None:
+                    lookup["status"] = "unknown"
+                else:
+                    typed.update(found.form_values(), siret=siret)
+                    lookup.update(
+                        status="found" if found.active else "closed",
+                        establishment=found,
+                        kind_label=OrganisationKind(found.kind).label,
+                    )
+        kwargs = {"initial": typed, "prefix": self.get_prefix()}
+        if getattr(self, "object", None) is not None:
+            kwargs["instance"] = self.object
+        form = form_class(**kwargs)
+        return self.render_to_response(self.get_context_data(form=form, lookup=lookup))
+
+
+class OrganisationCreateView(SiretLookupMixin, CandidateMixin, FormView):
     form_class = OrganisationForm
     template_name = "candidatures/organisation_form.html"
 
@@ -61,7 +108,7 @@ class OrganisationDetailView(OrganisationMixin, DetailView):
         return super().get_context_data(invite_form=InviteForm(), pending=pending, **kwargs)
 
 
-class OrganisationUpdateView(OrganisationMixin, FormView):
+class OrganisationUpdateView(SiretLookupMixin, OrganisationMixin, FormView):
     form_class = OrganisationForm
     template_name = "candidatures/organisation_form.html"
 
