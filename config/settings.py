@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "conventions",
     "archives",
     "retention",
+    "api",  # the open API (django-ninja) and the staff's API tokens
     "demo",
 ]
 
@@ -144,6 +145,8 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Answers only ProConnect's callback, and only when PROCONNECT_ENABLED (core.accounts).
+    "core.accounts.proconnect.ProConnectBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -422,6 +425,43 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+
+# --- ProConnect (OpenID Connect) login for staff, off by default ---------------------------
+# Endpoints come from the provider's discovery document (<issuer>/.well-known/...); users
+# are matched by verified e-mail to existing accounts (core/accounts/proconnect.py).
+PROCONNECT_ENABLED = env.bool("PROCONNECT_ENABLED", default=False)
+PROCONNECT_ISSUER = env("PROCONNECT_ISSUER", default="")
+PROCONNECT_CLIENT_ID = env("PROCONNECT_CLIENT_ID", default="")
+PROCONNECT_CLIENT_SECRET = env("PROCONNECT_CLIENT_SECRET", default="")
+PROCONNECT_SCOPES = env("PROCONNECT_SCOPES", default="openid email given_name usual_name")
+PROCONNECT_SIGN_ALGO = env("PROCONNECT_SIGN_ALGO", default="RS256")
+# An ID token with one of these acr, or "mfa" in its amr, counts as the second factor.
+PROCONNECT_MFA_ACR_VALUES = env.list(
+    "PROCONNECT_MFA_ACR_VALUES",
+    default=[
+        "eidas2",
+        "eidas3",
+        "https://proconnect.gouv.fr/assurance/self-asserted-2fa",
+        "https://proconnect.gouv.fr/assurance/consistency-checked-2fa",
+    ],
+)
+PROCONNECT_TIMEOUT = env.float("PROCONNECT_TIMEOUT", default=5)
+if PROCONNECT_ENABLED:
+    _missing = [
+        name
+        for name in ("PROCONNECT_ISSUER", "PROCONNECT_CLIENT_ID", "PROCONNECT_CLIENT_SECRET")
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured("PROCONNECT_ENABLED demande aussi " + ", ".join(_missing) + ".")
+    if "openid" not in PROCONNECT_SCOPES.split() or "email" not in PROCONNECT_SCOPES.split():
+        raise ImproperlyConfigured("PROCONNECT_SCOPES doit contenir openid et email.")
+    _issuer = re.match(r"https?://[^/]+", PROCONNECT_ISSUER)
+    if _issuer is None:
+        raise ImproperlyConfigured("PROCONNECT_ISSUER doit être une adresse http(s)://.")
+    # Logging out is a form posted to us that redirects to the provider's end-session
+    # endpoint: browsers hold that redirect to the form-action directive.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_issuer.group(0))
 
 # --- The authority: published with the open data of its subsidies (SCDL « subventions ») --
 AUTHORITY_NAME = env("AUTHORITY_NAME", default="Département de l'Isère")

@@ -7,6 +7,8 @@ app_name = "accounts"
 urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("deconnexion/", views.LogoutView.as_view(), name="logout"),
+    path("proconnect/", views.ProConnectLoginView.as_view(), name="proconnect_login"),
+    path("proconnect/retour/", views.ProConnectCallbackView.as_view(), name="proconnect_callback"),
     path("inscription/", views.SignupView.as_view(), name="signup"),
     path("inscription/envoyee/", views.SignupDoneView.as_view(), name="signup_done"),
     path(

@@ -1,13 +1,20 @@
+import logging
+
+import requests
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import FormView, RedirectView, TemplateView, UpdateView
+from django.views.generic import FormView, RedirectView, TemplateView, UpdateView, View
+from mozilla_django_oidc import views as oidc_views
 
 from core import downloads, rules, throttle
-from core.accounts import mfa, services
+from core.accounts import mfa, proconnect, services
 from core.accounts.forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
 from core.addresses import normalise_email
 from core.calendars import events_for, to_ics
@@ -15,6 +22,17 @@ from core.links import absolute_url
 from core.models import CalendarFeed, Reminder
 from core.permissions import PublicMixin, RuleMixin, rule_required
 from core.reminders import kind_label
+
+logger = logging.getLogger(__name__)
+
+PROCONNECT_UNAVAILABLE = _(
+    "ProConnect ne répond pas pour le moment. Réessayez dans quelques minutes, ou "
+    "connectez-vous avec votre adresse et votre mot de passe."
+)
+PROCONNECT_UNVERIFIED = _(
+    "La réponse de ProConnect n'a pas pu être vérifiée (lien expiré, déjà utilisé ou "
+    "venu d'une autre fenêtre) : vous n'êtes pas connecté. Recommencez depuis cette page."
+)
 
 
 class LoginView(PublicMixin, auth_views.LoginView):
@@ -42,9 +60,21 @@ class LoginView(PublicMixin, auth_views.LoginView):
         throttle.refund(self.attempts)
         return super().form_valid(form)
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(proconnect_enabled=proconnect.enabled(), **kwargs)
+
 
 class LogoutView(PublicMixin, auth_views.LogoutView):
-    pass
+    def post(self, request, *args, **kwargs):
+        # A session opened through ProConnect ends at the provider too (RP-initiated
+        # logout): the ID token is read before the session is flushed.
+        id_token = request.session.get(proconnect.ID_TOKEN_SESSION_KEY)
+        response = super().post(request, *args, **kwargs)
+        if id_token and proconnect.enabled():
+            url = proconnect.end_session_url(request, id_token)
+            if url:
+                return HttpResponseRedirect(url)
+        return response
 
 
 class SignupView(PublicMixin, FormView):
@@ -247,3 +277,63 @@ def calendar_feed(request, token):
     return downloads.document(
         to_ics(feed.user), "appels-a-projets.ics", "text/calendar; charset=utf-8", inline=True
     )
+
+
+class ProConnectLoginView(PublicMixin, oidc_views.OIDCAuthenticationRequestView):
+    """Sends the browser to ProConnect (state, nonce and PKCE kept in the session)."""
+
+    get_settings = staticmethod(proconnect.oidc_setting)
+
+    def __init__(self, **kwargs):
+        # The library reads the endpoint here; it is read in get(), where a provider that
+        # does not answer gets a French message.
+        View.__init__(self, **kwargs)
+
+    def get(self, request):
+        if not proconnect.enabled():
+            raise Http404
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = proconnect.oidc_setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except proconnect.Unavailable as error:
+            logger.warning("ProConnect unavailable: %s", error)
+            messages.error(request, PROCONNECT_UNAVAILABLE)
+            return redirect("accounts:login")
+        self.OIDC_RP_CLIENT_ID = settings.PROCONNECT_CLIENT_ID
+        return super().get(request)
+
+
+class ProConnectCallbackView(PublicMixin, oidc_views.OIDCAuthenticationCallbackView):
+    """Where ProConnect sends the browser back: the library checks the state, the nonce and
+    PKCE; a refusal lands on the login page with its French message."""
+
+    get_settings = staticmethod(proconnect.oidc_setting)
+
+    def get(self, request):
+        if not proconnect.enabled():
+            raise Http404
+        try:
+            return super().get(request)
+        except SuspiciousOperation as error:
+            # A state this session never sent (forged, replayed, or another browser's), a
+            # nonce or signature that does not match: nothing is logged in.
+            logger.warning("ProConnect callback refused: %s", error)
+            messages.error(request, PROCONNECT_UNVERIFIED)
+        except (requests.RequestException, proconnect.Unavailable) as error:
+            logger.warning("ProConnect unavailable during the callback: %s", error)
+            messages.error(request, PROCONNECT_UNAVAILABLE)
+        return redirect("accounts:login")
+
+    def login_failure(self):
+        refusal = getattr(self.request, "proconnect_refusal", None)
+        if refusal is None and self.request.GET.get("error"):
+            refusal = _("La connexion avec ProConnect a été annulée ou refusée par ProConnect.")
+        messages.error(self.request, refusal or PROCONNECT_UNVERIFIED)
+        return redirect("accounts:login")
+
+    def login_success(self):
+        response = super().login_success()
+        claims = getattr(self.request, "proconnect_id_claims", {})
+        if proconnect.is_multi_factor(claims):
+            # The provider did the second factor: the platform's TOTP is not asked again.
+            mfa.mark_verified(self.request, method="proconnect")
+        return response
