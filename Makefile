@@ -10,9 +10,10 @@ STAMP := $(VENV)/.installed
 # ClamAV: clamav-daemon ships clamd, clamav ships sigtool (the tests start their own
 # clamd on a locally made signature database; no freshclam download is needed), and gettext
 # (the test that the French catalog is up to date runs makemessages and compilemessages),
-# and nginx-light: the tests and the bench serve the platform through deploy/nginx/.
+# and nginx-light: the tests and the bench serve the platform through deploy/nginx/;
+# nodejs runs the tests' OpenID provider (Node's oidc-provider, installed by node-deps).
 DEBIAN_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
-	libharfbuzz-subset0 libmagic1 clamav-daemon clamav gettext nginx-light
+	libharfbuzz-subset0 libmagic1 clamav-daemon clamav gettext nginx-light nodejs
 # `make run PORT=8001` serves on another port; links in e-mails, PDFs and QR codes follow
 # (SITE_URL), unless SITE_URL is given too.
 PORT ?= 8000
@@ -23,7 +24,7 @@ AUTHORITY_SIRET ?= 00000000000000
 RUN_ENV := DEBUG=true SITE_URL=$(SITE_URL) AUTHORITY_SIRET=$(AUTHORITY_SIRET)
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
 
-.PHONY: help run run-deps demo-reset test lint fmt bench vendor lock messages system-deps services clean
+.PHONY: help run run-deps demo-reset test lint fmt bench vendor lock messages system-deps node-deps services clean
 
 help:
 	@echo "make run    - install, migrate, load the demo data and serve http://127.0.0.1:8000"
@@ -66,7 +67,7 @@ demo-reset:
 	rm -rf var/db.sqlite3 var/db.sqlite3-wal var/db.sqlite3-shm var/private var/celery
 	$(MAKE) run
 
-test: $(STAMP) system-deps services
+test: $(STAMP) system-deps node-deps services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
@@ -93,6 +94,16 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
 		|| { echo "Could not install:$$missing (run as root or install them by hand)"; exit 1; }; \
 	fi
+
+# The npm packages of package-lock.json (the tests' OpenID provider among them), installed
+# again only when the lock file is newer than node_modules. Debian's nodejs may come
+# without npm: Debian's npm package then.
+node-deps: system-deps
+	@command -v npm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null \
+		|| { echo "Could not install npm (run as root or install it by hand)"; exit 1; }; }
+	@test node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund
 
 # PostgreSQL and Redis on 127.0.0.1: started if they are not answering.
 services: $(STAMP)
