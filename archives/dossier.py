@@ -5,7 +5,8 @@ stream reaches them.
 ```
 reponses/     the answers to the call's form, as a PDF
 pieces/       every uploaded file under its original name, one folder per required document
-accuses/      the receipt(s) of submission, superseded ones included
+accuses/      the receipt(s) of submission, superseded ones included, and the dossier de
+              demande made from each submission's answers (calls that ask for it)
 historique/   every recorded act (CSV and PDF), the messages with the candidate and their
               files, the DDETS's readings
 instruction/  the admissibility, the evaluations, the ranking row(s), the DDETS's opinions
@@ -25,6 +26,7 @@ from aap.models import Lot
 from archives import records
 from archives.zipstream import Entry, Folder, csv_chunks, generated, stored_chunks
 from candidatures.answers import display
+from candidatures.funding_request import funding_request_filename, funding_request_pdf
 from candidatures.models import Candidature
 from candidatures.receipts import receipt_filename, receipt_pdf
 from conventions.pdf import amendment_filename
@@ -198,6 +200,14 @@ def _receipts(candidature: Candidature, folder: Folder) -> Iterator[Entry]:
             else generated(lambda pk=receipt.pk: receipt_pdf(pk))
         )
         yield Entry(folder.name(receipt_filename(receipt)), chunks, what + " (PDF)")
+        if candidature.call.funding_request_generated:
+            # The dossier de demande the platform made from that submission's answers.
+            yield Entry(
+                folder.name(funding_request_filename(receipt)),
+                generated(lambda pk=receipt.pk: funding_request_pdf(pk)),
+                _("Dossier de demande de financement, accusé n° %(n)s (PDF)")
+                % {"n": receipt.number},
+            )
 
 
 def _history(candidature: Candidature, folder: Folder) -> Iterator[Entry]:

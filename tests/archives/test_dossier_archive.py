@@ -242,3 +242,19 @@ def test_a_dossier_whose_stored_file_is_gone_is_not_streamed_half_way(
     assert response["Location"] == reverse("candidatures:staff_dossier", args=[dossier.pk])
     page = client.get(response["Location"]).content.decode()
     assert "des fichiers enregistrés sont introuvables" in page and "dossier.pdf" in page
+
+
+def test_a_generated_dossier_de_demande_is_archived_beside_its_receipt(
+    candidate, client_for, instructeur
+):
+    organisation = OrganisationFactory(name="CC du Trièves", members=[candidate])
+    dossier = submitted(dossier_ready_call(funding_request_generated=True), organisation, candidate)
+    receipt = dossier.receipts.get()
+    _response, archive = download(client_for(instructeur), dossier)
+    name = f"accuses/Dossier-de-demande-{receipt.number}.pdf"
+    text = " ".join(pdf_text(archive.read(name)).split())
+    assert "Dossier de demande de financement" in text
+    assert "Co-animer le réseau des facilitateurs." in text
+    row = next(row for row in read_csv(archive, MANIFEST) if row["Chemin"] == name)
+    assert row["SHA-256"] == hashlib.sha256(archive.read(name)).hexdigest()
+    assert row["Contenu"].startswith("Dossier de demande de financement, accusé n°")
