@@ -319,10 +319,12 @@ class DocumentDeleteView(DossierMixin, View):
         )
 
 
-class MessageView(DossierMixin, View):
-    def post(self, request, pk):
-        candidature = self.get_object()
-        if post_message_form(request, candidature):
+class MessageView(StreamedUploadMixin, DossierMixin, View):
+    # The file streams to disk and is dropped as soon as it passes the limit.
+    max_bytes = followup.MESSAGE_ATTACHMENT_MAX_BYTES
+
+    def receive(self, request, files, too_large, pk):
+        if post_message_form(request, self.get_object(), files, too_large):
             messages.success(request, _("Votre message est envoyé au Service IVE."))
         return redirect(f"{reverse('candidatures:dossier', args=[pk])}#messages")
 
@@ -336,10 +338,22 @@ def message_form(request, candidature) -> MessageForm:
     return MessageForm(initial={"body": request.session.get(message_draft_key(candidature), "")})
 
 
-def post_message_form(request, candidature) -> bool:
+def post_message_form(request, candidature, files, too_large) -> bool:
     """Bind the message form and post it; a refusal becomes a French message and the
     text is kept for the form. Returns whether the message was posted."""
-    form = MessageForm(request.POST, request.FILES)
+    form = MessageForm(request.POST, files)
+    if too_large:
+        # The file was dropped while it streamed: the message does not leave without it.
+        messages.error(
+            request,
+            _(
+                "Le fichier « %(name)s » dépasse la taille maximale de %(max)s Mo : le message "
+                "n'est pas envoyé."
+            )
+            % {"name": too_large[0], "max": followup.MESSAGE_ATTACHMENT_MAX_BYTES // 2**20},
+        )
+        request.session[message_draft_key(candidature)] = request.POST.get("body", "")[:5000]
+        return False
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, errors[0])

@@ -25,6 +25,7 @@ from core import downloads, spreadsheets
 from core import rules as core_rules
 from core.exceptions import DomainError
 from core.permissions import ObjectRuleMixin, RuleMixin
+from core.uploads import StreamedUploadMixin
 
 
 class DossierListView(RuleMixin, TemplateView):
@@ -228,10 +229,11 @@ class PaperCopyView(ManageDossierMixin, View):
         return redirect(f"{reverse('candidatures:staff_dossier', args=[pk])}#exemplaire-papier")
 
 
-class StaffMessageView(ManageDossierMixin, View):
-    def post(self, request, pk):
-        candidature = self.get_object()
-        if post_message_form(request, candidature):
+class StaffMessageView(StreamedUploadMixin, ManageDossierMixin, View):
+    max_bytes = followup.MESSAGE_ATTACHMENT_MAX_BYTES
+
+    def receive(self, request, files, too_large, pk):
+        if post_message_form(request, self.get_object(), files, too_large):
             messages.success(request, _("Le message est envoyé au candidat."))
         return redirect(f"{reverse('candidatures:staff_dossier', args=[pk])}#messages")
 

@@ -138,3 +138,23 @@ def test_a_double_click_with_a_file_posts_and_stores_once(
     assert Message.objects.count() == 1
     assert len(stored(private_root)) == 1
     assert [email.to for email in mailoutbox] == [[instructeur.email]]
+
+
+def test_a_file_over_ten_megabytes_is_dropped_while_it_streams_and_the_message_waits(
+    client_for, dossier, instructeur, private_root, mailoutbox
+):
+    big = SimpleUploadedFile("programme.pdf", PDF + b"0" * (10 * 1024 * 1024))
+    response = client_for(instructeur).post(
+        reverse("candidatures:staff_message", args=[dossier.pk]),
+        {"body": "Le programme complet.", "attachment": big},
+        follow=True,
+    )
+    page = text(response)
+    assert (
+        "Le fichier « programme.pdf » dépasse la taille maximale de 10 Mo : "
+        "le message n'est pas envoyé." in page
+    )
+    assert "Le programme complet.</textarea>" in page
+    assert not Message.objects.exists()
+    assert stored(private_root) == []
+    assert mailoutbox == []
