@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("conventions.urls")),
     path("", include("retention.urls")),
     path("", include("archives.urls")),
+    path("", include("api.urls")),
     path("compte/", include("core.accounts.urls")),
     path("", include("core.legal.urls")),
     path("admin/", admin.site.urls),

@@ -17,6 +17,7 @@ LAYERS = [
     "conventions",
     "archives",  # a dossier's and a call's archive (ZIP): reads every layer below
     "retention",  # retention periods, the bordereau d'élimination, its visa and the purge
+    "api",  # the open API (JSON, OpenAPI, Atom) and staff tokens: reads every layer below
     "demo",
 ]
 # Settings, URLs and Celery, read by every layer (the kernel starts Celery's app).
