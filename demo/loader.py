@@ -4,6 +4,7 @@ fictional dossiers the demo accounts review and a decided one whose agreements a
 running. Running it again changes nothing, except that a demo copy whose deadline has
 passed is reopened for another 30 days."""
 
+import base64
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -12,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aap.models import (
     Call,
@@ -262,6 +264,14 @@ def _load_accounts(report):
             )
             user.groups.set(Group.objects.filter(name__in=spec["roles"]))
             report.created.append(user.email)
+        secret = seed.DEMO_TOTP_SECRETS.get(spec["email"])
+        if secret and not TOTPDevice.objects.filter(user=user).exists():
+            TOTPDevice.objects.create(
+                user=user,
+                name="Démonstration",
+                key=base64.b32decode(secret).hex(),
+                confirmed=True,
+            )
         role = ", ".join(spec["roles"]) or "administrateur"
         report.accounts.append((spec["email"], role))
 

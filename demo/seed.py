@@ -394,6 +394,16 @@ def call_fields(dates: CallDates = SEED_DATES) -> dict:
 
 DEMO_PASSWORD = "demo-isere-2024"
 
+# Staff log in with a second factor (core.accounts.mfa): the demo's staff accounts are
+# enrolled with these fixed TOTP secrets (base32), printed by `make run` and shown in the
+# README, so that anyone can compute their codes. Known to all: demo only.
+DEMO_TOTP_SECRETS = {
+    "admin@demo.example": "ZXIZI6AJYL5XL35EJJZKD4HRCZOWZMVM",
+    "instructeur@demo.example": "3EBNDQ2WPM55CIMC64CCYRISK4VYOPUZ",
+    "evaluateur@demo.example": "AYUBOEZ4B6MJPRXDRB26A7GULKNSAYI5",
+    "ddets@demo.example": "4HSHIT7ABIZ2UAG7FP7GP73XZOVGPV6L",
+}
+
 ACCOUNTS = [
     {
         "email": "admin@demo.example",

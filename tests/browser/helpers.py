@@ -6,7 +6,10 @@ import re
 from django.core import mail
 from playwright.sync_api import expect
 
+from core.accounts import mfa
+from core.models import User
 from tests.factories import PASSWORD
+from tests.mfa import code_now, enrol
 
 # Playwright runs a Python pattern as a JavaScript regular expression, where \w and \b
 # know ASCII letters only: "\w+" misses "décembre", "février" and "août". Dates are matched
@@ -46,11 +49,28 @@ def assert_every_field_labelled(page):
     assert page.evaluate(UNLABELLED_FIELDS_JS) == []
 
 
-def log_in(page, email, password=PASSWORD):
+def log_in(page, email, password=PASSWORD, *, second_factor=True):
+    """Log in through the form. An account that needs a second factor (staff) or has one
+    is enrolled with a real device first when it has none, and the helper types the code
+    its application would show now (tests/mfa.py), as a person does; journeys about the
+    second factor pass ``second_factor=False`` to stop after the password."""
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    device = None
+    if (
+        second_factor
+        and user is not None
+        and (mfa.requires_second_factor(user) or mfa.has_second_factor(user))
+    ):
+        device = enrol(user)
     page.goto("/compte/connexion/")
     page.get_by_label(label("Adresse électronique")).fill(email)
     page.get_by_label(label("Mot de passe")).fill(password)
     page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+    if device is not None and "/compte/double-authentification/" in page.url:
+        page.get_by_label(label("Code de vérification")).fill(code_now(device))
+        page.get_by_role("button", name="Vérifier").click()
+        page.wait_for_load_state()
 
 
 def sign_up(page, *, first_name, last_name, email, password, job_title="", phone=""):

@@ -106,10 +106,8 @@ ALLOWED_BEFORE_ENROLMENT = {
 }
 
 
-@pytest.mark.parametrize("persona", ["instructeur", "evaluator", "ddets_reader", "admin_user"])
-def test_every_url_sends_staff_without_a_factor_to_enrolment(client, request, persona):
-    user = request.getfixturevalue(persona)
-    client.force_login(user, second_factor=False)
+def test_every_url_sends_an_instructeur_without_a_factor_to_enrolment(client, instructeur):
+    client.force_login(instructeur, second_factor=False)
     walked = []
     for name, url in _urls():
         if name in ALLOWED_BEFORE_ENROLMENT or name.startswith("legal:"):
@@ -118,13 +116,26 @@ def test_every_url_sends_staff_without_a_factor_to_enrolment(client, request, pe
         assert response.status_code == 302, (name, url, response.status_code)
         assert response.url.startswith(SETUP_URL), (name, response.url)
         walked.append(name)
-    # The back-office, the admin and the API of every app are in the walk.
+    # The back-office, the admin and the pages of every app are in the walk.
     assert {"aap:backoffice_calls", "admin:index", "accounts:home"} <= set(walked)
     assert len(walked) > 100
     # A POST does not run either.
     assert client.post(reverse("accounts:profile"), {"first_name": "X"}).url == SETUP_URL
-    user.refresh_from_db()
-    assert user.first_name != "X"
+    instructeur.refresh_from_db()
+    assert instructeur.first_name != "X"
+
+
+@pytest.mark.parametrize("persona", ["evaluator", "ddets_reader", "admin_user"])
+def test_every_staff_role_is_sent_to_enrolment(client, request, persona):
+    client.force_login(request.getfixturevalue(persona), second_factor=False)
+
+    for name in (
+        "accounts:home",
+        "evaluation:my_evaluations",
+        "evaluation:rankings",
+        "admin:index",
+    ):
+        assert client.get(reverse(name)).url.startswith(SETUP_URL), name
 
 
 def test_the_legal_pages_and_logout_stay_open_before_enrolment(client, instructeur):

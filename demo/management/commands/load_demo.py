@@ -1,8 +1,16 @@
+from urllib.parse import quote
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from demo import seed
 from demo.loader import load_demo
+
+
+def otpauth_uri(email: str, secret: str) -> str:
+    """The address an authenticator application reads (as a QR code, or pasted)."""
+    issuer = settings.OTP_TOTP_ISSUER
+    return f"otpauth://totp/{quote(f'{issuer}:{email}')}?secret={secret}&issuer={quote(issuer)}"
 
 
 class Command(BaseCommand):
@@ -37,3 +45,13 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("\nComptes de démonstration :"))
             for email, role in report.accounts:
                 self.stdout.write(f"  {email:<28} {role:<24} mot de passe : {seed.DEMO_PASSWORD}")
+                secret = seed.DEMO_TOTP_SECRETS.get(email)
+                if secret:
+                    self.stdout.write(
+                        f"  {'':<28} double authentification : clé {secret}\n"
+                        f"  {'':<28} {otpauth_uri(email, secret)}"
+                    )
+            self.stdout.write(
+                "\n  Code à 6 chiffres d'un compte agent (ou une application d'authentification) :\n"
+                "  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('CLÉ').now())\""
+            )
