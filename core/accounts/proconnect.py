@@ -200,12 +200,10 @@ class ProConnectBackend(OIDCAuthenticationBackend):
 
     def get_or_create_user(self, access_token, id_token, payload):
         claims = self.get_userinfo(access_token, id_token, payload)
-        try:
-            user = match_account(claims)
-        except Refused as refusal:
-            logger.info("ProConnect login refused: %s", refusal)
-            self.request.proconnect_refusal = str(refusal)
-            return None
+        # Refused propagates to the callback view: returning None would make Django count
+        # a failed login, and django-axes lock out everyone behind the same address after
+        # a few refusals, although the provider authenticated each person.
+        user = match_account(claims)
         if user.email_verified_at is None:
             # The provider vouches for the mailbox, as a password chosen from our link does.
             user.email_verified_at = timezone.now()

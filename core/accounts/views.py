@@ -313,6 +313,9 @@ class ProConnectCallbackView(PublicMixin, oidc_views.OIDCAuthenticationCallbackV
             raise Http404
         try:
             return super().get(request)
+        except proconnect.Refused as refusal:
+            logger.info("ProConnect login refused: %s", refusal)
+            messages.error(request, str(refusal))
         except SuspiciousOperation as error:
             # A state this session never sent (forged, replayed, or another browser's), a
             # nonce or signature that does not match: nothing is logged in.
@@ -324,10 +327,11 @@ class ProConnectCallbackView(PublicMixin, oidc_views.OIDCAuthenticationCallbackV
         return redirect("accounts:login")
 
     def login_failure(self):
-        refusal = getattr(self.request, "proconnect_refusal", None)
-        if refusal is None and self.request.GET.get("error"):
+        if self.request.GET.get("error"):
             refusal = _("La connexion avec ProConnect a été annulée ou refusée par ProConnect.")
-        messages.error(self.request, refusal or PROCONNECT_UNVERIFIED)
+        else:
+            refusal = PROCONNECT_UNVERIFIED
+        messages.error(self.request, refusal)
         return redirect("accounts:login")
 
     def login_success(self):

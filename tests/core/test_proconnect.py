@@ -260,3 +260,14 @@ def test_the_acr_values_that_count_are_configured(settings):
     settings.PROCONNECT_MFA_ACR_VALUES = ["eidas3"]
     assert proconnect.is_multi_factor({"acr": "eidas2"}) is False
     assert proconnect.is_multi_factor({"acr": "eidas3"}) is True
+
+
+def test_refused_identities_do_not_lock_the_office_out_of_proconnect(client, provider, instructeur):
+    """A refusal comes after the provider authenticated the person: it is not a guessed
+    password, and must not lock out the others behind the same address."""
+    for _ in range(6):
+        provider.agent = requests.Session()  # each one a new person at the provider
+        client.get(_callback(client, provider, "stranger"))
+    provider.agent = requests.Session()
+    response = client.get(_callback(client, provider, "ines-2fa"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("aap:backoffice_calls")
