@@ -53,7 +53,10 @@ def world(db, candidate, other_candidate, instructeur, evaluator, ddets_reader):
         with as_draft(doc.call):
             doc.save()
     question = published.questions.create(asked_by=candidate, question="Une question ?")
+    with as_draft(draft):
+        form_question = draft.form_questions.create(position=1, label="Résumé", kind="long_text")
     return {
+        "form_question": form_question,
         "published": published,
         "draft": draft,
         "document": document,
@@ -135,6 +138,12 @@ def _matrix(world):
         (reverse("aap:backoffice_actions", args=[dpk]), staff_only),
         (reverse("aap:backoffice_documents", args=[dpk]), staff_only),
         (reverse("aap:backoffice_questions_form", args=[dpk]), staff_only),
+        (reverse("aap:form_question_edit", args=[dpk, world["form_question"].pk]), staff_only),
+        (reverse("aap:backoffice_abandon", args=[pk]), staff_only),
+        (reverse("aap:programme_list"), staff_only),
+        (reverse("aap:programme_create"), staff_only),
+        (reverse("aap:programme_edit", args=[published.programme_id]), staff_only),
+        (reverse("aap:programme_delete", args=[published.programme_id]), staff_only),
         (reverse("aap:backoffice_transition", args=[dpk, "publish"]), staff_only),
         (reverse("aap:backoffice_reopen", args=[pk]), staff_only),
         (reverse("aap:backoffice_questions", args=[pk]), staff_only),
@@ -198,7 +207,14 @@ WRITE_URLS = [
     ("aap:backoffice_criteria", lambda w: [w["draft"].pk]),
     ("aap:backoffice_actions", lambda w: [w["draft"].pk]),
     ("aap:backoffice_documents", lambda w: [w["draft"].pk]),
-    ("aap:backoffice_questions_form", lambda w: [w["draft"].pk]),
+    ("aap:form_question_add", lambda w: [w["draft"].pk]),
+    ("aap:form_question_edit", lambda w: [w["draft"].pk, w["form_question"].pk]),
+    ("aap:form_question_delete", lambda w: [w["draft"].pk, w["form_question"].pk]),
+    ("aap:form_question_move", lambda w: [w["draft"].pk, w["form_question"].pk]),
+    ("aap:backoffice_abandon", lambda w: [w["published"].pk]),
+    ("aap:programme_create", lambda w: []),
+    ("aap:programme_edit", lambda w: [w["published"].programme_id]),
+    ("aap:programme_delete", lambda w: [w["published"].programme_id]),
     ("aap:backoffice_transition", lambda w: [w["draft"].pk, "publish"]),
     ("aap:backoffice_reopen", lambda w: [w["published"].pk]),
     ("aap:backoffice_answer", lambda w: [w["question"].pk]),
@@ -216,6 +232,9 @@ def test_no_write_url_of_the_back_office_accepts_other_roles(world, client_for, 
     assert world["draft"].status == CallStatus.DRAFT
     world["question"].refresh_from_db()
     assert world["question"].published_at is None
+    world["published"].refresh_from_db()
+    assert world["published"].status == CallStatus.PUBLISHED
+    assert list(world["draft"].form_questions.values_list("label", flat=True)) == ["Résumé"]
 
 
 def test_anonymous_posts_to_the_back_office_are_sent_to_login(world, client):
