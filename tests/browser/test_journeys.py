@@ -44,10 +44,16 @@ def test_visitor_reads_a_call_downloads_a_template_and_becomes_a_candidate(page,
     expect(facts).to_contain_text("à 17h00")
     expect(facts.locator(".countdown")).to_contain_text(re.compile(r"Il reste \d+ jours"))
 
-    # A template downloads as a real Word document.
-    with page.expect_download() as download_info:
+    # A template downloads as a real Word document. (The demonstration copy makes the
+    # dossier de demande from the answers: it offers no DOCX of it.)
+    expect(
         page.get_by_role(
             "link", name=re.compile(r"Télécharger le modèle : Dossier de demande de financement")
+        )
+    ).to_have_count(0)
+    with page.expect_download() as download_info:
+        page.get_by_role(
+            "link", name=re.compile(r"Télécharger le modèle : Attestation d'engagement")
         ).click()
     download = download_info.value
     assert download.suggested_filename.endswith(".docx")
