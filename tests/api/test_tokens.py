@@ -141,3 +141,24 @@ def test_an_unknown_call_is_404_with_a_valid_token(instructeur, client, db):
     _token, raw = tokens.create_token(instructeur, label="script")
     response = client.get(reverse("api:list_dossiers", args=[999999]), **bearer(raw))
     assert response.status_code == 404
+
+
+def test_the_token_page_by_persona(instructeur, ddets_reader, client):
+    url = reverse("api:tokens")
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:login")
+    )
+    for user in (instructeur, ddets_reader):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Vous n'avez pas encore de jeton." in html.unescape(response.content.decode())
+
+
+def test_a_token_without_a_name_is_refused_in_french(instructeur, client):
+    client.force_login(instructeur)
+    response = client.post(reverse("api:tokens"), {"label": "  "})
+    assert response.status_code == 200
+    assert "Ce champ est obligatoire." in html.unescape(response.content.decode())
+    assert not ApiToken.objects.exists()
