@@ -3,6 +3,10 @@ authorization code flow with PKCE, the ID token's nonce, the state, matching by 
 e-mail, the second factor the provider did, and logout at the provider."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -271,3 +275,51 @@ def test_refused_identities_do_not_lock_the_office_out_of_proconnect(client, pro
     provider.agent = requests.Session()
     response = client.get(_callback(client, provider, "ines-2fa"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("aap:backoffice_calls")
+
+
+def test_the_page_asked_before_the_login_is_reached_after_it(client, provider, instructeur):
+    wanted = reverse("accounts:profile")
+    page = client.get(f"{reverse('accounts:login')}?next={wanted}")
+    assert f"{reverse('accounts:proconnect_login')}?next=/compte/" in page.content.decode()
+    authorize = client.get(f"{reverse('accounts:proconnect_login')}?next={wanted}")["Location"]
+    back = provider.follow(authorize, login="ines-2fa")
+    response = client.get(back)
+    assert response["Location"] == wanted
+
+
+def _settings_with(environment):
+    """Load config.settings in a fresh interpreter with ``environment``; its output."""
+    code = (
+        "import config.settings as s;print(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PATH": os.environ.get("PATH", ""), "DEBUG": "true", **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_switched_on_without_its_client_the_start_stops_in_french():
+    result = _settings_with({"PROCONNECT_ENABLED": "true", "PROCONNECT_ISSUER": "https://op.test"})
+    assert result.returncode != 0
+    assert (
+        "PROCONNECT_ENABLED demande aussi PROCONNECT_CLIENT_ID, PROCONNECT_CLIENT_SECRET"
+        in result.stderr
+    )
+
+
+def test_switched_on_the_logout_form_may_redirect_to_the_provider():
+    result = _settings_with(
+        {
+            "PROCONNECT_ENABLED": "true",
+            "PROCONNECT_ISSUER": "https://auth.op.test/api/v2",
+            "PROCONNECT_CLIENT_ID": "client",
+            "PROCONNECT_CLIENT_SECRET": "secret",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[\"'self'\", 'https://auth.op.test']"
+    assert _settings_with({}).stdout.strip() == "[\"'self'\"]"
