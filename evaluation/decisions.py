@@ -412,7 +412,10 @@ def rectify_admissibility(
             .filter(candidatures=candidature)
             .order_by("position", "pk")
         )
-        admissibility = Admissibility.objects.select_for_update().get(candidature=candidature)
+        # None for a dossier never declared: _admission refuses it in French.
+        admissibility = (
+            Admissibility.objects.select_for_update().filter(candidature=candidature).first()
+        )
         act = _admission(candidature, lots, by=by, reason=reason, decisions=decisions)
         act.save()
         admissibility.outcome, admissibility.reason = act.new_outcome, act.reason

@@ -38,6 +38,8 @@ from evaluation.models import (
 )
 from evaluation.states import LetterKind, LetterStatus
 from tests.evaluation import notified as world
+from tests.evaluation.conftest import submitted_dossier
+from tests.factories import dossier_ready_call
 from tests.pdf import pdf_text
 
 NOTIFIED_ON = dt.datetime(2026, 2, 17, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
@@ -128,6 +130,13 @@ def test_a_dossier_that_is_not_inadmissible_is_refused(notified, instructeur):
             by=instructeur,
             reason=REASON,
             decisions=selected(notified["lot"]),
+        )
+    # Nor one whose admissibility was never decided.
+    call = dossier_ready_call()
+    undecided = submitted_dossier(call, "Régie sans recevabilité", lot=call.lots.first())
+    with pytest.raises(DomainError, match="n'est pas déclaré irrecevable"):
+        services.rectify_admissibility(
+            undecided, by=instructeur, reason=REASON, decisions=selected(call.lots.first())
         )
     assert not AdmissibilityRectification.objects.exists()
 
