@@ -155,6 +155,7 @@ def test_enrolment_shows_a_local_qr_code_and_a_right_code_enrols_with_ten_recove
     page = client.get(redirected.url)
     assert page.status_code == 200
     assert "Activer la double authentification" in text(page)
+    assert "Gestion des appels" not in text(page)  # no menu to pages it would not open
     qr = re.search(r'<img src="(data:image/svg\+xml[^"]+)"', page.content.decode())
     assert qr is not None  # made here, no external address
     secret = page.context["base32_secret"]
@@ -180,7 +181,9 @@ def test_enrolment_shows_a_local_qr_code_and_a_right_code_enrols_with_ten_recove
     assert shown.context["next"] == BACKOFFICE_URL
     # Shown once.
     assert client.get(right.url).context["codes"] is None
-    assert client.get(BACKOFFICE_URL).status_code == 200
+    backoffice = client.get(BACKOFFICE_URL)
+    assert backoffice.status_code == 200
+    assert "Gestion des appels" in text(backoffice)
     assert SecondFactorEvent.objects.get(user=instructeur).action == SecondFactorEvent.ENROLLED
 
 
