@@ -293,3 +293,27 @@ def test_a_member_completes_an_existing_sheet_and_others_cannot(
     assert field_value(response, "name") == "COMMUNAUTE DE COMMUNES DU TRIEVES"
     organisation.refresh_from_db()
     assert (organisation.name, organisation.kind) == ("CC Trièves", "other")  # not saved
+
+
+def test_with_htmx_the_lookup_button_posts_the_form_and_swaps_the_sheet(
+    candidate, client, directory
+):
+    client.force_login(candidate)
+    url = reverse("candidatures:organisation_create") + "?appel=aap-2024"
+    text = page(client.get(url))
+    assert 'name="lookup"' in text
+    assert f'hx-post="{url}"' in text and 'hx-select="#organisation-sheet"' in text
+    assert "vendor/htmx/htmx.min.js" in text and "js/htmx-config.js" in text
+    response = client.post(url, {"siret": ASSOCIATION, "lookup": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200  # htmx swaps 2xx answers only
+    sheet = page(response).split('<div id="organisation-sheet">', 1)[1]
+    assert 'value="TRIEVES EMPLOI SOLIDARITE"' in sheet and "88.99B" in sheet
+
+
+def test_enter_in_a_field_saves_the_sheet_it_does_not_look_up(candidate, client, directory):
+    """A form's implicit submission uses its first submit button: it must be « Enregistrer »."""
+    client.force_login(candidate)
+    text = page(client.get(reverse("candidatures:organisation_create")))
+    form = text.split('<form method="post" novalidate>', 1)[1]
+    first_button = form.split("<button", 2)[1]
+    assert 'name="lookup"' not in first_button and "Enregistrer" in first_button
