@@ -74,7 +74,21 @@ def list_subsidies(request):
     """The signed agreements in the SCDL « subventions » format (as the CSV open data)."""
     if not opendata.is_configured():
         return []
-    return [opendata.row(convention) for convention in opendata.published_conventions()]
+    return SubsidyRows(opendata.published_conventions())
+
+
+class SubsidyRows:
+    """The open data's rows of a queryset, made for the page asked only (the paginator
+    counts, then slices)."""
+
+    def __init__(self, conventions):
+        self.conventions = conventions
+
+    def __len__(self):
+        return self.conventions.count()
+
+    def __getitem__(self, page: slice):
+        return [opendata.row(convention) for convention in self.conventions[page]]
 
 
 class StaffToken(HttpBearer):
