@@ -28,6 +28,7 @@ from candidatures.models import (
     Reading,
     Receipt,
 )
+from core.accounts import mfa
 from core.elimination import EliminationRefused, eliminating
 from core.models import EmailStatus, OutgoingEmail, User
 from core.roles import Role
@@ -267,6 +268,7 @@ def anonymise_account(user: User) -> None:
     )
     Membership.objects.filter(user=user).delete()
     Invitation.objects.filter(email__iexact=address).delete()
+    mfa.forget_devices(user)  # its second factor (TOTP secret, recovery codes)
     # The messages sent to the account: they hold its address and name.
     OutgoingEmail.objects.filter(user=user).exclude(
         status__in=[EmailStatus.PENDING, EmailStatus.SENDING]

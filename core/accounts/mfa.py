@@ -340,3 +340,10 @@ def reset_second_factor(user, *, by) -> SecondFactorEvent:
             user=user,
         )
     return event
+
+
+def forget_devices(user) -> None:
+    """The account's TOTP secret and recovery codes deleted, when the account itself is
+    eliminated (``retention``): nothing that could authenticate as it remains."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()

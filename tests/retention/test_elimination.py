@@ -8,6 +8,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from archives.models import CallArchive
 from archives.states import ArchiveStatus
@@ -173,6 +175,9 @@ def test_after_the_visa_files_go_and_personal_data_is_anonymised_but_public_acco
     requested = {key: world[key].requested_amount for key in KEYS}
     fingerprints = dict(NotificationLetter.objects.values_list("pk", "sha256"))
     listed = [(item.category, item.volume) for item in due(on=years_after(10))]
+    # A member who had turned the second factor on: its secret and codes must go too.
+    TOTPDevice.objects.create(user=members["alpha"], name="Application", confirmed=True)
+    StaticDevice.objects.create(user=members["alpha"], name="Codes de secours")
     # A call's archive (a ZIP of its dossiers) stored before: it holds copies of their files.
     archive = CallArchive.objects.create(
         call=world["call"], requested_by=world["instructeur"], status=ArchiveStatus.READY
@@ -205,6 +210,8 @@ def test_after_the_visa_files_go_and_personal_data_is_anonymised_but_public_acco
         assert (member.first_name, member.last_name, member.is_active) == ("", "", False)
         assert not member.has_usable_password()
         assert not member.memberships.exists()
+    assert not TOTPDevice.objects.filter(user=members["alpha"]).exists()
+    assert not StaticDevice.objects.filter(user=members["alpha"]).exists()
     texts = Answer.objects.filter(question__kind="long_text", candidature=beta)
     assert set(texts.values_list("value", flat=True)) == {ELIMINATED}
     assert not Reading.objects.exists()
