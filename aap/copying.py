@@ -32,6 +32,7 @@ from aap.models import (
     RequiredDocument,
     SubCriterion,
 )
+from aap.placeholders import TEXT_FIELDS
 from aap.states import CallStatus
 from core.dates import NonexistentLocalTime, format_datetime, shift_months
 from core.exceptions import DomainError
@@ -70,22 +71,6 @@ NOT_COPIED = {
     "abandon_reason",
     "abandoned_at",
 }
-# The texts a candidate reads, searched for the source's dates by the checklist.
-TEXT_FIELDS = (
-    "summary",
-    "context",
-    "objectives",
-    "actions_intro",
-    "actions_note",
-    "selection_intro",
-    "eligibility",
-    "partnership_terms",
-    "funding_terms",
-    "dossier_contents",
-    "submission_terms",
-    "start_expected",
-    "contact_details",
-)
 
 
 def fields_of(instance, *, exclude=()) -> dict:
