@@ -1,5 +1,5 @@
 """The apps are layers, and imports flow one way: core ← aap ← candidatures ← evaluation ←
-conventions ← archives ← retention, with demo (and the bench and the tests) on top.
+conventions ← archives ← retention ← api, with demo (and the bench and the tests) on top.
 
 Read with ``ast``, every import counts, also those inside functions: a module may import
 its own app and the apps below it, never one above.
