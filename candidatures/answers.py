@@ -119,15 +119,47 @@ def to_initial(question: Question, value):
     return value
 
 
+def euros(value) -> str:
+    """ "24 500,00 €"."""
+    return f"{number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)} €"
+
+
+def read_answers(candidature) -> list[tuple[Question, object, str]]:
+    """Every question of the dossier's call in the form's order, with its stored value
+    and the answer as people read it (what the dossier pages and the dossier de demande
+    show; the call's questions, lots and the answers are read prefetched when they are)."""
+    lots_by_id = {lot.pk: lot.name for lot in candidature.call.lots.all()}
+    answers = {answer.question_id: answer.value for answer in candidature.answers.all()}
+    return [
+        (
+            question,
+            answers.get(question.pk),
+            display(question, answers.get(question.pk), lots_by_id),
+        )
+        for question in candidature.call.form_questions.all()
+    ]
+
+
+def by_section(items, section_of) -> list[tuple[str, list]]:
+    """``items`` grouped under the form's sections, in order (a section named again
+    further down starts a new group, as the form shows it)."""
+    sections: list[tuple[str, list]] = []
+    for item in items:
+        section = section_of(item)
+        if sections and sections[-1][0] == section:
+            sections[-1][1].append(item)
+        else:
+            sections.append((section, [item]))
+    return sections
+
+
 def display(question: Question, value, lots_by_id=None) -> str:
     """The answer as people read it, in French."""
     if answer_is_empty(value):
         return ""
     kind = question.kind
     if kind == QuestionKind.AMOUNT:
-        return (
-            f"{number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)} €"
-        )
+        return euros(value)
     if kind == QuestionKind.NUMBER:
         return number_format(Decimal(value), use_l10n=True)
     if kind == QuestionKind.DATE:

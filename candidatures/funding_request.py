@@ -8,13 +8,10 @@ says exactly what was submitted with that receipt, even after a withdrawal and n
 (a new receipt then has its own).
 """
 
-from decimal import Decimal
-
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from aap.models import QuestionKind
-from candidatures.answers import display
+from candidatures.answers import by_section, euros, read_answers
 from candidatures.models import Candidature, Receipt
 from core.dates import format_datetime
 from core.pdf import render_pdf
@@ -23,16 +20,13 @@ from core.pdf import render_pdf
 def manifest_answers(candidature: Candidature) -> list[dict]:
     """Every question of the call in order, with its answer as people read it ("" when
     unanswered), and, for amounts and numbers, the value itself for the tables."""
-    lots_by_id = {lot.pk: lot.name for lot in candidature.call.lots.all()}
-    answers = {answer.question_id: answer.value for answer in candidature.answers.all()}
     found = []
-    for question in candidature.call.form_questions.order_by("position", "pk"):
-        value = answers.get(question.pk)
+    for question, value, text in read_answers(candidature):
         entry = {
             "section": question.section,
             "label": question.label,
             "kind": question.kind,
-            "text": display(question, value, lots_by_id),
+            "text": text,
         }
         if question.kind in (QuestionKind.AMOUNT, QuestionKind.NUMBER) and value not in (
             None,
@@ -41,20 +35,6 @@ def manifest_answers(candidature: Candidature) -> list[dict]:
             entry["value"] = str(value)
         found.append(entry)
     return found
-
-
-def _sections(answers: list[dict]) -> list[tuple[str, list[dict]]]:
-    sections: list[tuple[str, list[dict]]] = []
-    for answer in answers:
-        if sections and sections[-1][0] == answer["section"]:
-            sections[-1][1].append(answer)
-        else:
-            sections.append((answer["section"], [answer]))
-    return sections
-
-
-def _money(value: str) -> str:
-    return f"{number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)} €"
 
 
 def funding_request_filename(receipt: Receipt) -> str:
@@ -68,7 +48,7 @@ def funding_request_pdf(receipt_id: int) -> bytes:
     manifest = receipt.manifest
     answers = manifest.get("answers", [])
     amounts = [
-        {"label": answer["label"], "amount": _money(answer["value"])}
+        {"label": answer["label"], "amount": euros(answer["value"])}
         for answer in answers
         if answer["kind"] == QuestionKind.AMOUNT and "value" in answer
     ]
@@ -78,7 +58,7 @@ def funding_request_pdf(receipt_id: int) -> bytes:
             "receipt": receipt,
             "manifest": manifest,
             "call": receipt.call,
-            "sections": _sections(answers),
+            "sections": by_section(answers, lambda answer: answer["section"]),
             "amounts": amounts,
             "submitted_at": format_datetime(receipt.submitted_at, seconds=True),
             "title": _("Dossier de demande de financement"),

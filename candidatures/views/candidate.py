@@ -11,7 +11,7 @@ from django.views.generic import DetailView, TemplateView
 
 from aap.models import Call, RequiredDocument
 from candidatures import followup, outcomes, queries, rules, services
-from candidatures.answers import AnswersForm, display
+from candidatures.answers import AnswersForm, by_section, read_answers
 from candidatures.forms import (
     MessageForm,
     UploadForm,
@@ -136,15 +136,10 @@ class DossierMixin(ObjectRuleMixin):
 def dossier_context(candidature):
     """What the dossier pages share: answers as read, pieces with their files, gaps."""
     call = candidature.call
-    lots_by_id = {lot.pk: lot.name for lot in call.lots.all()}
-    answers = {answer.question_id: answer.value for answer in candidature.answers.all()}
-    sections = []
-    for question in call.form_questions.all():
-        item = (question, display(question, answers.get(question.pk), lots_by_id))
-        if sections and sections[-1][0] == question.section:
-            sections[-1][1].append(item)
-        else:
-            sections.append((question.section, [item]))
+    sections = by_section(
+        [(question, text) for question, _value, text in read_answers(candidature)],
+        lambda item: item[0].section,
+    )
     documents = list(candidature.documents.all())
     pieces = [
         (required, [d for d in documents if d.required_document_id == required.pk])
