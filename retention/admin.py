@@ -4,32 +4,8 @@ données » pages and their services (and nothing is deleted without a visa)."""
 
 from django.contrib import admin
 
+from core.readonly_admin import ReadOnlyAdmin, ReadOnlyInline
 from retention.models import AccountWarning, Bordereau, BordereauItem, BordereauStatusChange
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ItemInline(ReadOnlyInline):
