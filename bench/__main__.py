@@ -6,6 +6,7 @@ the figures."""
 import argparse
 import os
 import sys
+import textwrap
 import time
 from dataclasses import asdict
 from datetime import datetime
@@ -19,13 +20,42 @@ DEADLINE_FAULTS = ("none", "redis", "postgres")
 # slow_clients holds twenty uploads open twice, through nginx then without (about 1.5 min);
 # archive writes 200 MB of files, then a worker archives them (a few minutes).
 OPT_IN = ("sweep", "slow_clients", "archive")
+# --full: every page and scenario, the opt-in ones too, at full size.
+FULL_RUSH_CANDIDATES = 200
+DEFAULT_RUSH_CANDIDATES = 50
+
+
+def _wrap(*paragraphs: str) -> str:
+    return "\n\n".join(
+        textwrap.fill(paragraph, width=88, break_on_hyphens=False, break_long_words=False)
+        for paragraph in paragraphs
+    )
+
+
+def _variables() -> str:
+    from bench import env as bench_env
+
+    lines = ["Variables d'environnement (lues au lancement) :"]
+    for name, meaning, default in bench_env.VARIABLES:
+        lines.append(
+            textwrap.fill(
+                f"{name} : {meaning} (par défaut : {default})",
+                width=88,
+                break_on_hyphens=False,
+                break_long_words=False,
+                initial_indent="  ",
+                subsequent_indent="      ",
+            )
+        )
+    return "\n".join(lines)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description=(
-            "Remplit la base PostgreSQL aap_bench (appels, dossiers), compte les requêtes SQL "
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_wrap(
+            "Remplit la base PostgreSQL du bench (BENCH_DATABASE_URL ; appels, dossiers), compte les requêtes SQL "
             "des pages pour deux tailles de données, sert la plateforme avec gunicorn et mesure "
             "débit et latence des pages face à une vue Django nue. Puis deux scénarios sur un "
             "appel ouvert préparé pour le bench : « rush », des candidats qui se connectent, "
@@ -47,14 +77,25 @@ def parse_args(argv=None) -> argparse.Namespace:
             "quelques minutes), l'archive ZIP d'un appel de 200 dossiers d'un fichier de 1 Mio, "
             "construite par un vrai worker Celery : durée et pic de mémoire résidente du worker "
             "(moins de 100 Mo exigé). Aucun courriel ne part : "
-            "les tâches attendent dans la base Redis 14, vidée ensuite. Résultats : stdout et "
-            "var/bench/."
+            "les tâches attendent dans la base Redis de BENCH_BROKER_URL, vidée ensuite. "
+            "Tout serveur que le bench lance (gunicorn, nginx, Redis, SMTP) écoute sur "
+            "127.0.0.1, sur un port de BENCH_PORTS s'il est donné.",
+            "Résultats : stdout, puis var/bench/bench-<date>.json et le même résumé en "
+            "Markdown, var/bench/bench-<date>.md (toutes les latences en p50, p95 et p99). "
+            f"--full lance tout à pleine taille : chaque page et chaque scénario, {', '.join(OPT_IN)} "
+            f"compris, le rush à {FULL_RUSH_CANDIDATES} candidats (plus d'une demi-heure sur "
+            "deux cœurs ; la panne « postgres » de deadline redémarre le PostgreSQL de la machine).",
         ),
-        epilog=(
+        epilog=_variables()
+        + "\n\n"
+        + _wrap(
             "Exemples : python -m bench --only rush ; python -m bench --only "
             "rush,big_upload --rush-candidates 100 ; python -m bench --only staff_dossiers ; "
             "python -m bench --only ranking ; python -m bench --only sweep --sweep-sizes "
-            "10000:1000,100000:10000 ; python -m bench --only slow_clients"
+            "10000:1000,100000:10000 ; python -m bench --only slow_clients ; "
+            "BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/aap_bench_2 "
+            "BENCH_BROKER_URL=redis://127.0.0.1:6379/13 BENCH_PORTS=20000-20999 "
+            "python -m bench --full"
         ),
     )
     parser.add_argument("--calls", type=int, default=500, help="appels à projets générés (500)")
@@ -73,7 +114,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2, help="workers gunicorn des pages (2)")
     parser.add_argument(
-        "--rush-candidates", type=int, default=50, help="candidats du rush, chacun son compte (50)"
+        "--rush-candidates",
+        type=int,
+        default=None,
+        help=f"candidats du rush, chacun son compte ({DEFAULT_RUSH_CANDIDATES} ; "
+        f"{FULL_RUSH_CANDIDATES} avec --full)",
     )
     parser.add_argument(
         "--rush-workers",
@@ -147,9 +192,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="régénérer les données (et celles de « sweep ») même si elles existent",
     )
     parser.add_argument(
+        "--full",
+        action="store_true",
+        help="tout, à pleine taille : chaque page et chaque scénario, "
+        f"{', '.join(OPT_IN)} compris, le rush à {FULL_RUSH_CANDIDATES} candidats, les autres "
+        "tailles par défaut (balayage jusqu'à 100 000 dossiers, classement de 1 000) ; "
+        "résumé Markdown sous var/bench/",
+    )
+    parser.add_argument(
         "--only",
         type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
-        default=[*ENDPOINTS, *(name for name in SCENARIOS if name not in OPT_IN)],
+        default=None,
         metavar="NOMS",
         help=(
             f"pages à charger parmi {', '.join(ENDPOINTS)} (bare, la référence des rapports, "
@@ -159,6 +212,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         ),
     )
     args = parser.parse_args(argv)
+    if args.full and args.only is not None:
+        parser.error("--full lance tout : sans --only")
+    if args.only is None:
+        args.only = (
+            [*ENDPOINTS, *SCENARIOS]
+            if args.full
+            else [*ENDPOINTS, *(name for name in SCENARIOS if name not in OPT_IN)]
+        )
+    if args.rush_candidates is None:
+        args.rush_candidates = FULL_RUSH_CANDIDATES if args.full else DEFAULT_RUSH_CANDIDATES
     unknown = set(args.only) - set(ENDPOINTS) - set(SCENARIOS)
     if unknown:
         parser.error(f"--only : noms inconnus : {', '.join(sorted(unknown))}")
@@ -457,7 +520,7 @@ def _print_archive(figures: dict) -> None:
 
 
 def _print_slow_clients(figures: dict) -> None:
-    from bench import slow_clients
+    from bench import report, slow_clients
 
     print()
     if "skipped" in figures:
@@ -471,7 +534,7 @@ def _print_slow_clients(figures: dict) -> None:
         "Latence des lectures, un échec compté au temps qu'il a pris (délai "
         f"{figures['reader_timeout_seconds']:g} s) :"
     )
-    print(slow_clients.table(figures))
+    print(report.slow_clients_table(figures))
     problems = slow_clients.failures(figures)
     print(
         "Vérifications : "
@@ -494,7 +557,8 @@ def main(argv=None) -> int:
     os.environ.update(environment)
     bench_env.prepare_folders()
 
-    started = step(f"Base {bench_env.DATABASE_URL}")
+    where = bench_env.where()
+    started = step(where[0].upper() + where[1:])
     if bench_env.ensure_database():
         print("  créée")
     bench_env.migrate(environment)
@@ -545,7 +609,9 @@ def main(argv=None) -> int:
             "load_average_before": [round(value, 2) for value in load_before],
             "load_average_after": [round(value, 2) for value in load_after],
         },
+        "where": where,
         "options": {
+            "full": args.full,
             "calls": args.calls,
             "dossiers": args.dossiers,
             "seconds": args.seconds,
@@ -573,6 +639,7 @@ def main(argv=None) -> int:
     }
     load_text = report.load_table(results) if results else ""  # adds the ratio to bare
     path = report.write_json(figures)
+    summary = report.write_markdown(figures, path.with_suffix(".md"))
 
     machine = figures["machine"]
     print()
@@ -649,12 +716,14 @@ def main(argv=None) -> int:
         _print_archive(scenario_figures["archive"])
     if "broker_tasks_flushed" in scenario_figures:
         print(
-            f"Tâches Celery laissées dans Redis 14 puis effacées : "
+            f"Tâches Celery laissées dans {bench_env.masked(bench_env.BROKER_URL)} puis effacées : "
             f"{scenario_figures['broker_tasks_flushed']}"
         )
     print()
     print(
-        f"Résultats : {path.relative_to(bench_env.BASE_DIR)}  (durée totale {time.perf_counter() - started:.0f} s)"
+        f"Résultats : {path.relative_to(bench_env.BASE_DIR)}, "
+        f"{summary.relative_to(bench_env.BASE_DIR)} ({bench_env.where()} ; "
+        f"durée totale {time.perf_counter() - started:.0f} s)"
     )
     return 1 if failed(figures) else 0
 

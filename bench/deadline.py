@@ -394,7 +394,7 @@ def run(
         with (
             process(gunicorn_command, env, f"deadline-{fault}-gunicorn.log"),
             process(worker_command, env, f"deadline-{fault}-worker.log"),
-            nginx_proxy(f"127.0.0.1:{gunicorn_port}", connections=4096) as port,
+            nginx_proxy(f"127.0.0.1:{gunicorn_port}", connections=4096, port=free_port()) as port,
         ):
             if not wait_for(lambda: _answers(port), 60):
                 raise RuntimeError(f"gunicorn ne répond pas ; voir {OUTPUT_DIR}")

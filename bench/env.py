@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -11,15 +12,81 @@ from psycopg.conninfo import conninfo_to_dict
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = BASE_DIR / "var" / "bench"
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aap_bench")
-BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/aap_bench"
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/14"
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER_URL)
+# The variables the bench reads, for its --help: name, what for, default.
+VARIABLES = [
+    (
+        "BENCH_DATABASE_URL",
+        "la base PostgreSQL du bench, créée si elle manque ; « sweep » crée à côté "
+        "<nom>_sweep_<taille>",
+        DEFAULT_DATABASE_URL,
+    ),
+    (
+        "BENCH_BROKER_URL",
+        "la base Redis où les tâches Celery attendent, vidée après chaque scénario",
+        DEFAULT_BROKER_URL,
+    ),
+    (
+        "BENCH_CACHE_URL",
+        "la base Redis du cache partagé par les deux instances de « topology »",
+        "redis://127.0.0.1:6379/13",
+    ),
+    (
+        "BENCH_PORTS",
+        "plage des ports que le bench ouvre sur 127.0.0.1 (gunicorn, nginx, Redis et "
+        "serveur SMTP de « deadline », etc.), par exemple 20000-20999",
+        "des ports libres choisis par le système",
+    ),
+]
+
+
+def parse_ports(value: str) -> range | None:
+    """``"20000-20999"`` → the ports from 20000 to 20999; ``""`` → None (any free port)."""
+    value = value.strip()
+    if not value:
+        return None
+    low, dash, high = value.partition("-")
+    try:
+        first, last = int(low), int(high if dash else low)
+    except ValueError:
+        raise ValueError(f"BENCH_PORTS : « {value} » n'est pas une plage (20000-20999)") from None
+    if not 1024 <= first <= last <= 65535:
+        raise ValueError(f"BENCH_PORTS : « {value} » hors de 1024-65535 ou à l'envers")
+    return range(first, last + 1)
+
+
+PORTS = parse_ports(os.environ.get("BENCH_PORTS", ""))
+
+
+def masked(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def where() -> str:
+    """The database, the broker and the ports the bench uses, passwords masked."""
+    ports = f"{PORTS.start}-{PORTS.stop - 1}" if PORTS else "choisis par le système"
+    return f"base {masked(DATABASE_URL)} ; courtier {masked(BROKER_URL)} ; ports {ports}"
 
 
 def environment(database_url: str = DATABASE_URL) -> dict[str, str]:
     """Settings as in production (DEBUG off, PostgreSQL, Redis), plain static storage.
 
     No e-mail leaves the machine and no Celery worker is needed: tasks are queued in
-    Redis database 14 (``flush_broker`` empties it) and the mail backend is the dummy one.
+    ``BROKER_URL``'s Redis database (``flush_broker`` empties it) and the mail backend is
+    the dummy one.
     """
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings",

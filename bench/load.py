@@ -70,6 +70,7 @@ class Result:
             "requests_per_second": round(self.rps, 1),
             "p50_ms": round(self.percentile_ms(50), 2),
             "p90_ms": round(self.percentile_ms(90), 2),
+            "p95_ms": round(self.percentile_ms(95), 2),
             "p99_ms": round(self.percentile_ms(99), 2),
             "errors": self.errors,
             "statuses": {str(status): n for status, n in self.statuses.items()},

@@ -42,9 +42,16 @@ def machine() -> dict:
     }
 
 
-def table(headers: list[str], rows: list[list], align: str) -> str:
-    """``align``: one of "<" or ">" per column."""
+def table(headers: list[str], rows: list[list], align: str, *, markdown: bool = False) -> str:
+    """``align``: one of "<" or ">" per column. Aligned text for the terminal, or a
+    Markdown table (the summary under var/bench/)."""
     cells = [headers, *[[_text(value) for value in row] for row in rows]]
+    if markdown:
+        rule = ["---:" if a == ">" else "---" for a in align]
+        return "\n".join(
+            "| " + " | ".join(value.replace("|", "\\|") for value in row) + " |"
+            for row in [cells[0], rule, *cells[1:]]
+        )
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
     for index, row in enumerate(cells):
@@ -62,7 +69,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def load_table(results: list[dict]) -> str:
+def load_table(results: list[dict], *, markdown: bool = False) -> str:
     bare = next((r for r in results if r["endpoint"] == "bare"), None)
     rows = []
     for r in results:
@@ -75,7 +82,7 @@ def load_table(results: list[dict]) -> str:
                 r["requests"],
                 float(r["requests_per_second"]),
                 float(r["p50_ms"]),
-                float(r["p90_ms"]),
+                float(r.get("p95_ms", math.nan)),
                 float(r["p99_ms"]),
                 r["errors"],
                 f"{ratio:.2f}" if bare else "–",
@@ -89,7 +96,7 @@ def load_table(results: list[dict]) -> str:
             "requêtes",
             "req/s",
             "p50 ms",
-            "p90 ms",
+            "p95 ms",
             "p99 ms",
             "erreurs",
             "/bare",
@@ -97,10 +104,11 @@ def load_table(results: list[dict]) -> str:
         ],
         rows,
         "<<>>>>>>>>",
+        markdown=markdown,
     )
 
 
-def counts_table(counts: dict) -> str:
+def counts_table(counts: dict, *, markdown: bool = False) -> str:
     small, large = counts["small"], counts["large"]
     rows = [
         [
@@ -119,10 +127,10 @@ def counts_table(counts: dict) -> str:
         f"{large['size']['dossiers']} dossiers",
         "constant",
     ]
-    return table(header, rows, "<>><")
+    return table(header, rows, "<>><", markdown=markdown)
 
 
-def rush_table(rush: dict) -> str:
+def rush_table(rush: dict, *, markdown: bool = False) -> str:
     """Latency seen by the candidates, then the time in the worker alone (the rest is
     the wait for a free worker)."""
     rows = [
@@ -130,11 +138,12 @@ def rush_table(rush: dict) -> str:
             step["step"],
             step["requests"],
             float(step["p50_ms"]),
-            float(step["p90_ms"]),
+            float(step.get("p95_ms", math.nan)),
             float(step["p99_ms"]),
             float(step["max_ms"]),
             step["errors"],
             float(step["worker"].get("p50_ms", math.nan)),
+            float(step["worker"].get("p95_ms", math.nan)),
             float(step["worker"].get("p99_ms", math.nan)),
             float(step["worker"].get("total_s", math.nan)),
         ]
@@ -144,15 +153,16 @@ def rush_table(rush: dict) -> str:
         "étape",
         "requêtes",
         "p50 ms",
-        "p90 ms",
+        "p95 ms",
         "p99 ms",
         "max ms",
         "erreurs",
         "worker p50 ms",
+        "worker p95 ms",
         "worker p99 ms",
         "worker total s",
     ]
-    return table(headers, rows, "<>>>>>>>>>")
+    return table(headers, rows, "<>>>>>>>>>>", markdown=markdown)
 
 
 def rush_summary(rush: dict, checks: dict) -> str:
@@ -180,7 +190,7 @@ def rush_summary(rush: dict, checks: dict) -> str:
     return "\n".join(lines)
 
 
-def deadline_table(runs: list[dict]) -> str:
+def deadline_table(runs: list[dict], *, markdown: bool = False) -> str:
     headers = [
         "panne",
         "tentés",
@@ -219,10 +229,39 @@ def deadline_table(runs: list[dict]) -> str:
             f"{run['fault']} : {run['gunicorn']} ; réponses {run['answers']}"
             + (f" ; {run['fault_note']}" if run["fault_note"] else "")
         )
-    return "\n".join([table(headers, rows, "<" + ">" * (len(headers) - 1)), *notes])
+    align = "<" + ">" * (len(headers) - 1)
+    if markdown:
+        return "\n".join([table(headers, rows, align, markdown=True), "", *_items(notes)])
+    return "\n".join([table(headers, rows, align), *notes])
 
 
-def memory_table(memory: dict) -> str:
+def _items(lines: list[str]) -> list[str]:
+    return [f"- {line}" for line in lines]
+
+
+def slow_clients_table(figures: dict, *, markdown: bool = False) -> str:
+    """The readers' latency, through nginx then straight to gunicorn (bench/slow_clients.py);
+    a failed read counts with the time it took to fail."""
+    headers = ["route", "lectures", "200", "erreurs", "p50 ms", "p95 ms", "p99 ms", "max ms"]
+    headers.append("envois vus par gunicorn")
+    rows = [
+        [
+            "via nginx" if run["route"] == "nginx" else "gunicorn direct",
+            run["requests"],
+            run["answered_200"],
+            run["errors"],
+            float(run["p50_ms"]),
+            float(run["p95_ms"]),
+            float(run.get("p99_ms", math.nan)),
+            float(run["max_ms"]),
+            run["uploads_answered_by_gunicorn"],
+        ]
+        for run in figures["runs"]
+    ]
+    return table(headers, rows, "<>>>>>>>>", markdown=markdown)
+
+
+def memory_table(memory: dict, *, markdown: bool = False) -> str:
     rows = [
         [
             worker["pid"],
@@ -242,7 +281,7 @@ def memory_table(memory: dict) -> str:
         "VmHWM avant Mio",
         "VmHWM après Mio",
     ]
-    return table(headers, rows, ">>>>>>")
+    return table(headers, rows, ">>>>>>", markdown=markdown)
 
 
 def write_json(figures: dict) -> Path:
@@ -253,7 +292,7 @@ def write_json(figures: dict) -> Path:
     return path
 
 
-def ranking_counts_table(counts: dict, small: int, large: int) -> str:
+def ranking_counts_table(counts: dict, small: int, large: int, *, markdown: bool = False) -> str:
     rows = [
         [
             name,
@@ -273,10 +312,10 @@ def ranking_counts_table(counts: dict, small: int, large: int) -> str:
         f"ms ({large})",
         f"Kio ({large})",
     ]
-    return table(headers, rows, "<>><>>")
+    return table(headers, rows, "<>><>>", markdown=markdown)
 
 
-def sweep_table(sweep: dict) -> str:
+def sweep_table(sweep: dict, *, markdown: bool = False) -> str:
     rows = []
     for size in sweep["sizes"]:
         first, second, traced = size["first"], size["second"], size["traced"]
@@ -306,10 +345,10 @@ def sweep_table(sweep: dict) -> str:
         "2e : durée s",
         "2e : requêtes",
     ]
-    return table(headers, rows, ">>>>>>>>>>")
+    return table(headers, rows, ">>>>>>>>>>", markdown=markdown)
 
 
-def sweep_kinds_table(size: dict) -> str:
+def sweep_kinds_table(size: dict, *, markdown: bool = False) -> str:
     rows = [
         [
             name,
@@ -335,4 +374,127 @@ def sweep_kinds_table(size: dict) -> str:
         "écriture s",
         "envoi s",
     ]
-    return table(headers, rows, "<>>>>>>>>")
+    return table(headers, rows, "<>>>>>>>>", markdown=markdown)
+
+
+# --- The Markdown summary ----------------------------------------------------------------
+
+
+def _loads(values) -> str:
+    return " ".join(f"{value:.1f}" for value in values)
+
+
+def markdown(figures: dict) -> str:
+    """The tables of a run (the JSON of ``write_json``) as a Markdown page: every
+    section the run has, the same tables as on stdout."""
+    machine = figures["machine"]
+    options = figures["options"]
+    lines = [
+        f"# Bench du {figures['date']}",
+        "",
+        f"- Machine : {machine['cores']} cœurs ({machine.get('cpu') or '?'}), Python "
+        f"{machine['python']}, Django {machine['django']}, PostgreSQL {machine['postgresql']}, "
+        f"gunicorn {machine['gunicorn']}",
+        f"- Charge moyenne (1, 5, 15 min) : au départ {_loads(machine['load_average_before'])}, "
+        f"à la fin {_loads(machine['load_average_after'])}",
+        f"- Base, courtier et ports : {figures.get('where', '?')}",
+        f"- Pages : {', '.join(options['endpoints']) or 'aucune'} ; scénarios : "
+        f"{', '.join(options['scenarios']) or 'aucun'}",
+    ]
+
+    def section(title: str, *parts: str) -> None:
+        lines.extend(["", f"## {title}"])
+        for part in parts:
+            lines.extend(["", part])
+
+    if figures.get("load"):
+        section(
+            "Pages sous charge",
+            f"{options['concurrency']} clients pendant {options['seconds']:g} s par page, "
+            f"{options['gunicorn_workers']} workers sync ; latences des réponses 200.",
+            load_table(figures["load"], markdown=True),
+        )
+    if figures.get("query_counts"):
+        section("Requêtes SQL par page", counts_table(figures["query_counts"], markdown=True))
+    rush = figures.get("rush")
+    if rush:
+        summary = rush_summary(rush, rush["verification"]).splitlines()
+        section(
+            f"Rush : {rush['candidates']} candidats",
+            f"{options['rush_gunicorn_workers']} workers sync ; latences vues des candidats, "
+            "puis temps passé dans le worker seul (journal d'accès de gunicorn).",
+            rush_table(rush, markdown=True),
+            "\n".join(_items([line.strip().removeprefix("! ") for line in summary])),
+        )
+    deadline = figures.get("deadline")
+    if deadline:
+        if "runs" in deadline:
+            section(
+                f"Échéance : {deadline['candidates']} candidats dans les dernières secondes",
+                deadline_table(deadline["runs"], markdown=True),
+            )
+        else:
+            section("Échéance", f"Non mesurée : {deadline.get('skipped', '?')}")
+    big = figures.get("big_upload")
+    if big:
+        section(
+            f"Mémoire pendant l'envoi d'un fichier de {big['file_megabytes']:.0f} Mio",
+            memory_table(big, markdown=True),
+            f"Hausse maximale : {big['peak_increase_mib']:.1f} Mio ; fichier enregistré intact : "
+            + ("oui" if big["stored"] else "NON"),
+        )
+    ranking = figures.get("ranking")
+    if ranking:
+        from bench.ranking import SMALL_DOSSIERS
+
+        section(
+            f"Classement d'un lot de {options['ranking_dossiers']} dossiers",
+            ranking_counts_table(
+                ranking["query_counts"],
+                SMALL_DOSSIERS,
+                options["ranking_dossiers"],
+                markdown=True,
+            ),
+            load_table(ranking["load"], markdown=True),
+        )
+    sweep = figures.get("sweep")
+    if sweep:
+        section(
+            f"Balayage des rappels à {sweep['now']}",
+            sweep_table(sweep, markdown=True),
+            sweep_kinds_table(sweep["sizes"][-1], markdown=True),
+        )
+    slow = figures.get("slow_clients")
+    if slow:
+        if "skipped" in slow:
+            section("Clients lents", f"Non mesuré : {slow['skipped']}")
+        else:
+            section(
+                f"Clients lents : {slow['clients']} envois lents, {slow['readers']} lecteurs",
+                f"gunicorn : {slow['gunicorn']} ; p95 via nginx sous "
+                f"{slow['p95_limit_ms']:.0f} ms exigé.",
+                slow_clients_table(slow, markdown=True),
+            )
+    archive = figures.get("archive")
+    if archive:
+        section(
+            f"Archive d'un appel de {archive['dossiers']} dossiers",
+            "\n".join(
+                _items(
+                    [
+                        f"{archive['status']} en {archive['seconds']:.1f} s, ZIP de "
+                        f"{(archive['zip_bytes'] or 0) / 1024 / 1024:.1f} Mio",
+                        f"mémoire du worker : {archive['worker_rss_idle_mib']} Mio au repos, "
+                        f"VmHWM {archive['worker_vmhwm_mib']} Mio, "
+                        f"+{archive['worker_growth_mib']} Mio pendant la construction",
+                    ]
+                )
+            ),
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(figures: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown(figures))
+    return path

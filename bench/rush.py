@@ -280,6 +280,7 @@ class Step:
             "requests": len(self.latencies) + sum(self.errors.values()),
             "p50_ms": round(percentile_ms(self.latencies, 50), 1),
             "p90_ms": round(percentile_ms(self.latencies, 90), 1),
+            "p95_ms": round(percentile_ms(self.latencies, 95), 1),
             "p99_ms": round(percentile_ms(self.latencies, 99), 1),
             "max_ms": round(max(self.latencies, default=math.nan) * 1000, 1),
             "errors": sum(self.errors.values()),

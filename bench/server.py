@@ -1,7 +1,9 @@
-"""gunicorn serving the platform (and the bare view) on a free local port."""
+"""gunicorn serving the platform (and the bare view) on a free local port, and the free
+ports of every server the bench starts (within ``BENCH_PORTS`` when it is set)."""
 
 import http.client
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -11,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.env import BASE_DIR, OUTPUT_DIR
+from bench.env import BASE_DIR, OUTPUT_DIR, PORTS
 from bench.load import percentile_ms
 from tests.processes import stop
 
@@ -28,10 +30,35 @@ class Server:
     access_log: str = ""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+# Ports this process handed out: the caller binds later, so the next call must not give
+# the same one again while it is still free.
+_handed_out: set[int] = set()
+
+
+def free_port(ports: range | None = None) -> int:
+    """A port free on ``HOST``: within ``ports`` (by default ``BENCH_PORTS``, bench/env.py),
+    each at most once per process, or any port the system picks when no range is set."""
+    ports = PORTS if ports is None else ports
+    if not ports:
+        with socket.socket() as sock:
+            sock.bind((HOST, 0))
+            return sock.getsockname()[1]
+    start = random.randrange(len(ports))  # two benches sharing a range seldom collide
+    for offset in range(len(ports)):
+        port = ports[(start + offset) % len(ports)]
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(
+        f"BENCH_PORTS : aucun port libre entre {ports.start} et {ports.stop - 1} "
+        f"({len(_handed_out & set(ports))} déjà pris par ce bench)"
+    )
 
 
 def _answers(port: int) -> bool:
@@ -80,7 +107,7 @@ def gunicorn(
 
 
 def service_times(access_log: Path, *, skip: int = 0) -> dict[str, dict]:
-    """Per step of the access log (after its first ``skip`` lines): requests, p50/p90/p99
+    """Per step of the access log (after its first ``skip`` lines): requests, p50/p90/p95/p99
     of the time in the worker (ms), and the worker time they took in all (s)."""
     times = defaultdict(list)
     for line in access_log.read_text().splitlines()[skip:]:
@@ -92,6 +119,7 @@ def service_times(access_log: Path, *, skip: int = 0) -> dict[str, dict]:
             "requests": len(seconds),
             "p50_ms": round(percentile_ms(seconds, 50), 1),
             "p90_ms": round(percentile_ms(seconds, 90), 1),
+            "p95_ms": round(percentile_ms(seconds, 95), 1),
             "p99_ms": round(percentile_ms(seconds, 99), 1),
             "total_s": round(sum(seconds), 2),
         }

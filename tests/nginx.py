@@ -77,13 +77,13 @@ def link_deploy_files(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def nginx_proxy(upstream: str, *, connections: int = 1024):
-    """nginx with deploy/nginx/proxy.conf in front of ``upstream`` ("127.0.0.1:8000");
-    yields the port it listens on."""
+def nginx_proxy(upstream: str, *, connections: int = 1024, port: int | None = None):
+    """nginx with deploy/nginx/proxy.conf in front of ``upstream`` ("127.0.0.1:8000"),
+    on ``port`` or a free one; yields the port it listens on."""
     executable = find_nginx()
     if executable is None:
         raise FileNotFoundError("nginx is not installed (make test installs nginx-light)")
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="aap-nginx-") as folder:
         root = Path(folder)
         link_deploy_files(root / "aap")
