@@ -44,10 +44,11 @@ def candidatures_visible_to(user):
     return Candidature.objects.of_member(user)
 
 
-def _count(queryset):
+def _count(queryset, by="call"):
+    """The rows of ``queryset`` (filtered on an outer reference to ``by``), as a subquery."""
     return Coalesce(
         Subquery(
-            queryset.order_by().values("call").annotate(n=Count("pk")).values("n")[:1],
+            queryset.order_by().values(by).annotate(n=Count("pk")).values("n")[:1],
             output_field=IntegerField(),
         ),
         Value(0),
@@ -81,7 +82,11 @@ def with_missing_count(queryset):
     return queryset.annotate(
         missing_documents=_count(missing_documents),
         missing_answers=_count(missing_answers),
-        lot_count=Count("lots", distinct=True),
+        # A subquery, not a join: without GROUP BY, PostgreSQL counts a page's rows
+        # without these sub-queries and runs them for the rows of the page only.
+        lot_count=_count(
+            Candidature.lots.through.objects.filter(candidature=OuterRef("pk")), by="candidature"
+        ),
     )
 
 

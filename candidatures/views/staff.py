@@ -45,15 +45,11 @@ class DossierListView(RuleMixin, TemplateView):
         unsorted = query.copy()
         unsorted.pop("tri", None)
         can_manage = rules.can_manage_dossiers(self.request.user)
-        rows = [
-            (dossier, [(column.key, column.display(dossier)) for column in found.columns])
-            for dossier in page.object_list
-        ]
         return super().get_context_data(
             call=call,
             filter=found.filter,
             dossiers=page.object_list,
-            rows=rows,
+            rows=listing.page_rows(page.object_list, found.columns),
             headers=listing.sort_links(found.columns, found.sort_key, unsorted.urlencode()),
             page=page,
             total=page.paginator.count,
