@@ -167,7 +167,7 @@ def _status_kib(key: str) -> int:
 
 class Probe:
     """Counts and times each kind's part of the sweep without changing it: wraps each
-    kind's ``due`` generator, and ``_store``, ``render_email`` and ``dispatch_email`` as
+    kind's ``due`` generator, and ``_store``, ``render_email`` and ``dispatch_emails`` as
     ``core.reminders`` calls them; statements are counted by ``execute_wrapper``."""
 
     def __init__(self, reminders):
@@ -204,7 +204,7 @@ class Probe:
         module = self.reminders
         for kind in module.kinds():
             kind.due = self._due(kind)
-        store, render, dispatch = module._store, module.render_email, module.dispatch_email
+        store, render, dispatch = module._store, module.render_email, module.dispatch_emails
 
         def timed_store(batch):
             began = time.perf_counter()
@@ -222,16 +222,16 @@ class Probe:
             finally:
                 self.stats(self.kind)["render_s"] += time.perf_counter() - began
 
-        def timed_dispatch(email_id):
+        def timed_dispatch(email_ids):
             began = time.perf_counter()
             try:
-                return dispatch(email_id)
+                return dispatch(email_ids)
             finally:
                 stats = self.stats(self.kind)
                 stats["dispatch_s"] += time.perf_counter() - began
-                stats["dispatched"] += 1
+                stats["dispatched"] += len(email_ids)
 
-        module._store, module.render_email, module.dispatch_email = (
+        module._store, module.render_email, module.dispatch_emails = (
             timed_store,
             timed_render,
             timed_dispatch,
@@ -278,17 +278,18 @@ def measure(*, forget: bool, trace: bool) -> dict:
 
     from django.db import connection
     from django.db.models import Count
+    from django.template.loader import get_template
 
-    from aap import reminders
     from bench import sweep_data
-    from core.mail import render_email
+    from core import reminders
     from core.models import OutgoingEmail, Reminder
 
     if forget:
         sweep_data.forget_reminders()
     # What a long-lived worker has done once already: templates compiled, connection open.
     for folder in (bench_env.BASE_DIR / "templates" / "emails").glob("reminder_*"):
-        render_email(folder.name, {})
+        for name, using in (("subject.txt", "text"), ("body.txt", "text"), ("body.html", None)):
+            get_template(f"emails/{folder.name}/{name}", using=using)
     connection.ensure_connection()
     before = Reminder.objects.count()
 

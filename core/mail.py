@@ -131,21 +131,51 @@ def publishing_connection():
 def dispatch_email(email_id: int, *, while_paused: bool = False) -> bool:
     """Hand the message to Celery, within ``EMAIL_PUBLISH_TIMEOUT``; on a broker failure
     leave it for the sweep (``requeue_pending_emails``, which tries ``while_paused``)."""
-    global _broker_paused_until
-    from core.tasks import send_email
+    return dispatch_emails([email_id], while_paused=while_paused) == 1
 
-    if not while_paused and time.monotonic() < _broker_paused_until:
-        return False
+
+def dispatch_emails(email_ids, *, while_paused: bool = False) -> int:
+    """Hand messages to Celery in one publication, as ``dispatch_email`` does one: several
+    go as one task (``send_emails``) that queues one ``send_email`` per message from the
+    worker, so that each keeps its own claim and retries, and a sweep writing thousands
+    of e-mails publishes once per batch, not once per e-mail. Returns how many were
+    handed: all of them, or none on a broker failure (they wait for the sweep)."""
+    global _broker_paused_until
+    from core.tasks import send_email, send_emails
+
+    email_ids = list(email_ids)
+    if not email_ids or (not while_paused and time.monotonic() < _broker_paused_until):
+        return 0
+    if len(email_ids) == 1:
+        task, kwargs = send_email, {"email_id": email_ids[0]}
+    else:
+        task, kwargs = send_emails, {"email_ids": email_ids}
     try:
         with publishing_connection() as connection:
-            send_email.apply_async(
-                kwargs={"email_id": email_id}, connection=connection, retry=False
-            )
-    except Exception:  # any broker error: the row stays pending, nothing is lost
+            task.apply_async(kwargs=kwargs, connection=connection, retry=False)
+    except Exception:  # any broker error: the rows stay pending, nothing is lost
         _broker_paused_until = time.monotonic() + settings.EMAIL_PUBLISH_PAUSE_SECONDS
-        logger.warning("Broker unavailable, e-mail %s left for the sweep", email_id, exc_info=True)
-        return False
-    return True
+        logger.warning(
+            "Broker unavailable, %s e-mail(s) left for the sweep (%s…)",
+            len(email_ids),
+            email_ids[0],
+            exc_info=True,
+        )
+        return 0
+    return len(email_ids)
+
+
+def queue_each(email_ids) -> int:
+    """The worker's side of ``dispatch_emails``: one ``send_email`` task per message, on
+    one connection (the worker's patient defaults: it waits for the broker, a request
+    does not). A worker lost midway leaves the rest pending, for the sweep."""
+    from config.celery import app
+    from core.tasks import send_email
+
+    with app.producer_or_acquire() as producer:
+        for email_id in email_ids:
+            send_email.apply_async(kwargs={"email_id": email_id}, producer=producer)
+    return len(email_ids)
 
 
 def deliver_email(email_id: int) -> bool:

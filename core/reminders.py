@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import local_datetime
 from core.links import absolute_url
-from core.mail import dispatch_email, render_email
+from core.mail import dispatch_emails, render_email
 from core.models import OutgoingEmail, Reminder, User
 from core.roles import Role
 
@@ -266,7 +266,7 @@ def _store(batch: list[Due]) -> list[int]:
                 "email_id", flat=True
             )
         )
-        transaction.on_commit(lambda: [dispatch_email(email_id) for email_id in created])
+        transaction.on_commit(lambda: dispatch_emails(created))
     return created
 
 

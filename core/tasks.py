@@ -26,6 +26,12 @@ def send_email(*, email_id: int) -> bool:
     return mail.deliver_email(email_id)
 
 
+@shared_task(name="aap.send_emails")
+def send_emails(*, email_ids: list[int]) -> int:
+    """Many messages handed at once (``mail.dispatch_emails``): one task each."""
+    return mail.queue_each(email_ids)
+
+
 @shared_task(name="aap.requeue_pending_emails")
 def requeue_pending_emails() -> int:
     return mail.requeue_pending_emails()

@@ -9,7 +9,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from core.mail import deliver_email, queue_email, requeue_pending_emails
+from core.mail import deliver_email, dispatch_emails, queue_email, requeue_pending_emails
 from core.models import EmailStatus, OutgoingEmail
 from tests.celery_utils import broker_url, eager
 
@@ -87,6 +87,43 @@ def test_broker_down_keeps_the_message_and_the_sweep_sends_it_later(
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT
     assert len(mailoutbox) == 1
+
+
+def _stored(n):
+    """``n`` messages stored without being handed to the broker (as the reminder sweep
+    stores them, before it hands them all at once)."""
+    return [
+        OutgoingEmail.objects.create(
+            key=f"lot-{index}",
+            template="question_answered",
+            to=[f"membre{index}@epci-exemple.test"],
+            subject="Objet",
+            body_text="Texte",
+        ).pk
+        for index in range(n)
+    ]
+
+
+def test_messages_handed_at_once_are_each_sent_once(db, mailoutbox):
+    ids = _stored(3)
+    assert dispatch_emails(ids) == 3
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        f"membre{index}@epci-exemple.test" for index in range(3)
+    ]
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
+    assert dispatch_emails(ids) == 3  # handed again (a duplicated task): nothing sent twice
+    assert len(mailoutbox) == 3
+    assert dispatch_emails([]) == 0
+
+
+def test_messages_handed_at_once_to_a_broker_down_wait_for_the_sweep(db, broker_down, mailoutbox):
+    ids = _stored(3)
+    assert dispatch_emails(ids) == 0
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.PENDING}
+    broker_down()
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        assert requeue_pending_emails() == 3
+    assert len(mailoutbox) == 3
 
 
 def test_a_mail_server_error_leaves_the_message_pending(db, settings, monkeypatch):
