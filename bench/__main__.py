@@ -12,14 +12,25 @@ from dataclasses import asdict
 from datetime import datetime
 
 ENDPOINTS = ("bare", "home", "call_list", "call_detail", "staff_dossiers", "staff_dossier")
-SCENARIOS = ("rush", "deadline", "big_upload", "ranking", "sweep", "slow_clients", "archive")
+SCENARIOS = (
+    "rush",
+    "deadline",
+    "big_upload",
+    "ranking",
+    "sweep",
+    "slow_clients",
+    "archive",
+    "topology",
+)
 # The faults of « deadline » (bench/deadline.py), one run each.
 DEADLINE_FAULTS = ("none", "redis", "postgres")
 # Run only when named in --only: the sweep builds two databases and sweeps each three times
 # (about four minutes on two cores, half of it in the sweep repeated under tracemalloc);
 # slow_clients holds twenty uploads open twice, through nginx then without (about 1.5 min);
-# archive writes 200 MB of files, then a worker archives them (a few minutes).
-OPT_IN = ("sweep", "slow_clients", "archive")
+# archive writes 200 MB of files, then a worker archives them (a few minutes); topology
+# runs the rush through nginx to two gunicorn instances sharing PostgreSQL, Redis and a
+# local S3 server (moto), with a Celery worker and beat (a few minutes).
+OPT_IN = ("sweep", "slow_clients", "archive", "topology")
 # --full: every page and scenario, the opt-in ones too, at full size.
 FULL_RUSH_CANDIDATES = 200
 DEFAULT_RUSH_CANDIDATES = 50
@@ -76,7 +87,13 @@ def parse_args(argv=None) -> argparse.Namespace:
             "(p95 sous 1 s exigé à travers nginx) ; « archive » (seulement s'il est nommé : "
             "quelques minutes), l'archive ZIP d'un appel de 200 dossiers d'un fichier de 1 Mio, "
             "construite par un vrai worker Celery : durée et pic de mémoire résidente du worker "
-            "(moins de 100 Mo exigé). Aucun courriel ne part : "
+            "(moins de 100 Mo exigé) ; « topology » (seulement s'il est nommé : quelques "
+            "minutes), le rush à travers nginx vers deux instances gunicorn qui partagent "
+            "PostgreSQL, Redis (courtier et cache, BENCH_CACHE_URL) et un stockage S3 local "
+            "(serveur moto), avec un worker Celery et beat : latences, erreurs, puis chaque "
+            "fichier relu dans le bucket, les PDF des accusés dans le bucket, chaque courriel "
+            "reçu une fois par un serveur SMTP local et le plafond des connexions partagé. "
+            "Aucun courriel ne part : "
             "les tâches attendent dans la base Redis de BENCH_BROKER_URL, vidée ensuite. "
             "Tout serveur que le bench lance (gunicorn, nginx, Redis, SMTP) écoute sur "
             "127.0.0.1, sur un port de BENCH_PORTS s'il est donné.",
@@ -187,6 +204,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="taille du fichier de chaque dossier de « archive », en Mio (1)",
     )
     parser.add_argument(
+        "--topology-workers",
+        type=int,
+        default=2,
+        help="workers gunicorn (sync) de chacune des deux instances de « topology » (2) ; "
+        "ses candidats : --rush-candidates",
+    )
+    parser.add_argument(
         "--regenerate",
         action="store_true",
         help="régénérer les données (et celles de « sweep ») même si elles existent",
@@ -242,6 +266,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--ranking-dossiers doit être positif")
     if args.archive_dossiers < 1 or args.archive_mb <= 0:
         parser.error("--archive-dossiers et --archive-mb doivent être positifs")
+    if args.topology_workers < 1:
+        parser.error("--topology-workers doit être positif")
     if min(args.slow_clients, args.slow_readers, args.slow_seconds) <= 0:
         parser.error("--slow-clients, --slow-readers et --slow-seconds doivent être positifs")
     from bench import sweep
@@ -494,6 +520,81 @@ def _archive(args, environment) -> dict:
         bench_env.flush_broker()
 
 
+def _topology(args, environment) -> dict:
+    """The rush through nginx to two instances sharing PostgreSQL, Redis and S3."""
+    from django.db import connections
+
+    from bench import env as bench_env
+    from bench import topology
+
+    step(
+        f"Topologie : nginx devant 2 instances gunicorn de {args.topology_workers} workers sync, "
+        f"PostgreSQL, Redis (courtier, cache {topology.CACHE_URL}) et un S3 local (moto) "
+        f"partagés, un worker Celery et beat ; rush de {args.rush_candidates} candidats"
+    )
+    connections.close_all()
+    try:
+        return topology.scenario(
+            environment, candidates=args.rush_candidates, workers=args.topology_workers
+        )
+    finally:
+        bench_env.flush_broker()
+
+
+def _print_topology(figures: dict) -> None:
+    from bench import report, topology
+
+    check, throttle = figures["verification"], figures["throttle"]
+    shared = figures["shared"]
+    print()
+    print(
+        f"Topologie à deux instances ({figures['workers_per_instance']} workers sync chacune) "
+        f"derrière nginx (deploy/nginx/, un upstream de deux serveurs) ; partagés : "
+        f"PostgreSQL {shared['database']}, Redis {shared['broker']} (courtier) et "
+        f"{shared['cache']} (cache), {shared['object_store']} ; un worker Celery et beat. "
+        f"Requêtes du rush servies : "
+        + ", ".join(f"instance {name} {count}" for name, count in figures["served"].items())
+        + ". Latences vues des candidats, puis temps dans les workers des deux instances :"
+    )
+    print(report.rush_table(figures))
+    print(report.rush_summary(figures, check))
+    print(
+        f"Bucket : {check['bucket_objects_matching_sha256']}/"
+        f"{check['documents_in_bucket_expected']} fichiers relus du bucket avec leur SHA-256, "
+        f"{check['receipt_pdfs_in_bucket']}/{check['receipts']} PDF d'accusé dans le bucket, "
+        f"{check['objects_in_bucket']} objets, inattendus : {len(check['unexpected_objects'])} ; "
+        f"fichiers écrits sur le disque des instances : {check['local_files']}."
+    )
+    print(
+        f"Courriels des accusés : {check['receipt_emails_sent']}/{check['receipt_emails']} "
+        f"envoyés par le worker en {figures['emails_wait_seconds']:.0f} s après le rush, reçus "
+        f"une fois {check['receipt_emails_received_once']}, jamais "
+        f"{check['receipt_emails_never_received']}, en double "
+        f"{check['receipt_emails_received_twice_or_more']} (autres messages reçus : "
+        f"{check['other_messages_received']})."
+    )
+    if "skipped" in throttle:
+        print(f"Plafond des connexions partagé : non vérifié ({throttle['skipped']})")
+    else:
+        print(
+            f"Plafond des connexions partagé : {throttle['attempts']} échecs de connexion depuis "
+            f"{throttle['client']} (plafond {throttle['limit']}), répartis par nginx "
+            + ", ".join(
+                f"instance {name} {count}"
+                for name, count in throttle["requests_per_instance"].items()
+            )
+            + f" ; refusés avant le plafond {throttle['refused_before_limit']}, le "
+            f"{throttle['attempts']}e refusé : {'oui' if throttle['last_refused'] else 'NON'}."
+        )
+    problems = topology.failures(figures)
+    print(
+        "Vérifications : "
+        + ("toutes tenues" if not problems else "; ".join(problems))
+        + f" (scénario complet en {figures['scenario_seconds']:.0f} s, préparation "
+        f"{figures['prepare_seconds']:.0f} s)"
+    )
+
+
 def _print_archive(figures: dict) -> None:
     from bench import archive
 
@@ -573,7 +674,7 @@ def main(argv=None) -> int:
     dataset = {}
     # « deadline », « sweep » and « slow_clients » make their own data; the others read the
     # data set.
-    if pages or set(scenarios) - {"deadline", "sweep", "slow_clients", "archive"}:
+    if pages or set(scenarios) - {"deadline", "sweep", "slow_clients", "archive", "topology"}:
         step(f"Données : {args.calls} appels, {args.dossiers} dossiers")
         dataset = data.ensure(shape, regenerate=args.regenerate)
         if dataset["generated"]:
@@ -600,6 +701,8 @@ def main(argv=None) -> int:
         scenario_figures["slow_clients"] = _slow_clients(args, environment)
     if "archive" in scenarios:
         scenario_figures["archive"] = _archive(args, environment)
+    if "topology" in scenarios:
+        scenario_figures["topology"] = _topology(args, environment)
 
     load_after = os.getloadavg()
     figures = {
@@ -630,6 +733,7 @@ def main(argv=None) -> int:
             "slow_seconds": args.slow_seconds,
             "archive_dossiers": args.archive_dossiers,
             "archive_mb": args.archive_mb,
+            "topology_workers_per_instance": args.topology_workers,
             "load_generator": "threads and http.client, on the same machine as the server",
         },
         "data_set": {**dataset, "shape": asdict(shape)},
@@ -714,6 +818,8 @@ def main(argv=None) -> int:
         _print_slow_clients(scenario_figures["slow_clients"])
     if "archive" in scenario_figures:
         _print_archive(scenario_figures["archive"])
+    if "topology" in scenario_figures:
+        _print_topology(scenario_figures["topology"])
     if "broker_tasks_flushed" in scenario_figures:
         print(
             f"Tâches Celery laissées dans {bench_env.masked(bench_env.BROKER_URL)} puis effacées : "
@@ -790,6 +896,12 @@ def failed(figures: dict) -> bool:
         from bench import slow_clients
 
         if slow_clients.failures(slow):
+            return True
+    topology_figures = figures.get("topology")
+    if topology_figures:
+        from bench import topology
+
+        if topology.failures(topology_figures):
             return True
     archive_figures = figures.get("archive")
     if archive_figures:

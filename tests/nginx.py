@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.processes import stop
@@ -40,7 +41,7 @@ http {{
     scgi_temp_path {dir}/scgi;
     include aap/limits.conf;
     upstream aap_app {{
-        server {upstream};
+        {servers}
         keepalive 16;
     }}
     server {{
@@ -77,8 +78,9 @@ def link_deploy_files(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def nginx_proxy(upstream: str, *, connections: int = 1024, port: int | None = None):
-    """nginx with deploy/nginx/proxy.conf in front of ``upstream`` ("127.0.0.1:8000"),
+def nginx_proxy(upstream: str | Sequence[str], *, connections: int = 1024, port: int | None = None):
+    """nginx with deploy/nginx/proxy.conf in front of ``upstream`` ("127.0.0.1:8000"), or of
+    several servers (a list; nginx spreads the requests over them in turn, round robin),
     on ``port`` or a free one; yields the port it listens on."""
     executable = find_nginx()
     if executable is None:
@@ -91,7 +93,10 @@ def nginx_proxy(upstream: str, *, connections: int = 1024, port: int | None = No
         conf.write_text(
             MAIN_CONF.format(
                 dir=root,
-                upstream=upstream,
+                servers="\n        ".join(
+                    f"server {address};"
+                    for address in ([upstream] if isinstance(upstream, str) else upstream)
+                ),
                 port=port,
                 connections=connections,
                 # As root, nginx's workers would switch to an account that cannot enter
