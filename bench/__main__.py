@@ -544,55 +544,10 @@ def _topology(args, environment) -> dict:
 def _print_topology(figures: dict) -> None:
     from bench import report, topology
 
-    check, throttle = figures["verification"], figures["throttle"]
-    shared = figures["shared"]
     print()
-    print(
-        f"Topologie à deux instances ({figures['workers_per_instance']} workers sync chacune) "
-        f"derrière nginx (deploy/nginx/, un upstream de deux serveurs) ; partagés : "
-        f"PostgreSQL {shared['database']}, Redis {shared['broker']} (courtier) et "
-        f"{shared['cache']} (cache), {shared['object_store']} ; un worker Celery et beat. "
-        f"Requêtes du rush servies : "
-        + ", ".join(f"instance {name} {count}" for name, count in figures["served"].items())
-        + ". Latences vues des candidats, puis temps dans les workers des deux instances :"
-    )
+    print(topology.heading(figures) + " Latences vues des candidats, puis temps dans les workers :")
     print(report.rush_table(figures))
-    print(report.rush_summary(figures, check))
-    print(
-        f"Bucket : {check['bucket_objects_matching_sha256']}/"
-        f"{check['documents_in_bucket_expected']} fichiers relus du bucket avec leur SHA-256, "
-        f"{check['receipt_pdfs_in_bucket']}/{check['receipts']} PDF d'accusé dans le bucket, "
-        f"{check['objects_in_bucket']} objets, inattendus : {len(check['unexpected_objects'])} ; "
-        f"fichiers écrits sur le disque des instances : {check['local_files']}."
-    )
-    print(
-        f"Courriels des accusés : {check['receipt_emails_sent']}/{check['receipt_emails']} "
-        f"envoyés par le worker en {figures['emails_wait_seconds']:.0f} s après le rush, reçus "
-        f"une fois {check['receipt_emails_received_once']}, jamais "
-        f"{check['receipt_emails_never_received']}, en double "
-        f"{check['receipt_emails_received_twice_or_more']} (autres messages reçus : "
-        f"{check['other_messages_received']})."
-    )
-    if "skipped" in throttle:
-        print(f"Plafond des connexions partagé : non vérifié ({throttle['skipped']})")
-    else:
-        print(
-            f"Plafond des connexions partagé : {throttle['attempts']} échecs de connexion depuis "
-            f"{throttle['client']} (plafond {throttle['limit']}), répartis par nginx "
-            + ", ".join(
-                f"instance {name} {count}"
-                for name, count in throttle["requests_per_instance"].items()
-            )
-            + f" ; refusés avant le plafond {throttle['refused_before_limit']}, le "
-            f"{throttle['attempts']}e refusé : {'oui' if throttle['last_refused'] else 'NON'}."
-        )
-    problems = topology.failures(figures)
-    print(
-        "Vérifications : "
-        + ("toutes tenues" if not problems else "; ".join(problems))
-        + f" (scénario complet en {figures['scenario_seconds']:.0f} s, préparation "
-        f"{figures['prepare_seconds']:.0f} s)"
-    )
+    print("\n".join(topology.summary(figures)))
 
 
 def _print_archive(figures: dict) -> None:

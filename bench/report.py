@@ -491,6 +491,20 @@ def markdown(figures: dict) -> str:
                 )
             ),
         )
+    topology = figures.get("topology")
+    if topology:
+        from bench import topology as topology_module
+
+        section(
+            f"Topologie à deux instances : rush de {topology['candidates']} candidats",
+            topology_module.heading(topology),
+            rush_table(topology, markdown=True),
+            "\n".join(
+                _items(
+                    [line.strip().removeprefix("! ") for line in topology_module.summary(topology)]
+                )
+            ),
+        )
     return "\n".join(lines) + "\n"
 
 
