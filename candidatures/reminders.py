@@ -16,7 +16,7 @@ from aap.states import CallStatus
 from candidatures.models import Candidature, Membership, PieceRequest
 from candidatures.states import CandidatureStatus
 from core.dates import format_datetime
-from core.links import absolute_url
+from core.links import absolute_url, absolute_urls
 from core.models import User
 from core.reminders import Due, ReminderKind, Setting, after, before, local_date, only_this
 from core.roles import Role
@@ -71,10 +71,14 @@ class DraftBeforeDeadline(ReminderKind):
         if only is not None:
             calls = calls.filter(candidatures__pk=only)
         days = days_by_call(calls.values("pk"))
+        dossier_url = absolute_urls("candidatures:dossier")
         for call in calls:
             milestone = before(call.deadline, days[call.pk].of("draft_days"), now)
             if milestone is None:
                 continue
+            # The same for every dossier of the call: computed once.
+            call_context = {**_call_context(call), "days_left": days_left(call.deadline, now)}
+            scope = call_scope(call.pk)
             dossiers = unsettled(
                 Candidature.objects.filter(call=call, status=CandidatureStatus.DRAFT)
             )
@@ -96,13 +100,12 @@ class DraftBeforeDeadline(ReminderKind):
                     recipient_id=user_id,
                     recipient_email=email,
                     template="reminder_draft_deadline",
-                    scope=call_scope(call.pk),
+                    scope=scope,
                     scope_label=call.reference,
                     context={
-                        **_call_context(call),
+                        **call_context,
                         "organisation": organisation,
-                        "days_left": days_left(call.deadline, now),
-                        "url": absolute_url("candidatures:dossier", pk=dossier_id),
+                        "url": dossier_url(dossier_id),
                     },
                 )
 
@@ -144,10 +147,12 @@ class PaperCopyMissing(ReminderKind):
             calls = calls.filter(candidatures__pk=only)
         instructeurs = list(User.objects.with_role(Role.INSTRUCTEUR).values_list("pk", "email"))
         days = days_by_call(calls.values("pk"))
+        dossier_url = absolute_urls("candidatures:dossier")
         for call in calls:
             milestone = after(local_date(call.deadline), days[call.pk].of("paper_copy_days"), now)
             if milestone is None:
                 continue
+            call_context, scope = _call_context(call), call_scope(call.pk)
             # Submitted and still in play: not withdrawn, declared inadmissible or decided.
             dossiers = unsettled(
                 Candidature.objects.filter(
@@ -174,12 +179,12 @@ class PaperCopyMissing(ReminderKind):
                     email,
                     "reminder_paper_copy",
                     {
-                        **_call_context(call),
+                        **call_context,
                         "organisation": organisation,
                         "for_staff": False,
-                        "url": absolute_url("candidatures:dossier", pk=dossier_id),
+                        "url": dossier_url(dossier_id),
                     },
-                    call_scope(call.pk),
+                    scope,
                     call.reference,
                 )
             if organisations:
@@ -193,7 +198,7 @@ class PaperCopyMissing(ReminderKind):
                         email,
                         "reminder_paper_copy",
                         {
-                            **_call_context(call),
+                            **call_context,
                             "organisations": sorted(organisations),
                             "for_staff": True,
                             "url": absolute_url("candidatures:staff_dossiers", pk=call.pk)

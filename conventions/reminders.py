@@ -10,7 +10,7 @@ from candidatures.models import Membership
 from conventions.models import Convention, Payment, ProgressReview, Report
 from conventions.states import ConventionStatus, PaymentStatus, ReportStatus
 from core.dates import format_datetime, local_datetime
-from core.links import absolute_url
+from core.links import absolute_urls
 from core.models import User
 from core.reminders import (
     Due,
@@ -70,6 +70,7 @@ class UnsignedAgreement(ReminderKind):
         )
         days = days_by_call(conventions.values("call_id"))
         staff = _instructeurs()
+        detail_url = absolute_urls("conventions:detail")
         for convention in conventions.iterator(chunk_size=CHUNK):
             milestone = after(
                 local_date(convention.created_at),
@@ -90,7 +91,7 @@ class UnsignedAgreement(ReminderKind):
                         "number": convention.number,
                         "beneficiary": convention.beneficiary_name,
                         "status": convention.get_status_display(),
-                        "url": absolute_url("conventions:detail", pk=convention.pk),
+                        "url": detail_url(convention.pk),
                     },
                     call_scope(convention.call_id),
                     convention.call.reference,
@@ -119,6 +120,7 @@ class InstalmentDue(ReminderKind):
         )
         offsets = days_by_call(payments.values("convention__call_id"))
         staff = _instructeurs()
+        detail_url = absolute_urls("conventions:detail")
         for payment in payments.iterator(chunk_size=CHUNK):
             convention = payment.convention
             days = offsets[convention.call_id].of("instalment_days")
@@ -139,7 +141,7 @@ class InstalmentDue(ReminderKind):
                         "label": payment.label,
                         "amount": payment.amount,
                         "due_on": payment.due_on,
-                        "url": absolute_url("conventions:detail", pk=convention.pk),
+                        "url": detail_url(convention.pk),
                     },
                     call_scope(convention.call_id),
                     convention.call.reference,
@@ -162,11 +164,13 @@ class ReviewComing(ReminderKind):
         staff = list(
             User.objects.with_role(Role.INSTRUCTEUR, Role.LECTEUR_DDETS).values_list("pk", "email")
         )
+        urls = absolute_urls("conventions:my_convention"), absolute_urls("conventions:detail")
         for chunk in chunks(reviews.iterator(chunk_size=CHUNK), CHUNK):
-            yield from self._chunk_due(chunk, now, days, staff)
+            yield from self._chunk_due(chunk, now, days, staff, urls)
 
-    def _chunk_due(self, reviews, now, days, staff):
+    def _chunk_due(self, reviews, now, days, staff, urls):
         members = _members_by_organisation({r.convention.organisation_id for r in reviews})
+        own_url, detail_url = urls
         for review in reviews:
             convention = review.convention
             milestone = before(review.scheduled_at, days[convention.call_id].of("review_days"), now)
@@ -186,7 +190,7 @@ class ReviewComing(ReminderKind):
                     user_id,
                     email,
                     "reminder_review",
-                    {**context, "url": absolute_url("conventions:my_convention", pk=convention.pk)},
+                    {**context, "url": own_url(convention.pk)},
                     call_scope(convention.call_id),
                     convention.call.reference,
                 )
@@ -198,7 +202,7 @@ class ReviewComing(ReminderKind):
                     user_id,
                     email,
                     "reminder_review",
-                    {**context, "url": absolute_url("conventions:detail", pk=convention.pk)},
+                    {**context, "url": detail_url(convention.pk)},
                     call_scope(convention.call_id),
                     convention.call.reference,
                 )
@@ -226,10 +230,11 @@ class ReportDue(ReminderKind):
             .only("kind", "due_on", *(f"convention__{f}" for f in CONVENTION_FIELDS))
         )
         days = days_by_call(reports.values("convention__call_id"))
+        own_url = absolute_urls("conventions:my_convention")
         for chunk in chunks(reports.iterator(chunk_size=CHUNK), CHUNK):
-            yield from self._chunk_due(chunk, now, days)
+            yield from self._chunk_due(chunk, now, days, own_url)
 
-    def _chunk_due(self, reports, now, days_of_call):
+    def _chunk_due(self, reports, now, days_of_call, own_url):
         today = local_date(now)
         members = _members_by_organisation({r.convention.organisation_id for r in reports})
         for report in reports:
@@ -258,7 +263,7 @@ class ReportDue(ReminderKind):
                         "report": report.get_kind_display(),
                         "due_on": report.due_on,
                         "late": late,
-                        "url": absolute_url("conventions:my_convention", pk=convention.pk),
+                        "url": own_url(convention.pk),
                     },
                     call_scope(convention.call_id),
                     convention.call.reference,

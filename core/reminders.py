@@ -40,7 +40,7 @@ from core.roles import Role
 logger = logging.getLogger(__name__)
 
 MORNING = dt.time(8, 0)
-BATCH = 500
+BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -215,20 +215,24 @@ def plans_for_whole_results():
 
 def _store(batch: list[Due]) -> list[int]:
     """Write the reminders of ``batch`` not yet known; return the new e-mails' ids."""
-    keys = [due.key for due in batch]
-    known = set(Reminder.objects.filter(key__in=keys).values_list("key", flat=True))
-    fresh = {due.key: due for due in batch if due.key not in known}
+    by_key = {due.key: due for due in batch}
+    known = set(Reminder.objects.filter(key__in=list(by_key)).values_list("key", flat=True))
+    fresh = {key: due for key, due in by_key.items() if key not in known}
     if not fresh:
         return []
     emails, subjects = [], {}
-    for due in fresh.values():
-        subject, text, html = render_email(
-            due.template, {"milestone": due.milestone, **due.context}
-        )
-        subjects[due.key] = subject
+    # The recipients of one object get the same message (the staff of an agreement, the
+    # members of an organisation): their reminders come one after the other, rendered once.
+    last = rendered = None
+    for key, due in fresh.items():
+        context = {"milestone": due.milestone, **due.context}
+        if (due.template, context) != last:
+            last, rendered = (due.template, context), render_email(due.template, context)
+        subject, text, html = rendered
+        subjects[key] = subject
         emails.append(
             OutgoingEmail(
-                key=due.key,
+                key=key,
                 template=due.template,
                 to=[due.recipient_email],
                 subject=subject,

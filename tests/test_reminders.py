@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -206,6 +208,42 @@ def test_reminder_keys_are_unique_even_when_two_sweeps_race(draft_world, capture
             second = _store(due)
     assert len(first) == 2 and second == []
     assert OutgoingEmail.objects.filter(key__startswith="rappel:").count() == 2
+
+
+def _statements_of_a_sweep(capture, when) -> tuple[int, int]:
+    """Statements of one sweep at ``when`` (the e-mails are not sent: the callbacks that
+    hand them to the broker are kept, not run) and the reminders it created."""
+    with (
+        time_machine.travel(when, tick=False),
+        capture(execute=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        created = run_sweep()
+    return len(queries), created
+
+
+def test_the_sweep_statements_do_not_grow_with_the_dossiers(draft_world, capture):
+    call = draft_world["call"]
+
+    def more_drafts(n):
+        for _index in range(n):
+            Candidature.objects.create(
+                call=call,
+                organisation=OrganisationFactory(
+                    members=[UserFactory(roles=["candidat"]), UserFactory(roles=["candidat"])]
+                ),
+            )
+
+    more_drafts(1)
+    few, created = _statements_of_a_sweep(capture, paris(2024, 9, 10, 8, 0))
+    assert created == 4
+    more_drafts(30)
+    many, created = _statements_of_a_sweep(capture, paris(2024, 9, 15, 8, 0))
+    assert created == 64
+    assert many == few
+    # Nothing new: the same statements, fewer of them (nothing is written).
+    again, created = _statements_of_a_sweep(capture, paris(2024, 9, 15, 8, 0))
+    assert created == 0 and again < many
 
 
 # --- Pages, calendars and the daily digest -----------------------------------------------------------
