@@ -894,6 +894,33 @@ def test_nginx_names_the_client_and_its_arrival_itself_whatever_the_client_wrote
     assert not stamp.startswith("t=1000000000.")
 
 
+@nginx_required
+def test_nginx_spreads_requests_over_several_servers_and_passes_over_one_that_is_down():
+    """Several web machines behind the documented proxy (README, « Several machines »):
+    requests go to each server in turn; once one refuses connections, every request, a
+    POST included (nothing had been sent to it), goes to the other."""
+
+    def request(port: int, head: bytes, body: bytes = b"") -> int:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(head + body)
+            return status_of(client)
+
+    with (
+        Upstream() as first,
+        Upstream() as second,
+        nginx_proxy([first.address, second.address]) as port,
+    ):
+        assert [request(port, get_head()) for _ in range(4)] == [204] * 4
+        assert (first.connections, second.connections) == (2, 2)
+        # The machine is gone: its port refuses connections (shutdown wakes the accept).
+        second.server.shutdown(socket.SHUT_RDWR)
+        second.server.close()
+        answers = [request(port, get_head()) for _ in range(2)]
+        answers += [request(port, post_head(2), b"ok") for _ in range(2)]
+    assert answers == [204] * 4
+    assert (first.connections, second.connections) == (6, 2)
+
+
 FRENCH_PAGE = "text/html; charset=utf-8"
 
 
