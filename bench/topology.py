@@ -166,6 +166,8 @@ def scenario(environment: dict[str, str], *, candidates: int, workers: int) -> d
     sink = Sink()
     sink.controller.start()
     try:
+        # This process uses the bucket too, as the instances do: rush.prepare stores the
+        # call's templates there, rush.verify reads every file back from it.
         with moto_server() as s3_url, override_settings(STORAGES=_storages(s3_url)):
             figures = _run(environment, s3_url, sink, candidates=candidates, workers=workers)
             _cleanup_accounts()
