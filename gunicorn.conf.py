@@ -12,7 +12,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # seconds before a deadline (200 submissions through nginx, 2 cores, the Celery worker
 # rendering receipts beside), sync answered faster over repeated runs (p99 1.3 s, three
 # or five workers alike, against 2.1 s for 3 workers × 4 threads): a submission is CPU
-# work, and threads only add contention for the GIL.
+# work, and threads only add contention for the GIL. Logins are CPU work too, and cheap
+# since passwords are Argon2id (18 ms of CPU per hash against 213 ms for PBKDF2: README,
+# « Logging in at the deadline »): they need no workers or threads of their own.
 # A sync worker reads one request at a time, so it must never wait on a client: nginx
 # (deploy/nginx/) reads each body whole before handing it on and buffers each answer.
 # Measured with python -m bench --only slow_clients (2 cores, 5 workers): 20 uploads of
