@@ -210,6 +210,9 @@ def deadline_table(runs: list[dict], *, markdown: bool = False) -> str:
         if "skipped" in run:
             notes.append(f"{run['fault']} : non mesuré ({run['skipped']})")
             continue
+        if "failed" in run:
+            notes.append(f"{run['fault']} : ÉCHEC, non mesuré ({run['failed']})")
+            continue
         rows.append(
             [
                 run["fault"],

@@ -9,7 +9,7 @@ import pytest
 
 from bench import env as bench_env
 from bench import load, report, rush, server
-from bench.__main__ import ENDPOINTS, OPT_IN, SCENARIOS, parse_args
+from bench.__main__ import ENDPOINTS, OPT_IN, SCENARIOS, failed, parse_args
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -221,6 +221,8 @@ def figures(tmp_path):
                     "p99_ms": 130.0,
                     "max_ms": 266.0,
                     "uploads_answered_by_gunicorn": 0,
+                    "slow_clients_cut_off": 0,
+                    "documents_stored": 0,
                 }
             ],
         },
@@ -272,3 +274,18 @@ def test_every_terminal_latency_table_shows_p50_p95_and_p99(figures):
     ]
     for text in tables:
         assert re.search(r"p50 ms\s+p95 ms\s+p99 ms", text.splitlines()[0]), text
+
+
+def test_a_deadline_run_that_could_not_be_measured_is_shown_and_fails_the_bench(figures):
+    assert not failed(figures)
+
+    figures["deadline"]["runs"].append(
+        {"fault": "redis", "failed": "préparation trop lente pour le délai du bench (LEAD)"}
+    )
+
+    assert failed(figures)
+    text = report.markdown(figures)
+    assert (
+        "- redis : ÉCHEC, non mesuré (préparation trop lente pour le délai du bench (LEAD))" in text
+    )
+    assert "redis : ÉCHEC" in report.deadline_table(figures["deadline"]["runs"])
