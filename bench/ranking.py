@@ -514,7 +514,7 @@ def query_counts(setup: Setup) -> dict:
                 raise RuntimeError(f"{url} a répondu {response.status_code}")
             row[size] = len(context.captured_queries)
             row[f"{size}_ms"] = round(seconds * 1000, 1)
-            row[f"{size}_kib"] = round(len(response.content) / 1024, 1)
+            row[f"{size}_kib"] = round(len(response.getvalue()) / 1024, 1)
         row["url"] = setup.url(page, setup.large_lot_id)
         results[name] = row
     return results

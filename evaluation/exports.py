@@ -4,10 +4,13 @@ by ``core.spreadsheets``, whose cells never execute)."""
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from typing import NamedTuple
 
-from django.db.models import Prefetch
 from django.template.defaultfilters import floatformat
+from django.urls import reverse
 from django.utils.formats import get_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from aap.models import Lot, OrganisationKind
@@ -26,12 +29,53 @@ def round_score(value):
     return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+class OrganisationFacts(NamedTuple):
+    name: str
+    siret: str
+    kind: str
+
+
+class DecisionFacts(NamedTuple):
+    """A dossier's decision on the lot, as the ranking shows it."""
+
+    outcome: str
+    amount_granted: Decimal | None
+    fte_granted: Decimal | None
+    reason: str
+    deliberation: str
+
+
+@dataclass(slots=True)
+class RankedDossier:
+    """One row of a lot's ranking: values read in a few set-wise queries, not models (a
+    thousand dossiers built as models, with their signals, cost more than the SQL)."""
+
+    pk: int
+    organisation: OrganisationFacts
+    requested_amount: Decimal | None
+    rank: int
+    evaluations: int
+    mean_total: Decimal | None
+    min_total: Decimal | None
+    max_total: Decimal | None
+    spread: Decimal | None
+    consensus_total: Decimal | None
+    final_total: Decimal | None
+    final_on_20: Decimal | None
+    disagreement: bool
+    criterion_scores: list
+    decision: DecisionFacts | None
+    kind_label: str
+    decision_label: str
+    opinion_labels: list[str]
+
+
 @dataclass
 class RankingTable:
     lot: Lot
     criteria: list
     columns: list[str]
-    dossiers: list = field(default_factory=list)
+    dossiers: list[RankedDossier] = field(default_factory=list)
     money: dict = field(default_factory=dict)
 
     @cached_property
@@ -47,37 +91,75 @@ def _labels(choices) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
+RANKED_FIELDS = (
+    "pk",
+    "organisation__name",
+    "organisation__siret",
+    "organisation__kind",
+    "requested_amount",
+    "rank",
+    "evaluations",
+    "mean_total",
+    "min_total",
+    "max_total",
+    "spread",
+    "consensus_total",
+    "final_total",
+    "final_on_20",
+)
+
+
 def ranking_rows(lot: Lot):
-    """The grid, the criteria and the ranked dossiers of ``lot`` with their decision and
-    the DDETS's opinions, in a fixed number of queries whatever the number of dossiers,
-    evaluations and criteria. Each dossier gets ``criterion_scores``, ``decision``, and
-    the labels of its organisation's kind, its decision and its opinions."""
+    """The grid, the criteria and the ranked dossiers of ``lot`` with their criteria, their
+    decision on the lot and the DDETS's opinions, in five queries whatever the number of
+    dossiers, evaluations and criteria: the ranking (one grouped SELECT), the criteria's
+    means (one grouped aggregate), the decisions and the opinions (values, no models)."""
     grid = services.grid_of(lot.call)
     criteria = list(lot.call.criteria.all())
     kinds, outcomes = _labels(OrganisationKind.choices), _labels(DecisionOutcome.choices)
     opinion_kinds = _labels(OpinionKind.choices)
-    dossiers = list(
-        queries.ranking(
-            lot, criteria=criteria, threshold=grid.disagreement_threshold
-        ).prefetch_related(
-            Prefetch(
-                "decisions", queryset=Decision.objects.filter(lot=lot), to_attr="lot_decisions"
-            ),
-            Prefetch(
-                "opinions", queryset=Opinion.objects.order_by("updated_at"), to_attr="opinion_list"
-            ),
+    threshold = grid.disagreement_threshold
+    ranked = queries.ranking(lot, threshold=threshold)
+    fields = (*RANKED_FIELDS, "disagreement") if threshold is not None else RANKED_FIELDS
+    admissible = queries.admissible_in_lot(lot).order_by().values("pk")
+    means = queries.criterion_means(queries.admissible_in_lot(lot))
+    decisions = {  # one decision per dossier and lot (a unique constraint)
+        dossier_id: DecisionFacts(*facts)
+        for dossier_id, *facts in Decision.objects.filter(lot=lot, candidature__in=admissible)
+        .order_by()
+        .values_list("candidature_id", *DecisionFacts._fields)
+    }
+    opinions: dict[int, list[str]] = {}
+    for dossier_id, kind in (
+        Opinion.objects.filter(candidature__in=admissible)
+        .order_by("updated_at", "pk")
+        .values_list("candidature_id", "kind")
+    ):
+        opinions.setdefault(dossier_id, []).append(opinion_kinds[kind])
+    dossiers = []
+    for row in ranked.values_list(*fields):
+        pk, name, siret, kind, requested, rank, *results = row[:14]
+        decision = decisions.get(pk)
+        mine = means.get(pk, {})
+        dossiers.append(
+            RankedDossier(
+                pk,
+                OrganisationFacts(name, siret, kind),
+                requested,
+                rank,
+                *results,
+                disagreement=bool(row[14]) if threshold is not None else False,
+                criterion_scores=[mine.get(criterion.pk) for criterion in criteria],
+                decision=decision,
+                kind_label=kinds.get(kind, kind),
+                decision_label=outcomes[decision.outcome] if decision else "",
+                opinion_labels=opinions.get(pk, []),
+            )
         )
-    )
-    for dossier in dossiers:
-        dossier.criterion_scores = [getattr(dossier, f"criterion_{c.pk}") for c in criteria]
-        dossier.decision = dossier.lot_decisions[0] if dossier.lot_decisions else None
-        dossier.kind_label = kinds.get(dossier.organisation.kind, dossier.organisation.kind)
-        dossier.decision_label = outcomes[dossier.decision.outcome] if dossier.decision else ""
-        dossier.opinion_labels = [opinion_kinds[o.kind] for o in dossier.opinion_list]
     return grid, criteria, dossiers
 
 
-def _row(dossier) -> list:
+def _row(dossier: RankedDossier) -> list:
     decision = dossier.decision
     return [
         dossier.rank if dossier.final_total is not None else "",
@@ -133,17 +215,106 @@ def ranking_table(lot: Lot) -> RankingTable:
 def dossier_results(candidature: Candidature) -> dict:
     """One dossier's results, for its letter and its page."""
     criteria = list(candidature.call.criteria.all())
-    row = queries.with_results(
-        Candidature.objects.filter(pk=candidature.pk), criteria=criteria
-    ).get()
+    dossier = Candidature.objects.filter(pk=candidature.pk)
+    row = queries.with_results(dossier).get()
+    means = queries.criterion_means(dossier).get(candidature.pk, {})
     return {
-        "criteria": [(c, getattr(row, f"criterion_{c.pk}")) for c in criteria],
+        "criteria": [(c, means.get(c.pk)) for c in criteria],
         "final_total": row.final_total,
         "final_on_20": row.final_on_20,
         "mean_total": row.mean_total,
         "consensus_total": row.consensus_total,
         "evaluations": row.evaluations,
     }
+
+
+# --- The page's table ----------------------------------------------------------------------
+
+
+class FrenchNumbers:
+    """Scores and amounts as the pages write them (« 58,33 », « 45 000,00 € »), with the
+    separators of the active language read once, not once per cell as filters do."""
+
+    def __init__(self):
+        self.decimal = get_format("DECIMAL_SEPARATOR")
+        self.grouped = str.maketrans({",": get_format("THOUSAND_SEPARATOR"), ".": self.decimal})
+
+    def score(self, value, empty: str = "") -> str:
+        """Two decimals, halves rounded up, as ``round_score`` and the ``score`` filter."""
+        if value is None:
+            return empty
+        return str(round_score(value)).replace(".", self.decimal)
+
+    def money(self, value) -> str:
+        """Two decimals, thousands grouped, as ``floatformat:"2g"``."""
+        return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}".translate(
+            self.grouped
+        )
+
+
+# The markup of one row of the ranking page. A lot has a thousand rows of fourteen cells:
+# written by the template engine (a filter, a lookup and an escape per cell) they cost
+# 40 µs each, here 2. Text that people typed (the organisation's name, a deliberation's
+# reference) is escaped by ``page_rows``; the rest are numbers and our own labels.
+ROW = (
+    '<tr><td>{rank}</td><th scope="row" class="ranking-name"><a href="{url}">{name}</a></th>'
+    "{scores}"
+    '<td class="text-end">{mean}</td><td class="text-end">{consensus}</td>'
+    '<td class="text-end fw-semibold">{final}</td><td class="text-end">{on_20}</td>'
+    '<td class="text-end">{evaluations}{range}</td><td>{spread}{flag}</td>'
+    '<td class="text-end text-nowrap">{requested}</td><td>{opinions}</td>'
+    "<td>{decision}{deliberation}</td></tr>\n"
+)
+SCORE_CELL = '<td class="text-end">{}</td>'
+
+
+def page_rows(table: RankingTable) -> str:
+    """The rows of the ranking page (``templates/evaluation/ranking.html``), safe HTML."""
+    numbers = FrenchNumbers()
+    # One URL reversed, then its pattern filled in for each dossier.
+    prefix, suffix = reverse("evaluation:dossier", args=[999999999]).split("999999999")
+    flag = ' <span class="badge text-bg-warning">{}</span>'.format(escape(_("à harmoniser")))
+    deliberation = '<br><span class="small text-body-secondary">{}</span>'
+    dash = "—"
+    out = []
+    for dossier in table.dossiers:
+        decision = dossier.decision
+        out.append(
+            ROW.format(
+                rank=dossier.rank if dossier.final_total is not None else dash,
+                url=f"{prefix}{dossier.pk}{suffix}",
+                name=escape(dossier.organisation.name),
+                scores="".join(
+                    SCORE_CELL.format(numbers.score(value, dash))
+                    for value in dossier.criterion_scores
+                ),
+                mean=numbers.score(dossier.mean_total, dash),
+                consensus=numbers.score(dossier.consensus_total, dash),
+                final=numbers.score(dossier.final_total, dash),
+                on_20=numbers.score(dossier.final_on_20, dash),
+                evaluations=dossier.evaluations,
+                range=(
+                    ' <span class="text-body-secondary text-nowrap">'
+                    f"({numbers.score(dossier.min_total)}–{numbers.score(dossier.max_total)})"
+                    "</span>"
+                )
+                if dossier.evaluations
+                else "",
+                spread=numbers.score(dossier.spread) if dossier.evaluations > 1 else "",
+                flag=flag if dossier.disagreement else "",
+                requested=f"{numbers.money(dossier.requested_amount)} €"
+                if dossier.requested_amount is not None
+                else "",
+                opinions=escape(", ".join(dossier.opinion_labels)),
+                decision=escape(dossier.decision_label),
+                deliberation=deliberation.format(
+                    escape(_("Délib. %(ref)s") % {"ref": decision.deliberation})
+                )
+                if decision and decision.deliberation
+                else "",
+            )
+        )
+    return mark_safe("".join(out))  # each typed text escaped above, cell by cell
 
 
 # --- The PDF's table: two lines per dossier ---------------------------------------------------
@@ -280,7 +451,12 @@ def _money_columns(table: RankingTable) -> frozenset[int]:
 
 def to_csv(table: RankingTable) -> bytes:
     """Semicolon-separated, decimal commas, UTF-8 with a BOM: what French spreadsheets open."""
-    return spreadsheets.csv_bytes(table.columns, table.rows)
+    return b"".join(csv_chunks(table))
+
+
+def csv_chunks(table: RankingTable):
+    """The CSV as it is written, for a streamed response."""
+    return spreadsheets.csv_chunks(table.columns, (_row(dossier) for dossier in table.dossiers))
 
 
 def to_xlsx(table: RankingTable) -> bytes:

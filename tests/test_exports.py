@@ -157,7 +157,7 @@ def _ranking_export(client, lot, fmt):
     response = client.get(reverse("evaluation:ranking_export", args=[lot.call_id, lot.pk, fmt]))
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
-    return response.content
+    return response.getvalue()  # the CSV is streamed
 
 
 def test_the_ranking_csv_has_every_column_and_inert_text(hostile_ranking, instructeur, client):

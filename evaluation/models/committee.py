@@ -11,6 +11,7 @@ business (the bench's clean-up)."""
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
+from django.db.models import Prefetch
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils import timezone
@@ -295,7 +296,11 @@ def quorum_problems(meeting: CommitteeMeeting | None, lot: Lot | None = None) ->
     if lot is not None and lot.call_id != meeting.call_id:
         return [gettext_now("Cette séance n'est pas celle du comité de cet appel à projets.")]
     rule = quorum_rule_of(meeting.call)
-    members = list(meeting.members.prefetch_related("interest_dossiers"))
+    members = list(
+        meeting.members.prefetch_related(
+            Prefetch("interest_dossiers", queryset=Candidature.objects.only("pk"))
+        )
+    )
     problems = []
     if meeting.starts_at > timezone.now():
         problems.append(
@@ -325,14 +330,21 @@ def quorum_problems(meeting: CommitteeMeeting | None, lot: Lot | None = None) ->
                 % {"name": member.name}
             )
     if lot is not None and rule.interested_excluded and not problems:
-        dossiers = Candidature.objects.filter(
-            lots=lot, admissibility__outcome=AdmissibilityOutcome.ADMISSIBLE
-        ).select_related("organisation")
-        for dossier in dossiers.order_by("organisation__name"):
-            free = [
-                m for m in members if dossier.pk not in {d.pk for d in m.interest_dossiers.all()}
-            ]
-            problems += _count_problems(free, rule, dossier=dossier.organisation.name)
+        # The meeting as a whole is quorate: only a dossier a member declared a link with
+        # has fewer members to count.
+        linked = {m.pk: {d.pk for d in m.interest_dossiers.all()} for m in members}
+        dossiers = (
+            Candidature.objects.filter(
+                pk__in=set().union(*linked.values()),
+                lots=lot,
+                admissibility__outcome=AdmissibilityOutcome.ADMISSIBLE,
+            )
+            .order_by("organisation__name")
+            .values_list("pk", "organisation__name")
+        )
+        for pk, name in dossiers:
+            free = [m for m in members if pk not in linked[m.pk]]
+            problems += _count_problems(free, rule, dossier=name)
     return problems
 
 

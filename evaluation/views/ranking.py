@@ -115,7 +115,11 @@ class RankingView(RuleMixin, TemplateView):
             context["blind"] = self.blind_refusal(blind)
         else:
             table = exports.ranking_table(lot)
-            context.update(table=table, distribution=charts.distribution(table.dossiers))
+            context.update(
+                table=table,
+                rows=exports.page_rows(table),
+                distribution=charts.distribution(table.dossiers),
+            )
         return super().get_context_data(**context, **kwargs)
 
 
@@ -129,8 +133,9 @@ class RankingExportView(RankingView):
         stem = f"classement-{lot.call.reference}-{lot.pk}"
         fmt = kwargs["fmt"]
         if fmt == "csv":
-            content, content_type = exports.to_csv(table), spreadsheets.CSV_TYPE
-        elif fmt == "xlsx":
+            chunks = exports.csv_chunks(table)
+            return downloads.streamed(chunks, f"{stem}.csv", spreadsheets.CSV_TYPE)
+        if fmt == "xlsx":
             content, content_type = exports.to_xlsx(table), spreadsheets.XLSX_TYPE
         elif fmt == "pdf":
             context = committee.ranking_pdf_context(

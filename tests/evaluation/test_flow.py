@@ -340,8 +340,11 @@ def test_exports_and_committee_record(graded_call, lot, instructeur, evaluators,
     score(beta, evaluators[0], by_instructeur=instructeur, points=E2)
     client.force_login(instructeur)
     base = [graded_call.pk, lot.pk]
-    content = client.get(reverse("evaluation:ranking_export", args=[*base, "csv"])).content.decode(
-        "utf-8-sig"
+    # The CSV is streamed as it is written.
+    content = (
+        client.get(reverse("evaluation:ranking_export", args=[*base, "csv"]))
+        .getvalue()
+        .decode("utf-8-sig")
     )
     rows = list(csv.reader(io.StringIO(content), delimiter=";"))
     assert rows[1][1] == '\'=HYPERLINK("http://x")'

@@ -93,9 +93,9 @@ def test_the_ranking_of_the_second_grid_is_annotated_by_the_database(
     score(alpha, evaluators[1], by_instructeur=instructeur, points=Y)
     score(beta, evaluators[0], by_instructeur=instructeur, points=Z)
     criteria = list(second_grid_call.criteria.all())
-    ranking = queries.ranking(lot, criteria=criteria, threshold=Decimal("20"))
+    ranking = queries.ranking(lot, threshold=Decimal("20"))
     # Every figure is an annotation of the one SELECT, not a Python sum over scores.
-    names = {f"criterion_{c.pk}" for c in criteria} | {
+    names = {
         "evaluations",
         "mean_total",
         "min_total",
@@ -109,8 +109,11 @@ def test_the_ranking_of_the_second_grid_is_annotated_by_the_database(
     assert names <= set(ranking.query.annotations)
     with CaptureQueriesContext(connection) as context:
         rows = list(ranking)
-    (sql,) = (query["sql"] for query in context.captured_queries)
-    assert "SUM(" in sql and "AVG(" in sql and "RANK()" in sql
+        # The criteria's means: one grouped aggregate for the whole lot.
+        means = queries.criterion_means(queries.admissible_in_lot(lot))
+    ranked_sql, means_sql = (query["sql"] for query in context.captured_queries)
+    assert "SUM(" not in ranked_sql and "AVG(" in ranked_sql and "RANK()" in ranked_sql
+    assert "SUM(" in means_sql and "GROUP BY" in means_sql
     first, second = rows
     assert (first.pk, first.rank, first.final_total) == (beta.pk, 1, Decimal("100"))
     assert (second.pk, second.rank, second.evaluations) == (alpha.pk, 2, 2)
@@ -118,16 +121,21 @@ def test_the_ranking_of_the_second_grid_is_annotated_by_the_database(
     assert second.spread == Decimal("23.8333")
     assert second.disagreement is True and first.disagreement is False
     assert second.final_on_20.quantize(Decimal("0.00001")) == Decimal("11.61667")
-    assert [getattr(second, f"criterion_{c.pk}").quantize(Q) for c in criteria] == [
+    assert [means[alpha.pk][c.pk].quantize(Q) for c in criteria] == [
         Decimal("21.3333"),
         Decimal("17.5000"),
         Decimal("19.2500"),
     ]
+    # Z alone: every sub-criterion at its maximum, each criterion at its weight.
+    assert sum(means[beta.pk].values()).quantize(Q) == Decimal("100").quantize(Q)
+    assert [means[beta.pk][c.pk].quantize(Q) for c in criteria] == [
+        c.weight.quantize(Q) for c in criteria
+    ]
 
 
 def test_the_ranking_table_reads_no_score_row(second_grid_call, instructeur, evaluators):
-    """The page and the exports get their figures from the annotated ranking: no query
-    fetches the scores themselves (they are only summed inside subqueries)."""
+    """The page and the exports get their figures from the annotated ranking and one
+    grouped aggregate of the criteria: no query fetches the scores themselves."""
     lot = second_grid_call.lots.first()
     (alpha,) = admitted(second_grid_call, ["EPCI Alpha"], by_instructeur=instructeur, lot=lot)
     score(alpha, evaluators[0], by_instructeur=instructeur, points=X)
@@ -139,19 +147,27 @@ def test_the_ranking_table_reads_no_score_row(second_grid_call, instructeur, eva
         for query in context.captured_queries
         if query["sql"].startswith("SELECT")
     ]
-    assert '"evaluation_score"' not in outer_tables
     assert '"evaluation_evaluation"' not in outer_tables
+    # The scores are read once, summed per dossier and criterion by the database.
+    (from_scores,) = (
+        query["sql"]
+        for query in context.captured_queries
+        if query["sql"].split(" FROM ", 1)[1].startswith('"evaluation_score"')
+    )
+    assert "GROUP BY" in from_scores and "SUM(" in from_scores
 
 
 def test_a_half_hundredth_rounds_up_alike_on_the_page_the_exports_and_the_charts():
     from decimal import Decimal
 
     from evaluation.charts import _number
-    from evaluation.exports import round_score
+    from evaluation.exports import FrenchNumbers, round_score
     from evaluation.templatetags.evaluation_tags import score
 
+    numbers = FrenchNumbers()  # what the ranking page writes
     for value, shown in (("58.325", "58,33"), ("58.335", "58,34"), ("41.6666666667", "41,67")):
         assert score(Decimal(value)) == shown
+        assert numbers.score(Decimal(value)) == shown
         assert str(round_score(Decimal(value))).replace(".", ",") == shown
         assert _number(Decimal(value)) == float(shown.replace(",", "."))
     assert score(None) == "" and round_score(None) is None and _number(None) is None
