@@ -81,6 +81,7 @@ def load_table(results: list[dict], *, markdown: bool = False) -> str:
                 r["path"],
                 r["requests"],
                 float(r["requests_per_second"]),
+                float(r.get("cpu_ms_per_request", math.nan)),
                 float(r["p50_ms"]),
                 float(r.get("p95_ms", math.nan)),
                 float(r["p99_ms"]),
@@ -95,6 +96,7 @@ def load_table(results: list[dict], *, markdown: bool = False) -> str:
             "chemin",
             "requêtes",
             "req/s",
+            "ms CPU/req",
             "p50 ms",
             "p95 ms",
             "p99 ms",
@@ -103,7 +105,7 @@ def load_table(results: list[dict], *, markdown: bool = False) -> str:
             "Kio",
         ],
         rows,
-        "<<>>>>>>>>",
+        "<<>>>>>>>>>",
         markdown=markdown,
     )
 
