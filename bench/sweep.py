@@ -167,7 +167,7 @@ def _status_kib(key: str) -> int:
 
 class Probe:
     """Counts and times each kind's part of the sweep without changing it: wraps each
-    kind's ``due`` generator, and ``_store``, ``render_email`` and ``dispatch_emails`` as
+    kind's ``due`` generator, and ``_store``, ``EmailRenderer.render`` and ``dispatch_emails`` as
     ``core.reminders`` calls them; statements are counted by ``execute_wrapper``."""
 
     def __init__(self, reminders):
@@ -204,7 +204,7 @@ class Probe:
         module = self.reminders
         for kind in module.kinds():
             kind.due = self._due(kind)
-        store, render, dispatch = module._store, module.render_email, module.dispatch_emails
+        store, render, dispatch = module._store, module.EmailRenderer.render, module.dispatch_emails
 
         def timed_store(batch):
             began = time.perf_counter()
@@ -215,10 +215,10 @@ class Probe:
             stats["created"] += len(created)
             return created
 
-        def timed_render(template, context):
+        def timed_render(renderer, template, context):
             began = time.perf_counter()
             try:
-                return render(template, context)
+                return render(renderer, template, context)
             finally:
                 self.stats(self.kind)["render_s"] += time.perf_counter() - began
 
@@ -231,7 +231,7 @@ class Probe:
                 stats["dispatch_s"] += time.perf_counter() - began
                 stats["dispatched"] += len(email_ids)
 
-        module._store, module.render_email, module.dispatch_emails = (
+        module._store, module.EmailRenderer.render, module.dispatch_emails = (
             timed_store,
             timed_render,
             timed_dispatch,

@@ -14,19 +14,25 @@ row), so mail clients and servers recognise it as the same message.
 """
 
 import contextlib
+import datetime as dt
+import functools
 import logging
+import re
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 from email.utils import parseaddr
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
+from django.utils.html import conditional_escape
 
 from core.addresses import normalise_email
 from core.models import EmailStatus, OutgoingEmail
@@ -54,13 +60,136 @@ def message_id(email: OutgoingEmail) -> str:
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """Subject, text and HTML of ``templates/emails/<template>/``."""
+    return _subject_line(_render_parts(template, context))
+
+
+def _render_parts(template: str, context: dict) -> tuple[str, str, str]:
     context = {"site_url": settings.SITE_URL, **context}
     # Subjects and text bodies are plain text: rendered without HTML escaping.
     subject = render_to_string(f"emails/{template}/subject.txt", context, using="text")
-    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
     text = render_to_string(f"emails/{template}/body.txt", context, using="text")
     html = render_to_string(f"emails/{template}/body.html", context)
     return subject, text, html
+
+
+def _subject_line(parts: tuple[str, str, str]) -> tuple[str, str, str]:
+    subject, text, html = parts
+    return settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split()), text, html
+
+
+# Markers put in place of texts (``EmailRenderer``): characters of the private use area,
+# which no text holds, around the text's number and a ``&``, which shows whether the
+# marker was escaped (``&amp;``). The rough one begins with a small letter and holds what
+# filters change (capitals, ``&``, ``<``, quotes, spaces, a new line), and is longer than
+# the texts it stands for, so that a truncation would show.
+_SIMPLE = "\ue000{}&\ue001"
+_MARKER = re.compile("\ue000(\\d+)&(amp;)?\ue001")
+_ROUGH = "a&<\"' \nZ\ue002{}\ue003" + "x" * 400
+_UNSHAPED = re.compile(r"{%\s*(?:(?:el)?if\b[^%]*(?:==|!=|<|>|\bin\b)|include\b)")
+_EXTENDS = re.compile(r"{%\s*extends\s+[\"']([^\"']+)[\"']")
+_PLAIN = (str, int, float, bool, type(None), Decimal, dt.date, dt.time)
+
+
+def _sources(name: str, using: str | None = None) -> list[str]:
+    source = get_template(name, using=using).template.source
+    parent = _EXTENDS.search(source)
+    return [source, *(_sources(parent.group(1), using) if parent else [])]
+
+
+@functools.cache
+def _texts_are_only_shown(template: str) -> bool:
+    """Whether no condition of ``template``'s files compares a value (only its truth)."""
+    sources = [
+        *_sources(f"emails/{template}/subject.txt", "text"),
+        *_sources(f"emails/{template}/body.txt", "text"),
+        *_sources(f"emails/{template}/body.html"),
+    ]
+    return not any(_UNSHAPED.search(source) for source in sources)
+
+
+def _plain(value) -> bool:
+    """Whether ``value`` compares and prints by its content (a key of a shape)."""
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(_plain(key) and _plain(item) for key, item in value.items())
+    return isinstance(value, _PLAIN)
+
+
+def _fill(parts: tuple[str, str, str], texts: list[str]) -> tuple[str, str, str]:
+    """``parts`` with each marker replaced by its text, escaped where the marker was."""
+
+    def text(match):
+        value = texts[int(match.group(1))]
+        return conditional_escape(value) if match.group(2) else value
+
+    return tuple(_MARKER.sub(text, part) for part in parts)
+
+
+class EmailRenderer:
+    """``render_email`` for many e-mails (a batch of reminders), each exactly as if it was
+    rendered alone, but each template rendered once per *shape* rather than once per
+    e-mail: the shape is the context without its texts (non-empty strings: names,
+    numbers of agreements, addresses), whose values only show in the message.
+
+    The first e-mail of a shape is rendered alone. At the second, the shape is rendered
+    with markers in place of its texts, plain ones and rough ones (``_ROUGH``). It is
+    trusted only if putting the rough markers, or the first e-mail's texts, in place of
+    the plain ones gives the same messages as rendering them: a text that goes through
+    a filter, a truncation or a tag shows the difference, and the shape's e-mails are
+    then rendered alone. So are those of templates whose conditions compare a value
+    (``==``, ``in``…: a marker does not compare as its text would; only truth is the
+    same, an empty text being part of the shape), and those with a text longer than
+    the rough marker, or a value that is not plain data."""
+
+    def __init__(self):
+        self.shapes: dict[tuple, object] = {}
+
+    def render(self, template: str, context: dict) -> tuple[str, str, str]:
+        texts = {name: value for name, value in context.items() if type(value) is str and value}
+        others = sorted((name, value) for name, value in context.items() if name not in texts)
+        if (
+            not texts
+            or not _plain(others)
+            or max(map(len, texts.values())) >= len(_ROUGH)
+            or not _texts_are_only_shown(template)
+        ):
+            return render_email(template, context)
+        shape = (template, repr(others), tuple(texts))
+        known = self.shapes.get(shape)
+        if known is None:
+            parts = _render_parts(template, context)
+            self.shapes[shape] = _First(list(texts.values()), parts)
+            return _subject_line(parts)
+        if isinstance(known, _First):
+            known = self.shapes[shape] = _frame(template, context, list(texts), known)
+        if known is _ALONE:
+            return render_email(template, context)
+        return _subject_line(_fill(known, list(texts.values())))
+
+
+class _First(NamedTuple):
+    """The first e-mail of a shape, rendered alone: what its frame must give back."""
+
+    texts: list[str]
+    parts: tuple[str, str, str]
+
+
+_ALONE = object()
+
+
+def _frame(template: str, context: dict, names: list[str], first: _First):
+    """A shape rendered with plain markers, or ``_ALONE`` if it is not to be trusted."""
+    simple = {name: _SIMPLE.format(index) for index, name in enumerate(names)}
+    rough = [_ROUGH.format(index) for index in range(len(names))]
+    try:
+        frame = _render_parts(template, {**context, **simple})
+        trusted = _fill(frame, first.texts) == first.parts and _fill(frame, rough) == (
+            _render_parts(template, {**context, **dict(zip(names, rough, strict=True))})
+        )
+    except Exception:  # a marker a tag cannot take (an address, a number): render alone
+        return _ALONE
+    return frame if trusted else _ALONE
 
 
 def queue_email(

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import local_datetime
 from core.links import absolute_url
-from core.mail import dispatch_emails, render_email
+from core.mail import EmailRenderer, dispatch_emails
 from core.models import OutgoingEmail, Reminder, User
 from core.roles import Role
 
@@ -221,14 +221,12 @@ def _store(batch: list[Due]) -> list[int]:
     if not fresh:
         return []
     emails, subjects = [], {}
-    # The recipients of one object get the same message (the staff of an agreement, the
-    # members of an organisation): their reminders come one after the other, rendered once.
-    last = rendered = None
+    # Each template rendered once per shape of context, not once per e-mail.
+    renderer = EmailRenderer()
     for key, due in fresh.items():
-        context = {"milestone": due.milestone, **due.context}
-        if (due.template, context) != last:
-            last, rendered = (due.template, context), render_email(due.template, context)
-        subject, text, html = rendered
+        subject, text, html = renderer.render(
+            due.template, {"milestone": due.milestone, **due.context}
+        )
         subjects[key] = subject
         emails.append(
             OutgoingEmail(
