@@ -7,6 +7,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -128,6 +129,26 @@ def test_an_incomplete_dossier_is_refused_with_the_list_of_gaps(dossier, candida
     assert "Pièce manquante : Dossier de demande de financement" in page
     dossier.refresh_from_db()
     assert dossier.status == CandidatureStatus.DRAFT
+
+
+def test_the_deposit_reads_none_of_the_page_extras(complete_dossier, candidate, client):
+    """At the deadline every deposit counts: it reads the dossier's row and what it checks,
+    never the messages, history or piece requests the confirmation page shows; a refused
+    deposit shows that page again whole."""
+    client.force_login(candidate)
+    url = reverse("candidatures:submit", args=[complete_dossier.pk])
+    page_extras = ("candidatures_message", "candidatures_candidaturestatuschange")
+    with CaptureQueriesContext(connection) as shown:
+        assert client.get(url).status_code == 200
+    assert all(any(table in q["sql"] for q in shown.captured_queries) for table in page_extras)
+
+    with CaptureQueriesContext(connection) as deposit:
+        response = client.post(url, {"certified": "on"})
+
+    assert response.status_code == 200
+    assert "Accusé de réception n°" in response.content.decode()
+    read = [q["sql"] for q in deposit.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in read if any(table in sql for table in page_extras)]
 
 
 def test_submission_needs_the_certification_box(complete_dossier, candidate, client):
