@@ -385,6 +385,9 @@ def submit_candidature(
         candidature_workflow.apply(
             row, CandidatureAction.SUBMIT, by=by, updates={"submitted_at": received_at}
         )
+        # What the receipt proves is read before the call's lock (the dossier's own lock
+        # already holds it still): every other deposit to the call waits on that lock.
+        manifest = receipts.build_manifest(row, submitted_at=received_at)
         # The call row is the lock that numbers receipts one after the other.
         Call.objects.select_for_update().only("pk").get(pk=call.pk)
         sequence = (Receipt.objects.filter(call=call).aggregate(n=Max("sequence"))["n"] or 0) + 1
@@ -395,7 +398,7 @@ def submit_candidature(
             number=f"{call.reference}-{sequence:04d}",
             submitted_at=received_at,
             submitted_by=by,
-            manifest=receipts.build_manifest(row, submitted_at=received_at),
+            manifest=manifest,
         )
         receipts.send_receipt(receipt)
     candidature.status, candidature.submitted_at = row.status, row.submitted_at
