@@ -330,6 +330,7 @@ def sweep_table(sweep: dict, *, markdown: bool = False) -> str:
                 size["agreements"],
                 first["created"],
                 float(first["seconds"]),
+                float(first["cpu_seconds"]),
                 first["queries"],
                 float(traced["tracemalloc_peak_mib"]),
                 float(first["rss_increase_mib"]),
@@ -343,6 +344,7 @@ def sweep_table(sweep: dict, *, markdown: bool = False) -> str:
         "conventions",
         "rappels",
         "durée s",
+        "CPU s",
         "requêtes",
         "pic Python Mio",
         "hausse RSS Mio",
@@ -350,7 +352,7 @@ def sweep_table(sweep: dict, *, markdown: bool = False) -> str:
         "2e : durée s",
         "2e : requêtes",
     ]
-    return table(headers, rows, ">>>>>>>>>>", markdown=markdown)
+    return table(headers, rows, ">>>>>>>>>>>", markdown=markdown)
 
 
 def sweep_kinds_table(size: dict, *, markdown: bool = False) -> str:
