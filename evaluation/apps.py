@@ -9,6 +9,7 @@ class EvaluationConfig(AppConfig):
     def ready(self):
         from aap.abandon import register_abandon_check
         from aap.copying import register_copier
+        from aap.queries import register_page_rows
         from aap.todo import register_todo
         from candidatures import listing as dossier_listing
         from candidatures import outcomes as dossier_outcomes
@@ -21,6 +22,7 @@ class EvaluationConfig(AppConfig):
             calendars,
             call_checks,
             copying,
+            letters,
             listing,
             outcomes,
             reminders,
@@ -40,3 +42,4 @@ class EvaluationConfig(AppConfig):
         dossier_listing.register_columns(listing.columns)
         dossier_listing.register_bulk_action(listing.assign_action())
         register_audience(announcements.AUDIENCE)
+        register_page_rows(letters.selected_page_rows)

@@ -22,9 +22,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from aap.models import Call, Lot
+from aap.queries import table
 from aap.services import record_call_decided
 from aap.states import CallStatus
-from candidatures.models import Candidature
+from candidatures.models import Candidature, Organisation
 from candidatures.queries import member_emails
 from core.exceptions import DomainError
 from core.links import absolute_url
@@ -514,6 +515,26 @@ def selected_organisations(call: Call):
         .select_related("candidature__organisation", "lot")
         .order_by("lot__position", "candidature__organisation__name")
     )
+
+
+def selected_page_rows() -> list[tuple]:
+    """What ``selected_organisations`` and ``selected_list_updated_at`` read, for the
+    version of the call's public page (``aap.queries.register_page_rows``): nothing
+    before the call is decided."""
+    shown = f"{{call}}.status IN ('{CallStatus.DECIDED}', '{CallStatus.ARCHIVED}')"
+    dossiers = f"SELECT id FROM {table(Candidature)} WHERE call_id = {{call}}.id AND {shown}"
+    decisions = f"SELECT id FROM {table(Decision)} WHERE candidature_id IN ({dossiers})"
+    selected = (
+        f"SELECT c.organisation_id FROM {table(Candidature)} c JOIN {table(Decision)} d "
+        f"ON d.candidature_id = c.id WHERE c.call_id = {{call}}.id AND {shown} "
+        f"AND d.outcome = '{DecisionOutcome.SELECTED}'"
+    )
+    return [
+        (Decision, f"t.candidature_id IN ({dossiers})"),
+        (DecisionRectification, f"t.decision_id IN ({decisions})"),
+        (AdmissibilityRectification, f"t.candidature_id IN ({dossiers})"),
+        (Organisation, f"t.id IN ({selected})"),
+    ]
 
 
 def selected_list_updated_at(call: Call):

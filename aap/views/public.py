@@ -15,7 +15,8 @@ from aap import queries, rules, services
 from aap.forms import AskQuestionForm
 from aap.models import Call, RequiredDocument
 from aap.states import CallStatus
-from core import downloads, throttle
+from aap.templatetags.aap_tags import remaining_text
+from core import downloads, page_cache, throttle
 from core.exceptions import DomainError
 from core.pdf import ACCESSIBLE, render_pdf_once
 from core.permissions import PublicMixin, RuleMixin
@@ -59,9 +60,38 @@ class CallMixin(PublicMixin):
         return self._call
 
 
+def page_clock(call, now) -> tuple[str, str]:
+    """What the call's page shows by the clock: its phase (« Ouvert », « Clos »…) and,
+    while it is open, the time left as written (« 2 jours et 3 heures »)."""
+    phase = call.phase(now)
+    return phase, remaining_text(call.deadline, now) if phase == "open" else ""
+
+
 class CallDetailView(CallMixin, DetailView):
+    """A call's page. Anonymous visitors without a waiting message all get the same page:
+    it is kept rendered (core.page_cache) under the digest of every row it reads and what
+    it shows by the clock, so that an edit, a new document or answer, or the deadline
+    passing makes a new page at once. Logged-in visitors get a page rendered for them."""
+
     template_name = "aap/call_detail.html"
     context_object_name = "call"
+
+    def get(self, request, *args, **kwargs):
+        if not page_cache.is_shared(request):
+            return super().get(request, *args, **kwargs)
+        calls = queries.with_page_digest(self.get_call_queryset().select_related("programme"))
+        call = get_object_or_404(calls, slug=self.kwargs["slug"])
+        digest = call.page_digest
+
+        def render():
+            self.object = queries.prefetch_call_page(call)
+            return self.render_to_response(self.get_context_data(object=self.object))
+
+        if digest is None:
+            return render()
+        clock = page_clock(call, timezone.now())
+        key = page_cache.page_key("call", call.pk, request.path, digest, *clock)
+        return page_cache.kept_or_rendered(key, render)
 
     def get_object(self, queryset=None):
         return get_object_or_404(

@@ -1,0 +1,85 @@
+"""Public pages kept rendered for anonymous visitors, under a key naming what they show.
+
+A page is kept only for a visitor who is not logged in and has no message waiting: the
+layout then holds no name, no CSRF token and no message, and is the same for everybody.
+Logged-in visitors always get a page rendered for them, and never one kept.
+
+The key is built by the caller from everything the page shows (its rows, its phase by
+the clock…) and from ``release()``: a new version of the code, templates or
+translations makes new keys, so a deployment never serves a page of the last one. A
+cache that fails costs a rendering, never an error.
+"""
+
+import hashlib
+import logging
+import os
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache as django_cache
+from django.http import HttpResponse
+from django.utils import translation
+
+logger = logging.getLogger(__name__)
+
+# A kept page outlives neither a day of countdown nor a forgotten key for long.
+PAGE_CACHE_SECONDS = 10 * 60
+_SUFFIXES = {".py", ".html", ".txt", ".mo"}
+_SKIPPED_DIRS = {".venv", "node_modules", "var", ".git", "tests", "static", "__pycache__"}
+
+
+@cache
+def release() -> str:
+    """A digest of the platform's code, templates and translations (and of the static
+    files' manifest, whose hashed names the pages hold), the same in every worker of a
+    deployment. Read once per process."""
+    digest = hashlib.sha256()
+    base = Path(settings.BASE_DIR)
+    paths = []
+    for folder, dirs, files in os.walk(base):
+        dirs[:] = sorted(name for name in dirs if name not in _SKIPPED_DIRS)
+        paths += [Path(folder) / name for name in sorted(files) if Path(name).suffix in _SUFFIXES]
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.is_file():
+        paths.append(manifest)
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_shared(request) -> bool:
+    """Whether ``request`` gets the page every anonymous visitor gets."""
+    if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+        return False
+    # Counting the waiting messages does not mark them read: the page rendered for this
+    # visitor shows them.
+    return not len(get_messages(request))
+
+
+def page_key(name: str, *parts) -> str:
+    text = "\n".join(str(part) for part in (release(), translation.get_language(), *parts))
+    return f"page:{name}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def kept_or_rendered(key: str, render) -> HttpResponse:
+    """The page kept under ``key``, else ``render()`` (a response), kept when it is a
+    plain 200."""
+    try:
+        content = django_cache.get(key)
+    except Exception:
+        logger.warning("Cache unavailable: page %s rendered again", key, exc_info=True)
+        content = None
+    if content is not None:
+        return HttpResponse(content)
+    response = render()
+    if hasattr(response, "render"):
+        response.render()
+    if response.status_code == 200 and not response.cookies:
+        try:
+            django_cache.set(key, response.content, PAGE_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Cache unavailable: page %s not kept", key, exc_info=True)
+    return response
