@@ -138,6 +138,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         f"{FULL_RUSH_CANDIDATES} avec --full)",
     )
     parser.add_argument(
+        "--rush-logins",
+        type=int,
+        default=0,
+        help="comptes de plus qui se connectent à l'instant même des dépôts du rush, pour "
+        "voir si les connexions retardent les dépôts (0)",
+    )
+    parser.add_argument(
         "--rush-workers",
         type=int,
         default=4,
@@ -251,8 +258,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--only : noms inconnus : {', '.join(sorted(unknown))}")
     if min(args.calls, args.concurrency, args.seconds, args.workers, args.rush_workers) <= 0:
         parser.error("--calls, --concurrency, --seconds et les workers doivent être positifs")
-    if args.rush_candidates < 1 or args.dossiers < 0:
-        parser.error("--rush-candidates doit être positif, --dossiers au moins 0")
+    if args.rush_candidates < 1 or args.dossiers < 0 or args.rush_logins < 0:
+        parser.error("--rush-candidates doit être positif, --dossiers et --rush-logins au moins 0")
     if set(args.deadline_faults) - set(DEADLINE_FAULTS) or args.deadline_candidates < 2:
         parser.error(
             f"--deadline-faults parmi {', '.join(DEADLINE_FAULTS)} ; --deadline-candidates ≥ 2"
@@ -411,20 +418,23 @@ def _scenarios(args, environment, scenarios: list[str]) -> dict:
     figures = {}
     count = args.rush_candidates if "rush" in scenarios else 0
     began = step(f"Rush : appel {rush.REFERENCE}, {count} candidats et leurs fichiers")
-    setup = rush.prepare(count)
+    logins = args.rush_logins if "rush" in scenarios else 0
+    setup = rush.prepare(count, logins=logins)
     print(f"  prêt en {time.perf_counter() - began:.1f} s")
     connections.close_all()
     access_log = bench_env.OUTPUT_DIR / "gunicorn-access.log"
     try:
         with server.gunicorn(environment, workers=args.rush_workers, access_log=access_log) as srv:
             step(
-                f"gunicorn pid {srv.pid}, {srv.workers} workers sync, http://{srv.host}:{srv.port}"
+                f"gunicorn pid {srv.pid}, {srv.workers} workers {server.worker_shape()}, "
+                f"http://{srv.host}:{srv.port}"
             )
             rush.warm_up(srv.host, srv.port, setup, workers=srv.workers)
             if "rush" in scenarios:
                 step(
                     f"Rush : {count} candidats ensemble (connexion, formulaire, "
-                    f"{len(rush.UPLOADS)} fichiers chacun, dépôt au même instant)"
+                    f"{len(rush.UPLOADS)} fichiers chacun, dépôt au même instant"
+                    + (f", {logins} connexions d'autres comptes à cet instant)" if logins else ")")
                 )
                 skip = server.log_lines(access_log)
                 result = rush.run(srv.host, srv.port, setup)
@@ -637,7 +647,7 @@ def main(argv=None) -> int:
 
     django.setup()
 
-    from bench import counts, data, report
+    from bench import counts, data, report, server
 
     shape = data.Shape(calls=args.calls, dossiers=args.dossiers)
     dataset = {}
@@ -694,6 +704,7 @@ def main(argv=None) -> int:
             "scenarios": scenarios,
             "rush_candidates": args.rush_candidates,
             "rush_gunicorn_workers": args.rush_workers,
+            "rush_logins_at_deadline": args.rush_logins,
             "big_upload_mb": args.big_upload_mb,
             "ranking_dossiers": args.ranking_dossiers,
             "sweep_sizes": args.sweep_sizes,
@@ -749,7 +760,8 @@ def main(argv=None) -> int:
         rush_figures = scenario_figures["rush"]
         print()
         print(
-            f"Rush avant la date limite ({args.rush_workers} workers sync). Latences des "
+            f"Rush avant la date limite ({args.rush_workers} workers "
+            f"{server.worker_shape()}). Latences des "
             "réponses réussies vues des candidats, attente d'un worker libre comprise, puis "
             "temps passé dans le worker seul (journal d'accès de gunicorn) ; chaque POST est "
             "suivi de la page où il redirige :"

@@ -68,6 +68,7 @@ STEPS = [
     "submit_page",
     "submit",
     "dossier_page",
+    "login_at_deadline",
 ]
 
 
@@ -88,6 +89,8 @@ class Setup:
     big_required_id: int
     small_required_id: int  # a piece taking several PDF files, for warm-up uploads
     urls: dict[str, str]
+    # Accounts that only log in, at the instant of the deposits (``prepare(logins=…)``).
+    logins: list[Candidate] = field(default_factory=list)
 
     def url(self, name: str, **kwargs) -> str:
         return self.urls[name].format(**kwargs)
@@ -183,8 +186,9 @@ def _answers(call: Call, rng: random.Random, now: dt.datetime) -> list[tuple[str
     return fields
 
 
-def prepare(count: int, *, seed_value: int = 2024) -> Setup:
-    """A fresh open call, ``count`` candidates ready to log in, their files on disk."""
+def prepare(count: int, *, logins: int = 0, seed_value: int = 2024) -> Setup:
+    """A fresh open call, ``count`` candidates ready to log in, their files on disk; and
+    ``logins`` more accounts that will log in while the deposits leave."""
     cleanup()
     now = timezone.now()
     rng = random.Random(seed_value)
@@ -201,7 +205,8 @@ def prepare(count: int, *, seed_value: int = 2024) -> Setup:
                 last_name=rng.choice(data.LAST_NAMES),
                 email_verified_at=now,
             )
-            for index in range(count + 1)  # the last one makes the big upload
+            # After the candidates, the account of the big upload, then those that only log in.
+            for index in range(count + 1 + logins)
         )
         group = Group.objects.get(name=Role.CANDIDAT)
         User.groups.through.objects.bulk_create(
@@ -244,6 +249,7 @@ def prepare(count: int, *, seed_value: int = 2024) -> Setup:
         reference=call.reference,
         candidates=candidates[:count],
         big=candidates[count],
+        logins=candidates[count + 1 :],
         big_required_id=required[BIG_PIECE].pk,
         small_required_id=required[3].pk,
         urls={
@@ -473,12 +479,14 @@ class RushResult:
 
 
 def run(host: str, port: int, setup: Setup) -> RushResult:
-    """Every candidate at once; the submissions wait for each other and leave together."""
+    """Every candidate at once; the submissions wait for each other and leave together,
+    with the logins of ``setup.logins`` (if any) at the same instant."""
     steps = {name: Step(name) for name in STEPS}
     lock = threading.Lock()
     count = len(setup.candidates)
-    start = threading.Barrier(count + 1)
-    deadline_click = threading.Barrier(count, action=lambda: click.append(time.perf_counter()))
+    everyone = count + len(setup.logins)
+    start = threading.Barrier(everyone + 1)
+    deadline_click = threading.Barrier(everyone, action=lambda: click.append(time.perf_counter()))
     click: list[float] = []
     journeys, failures = [], []
 
@@ -503,9 +511,39 @@ def run(host: str, port: int, setup: Setup) -> RushResult:
             except Exception as error:
                 failures.append(f"{candidate.email}: {type(error).__name__} {error}")
 
+    def log_in_at_the_deadline(candidate: Candidate) -> None:
+        """Another account's login, its password checked as the deposits are taken."""
+        journey = Journey(Browser(host, port), setup, candidate, steps, lock)
+        url = setup.url("login")
+        fields = None
+        start.wait()
+        try:
+            page = journey.call("login_page", lambda: journey.browser.get(url), expect=200)
+            fields = [
+                ("csrfmiddlewaretoken", page.csrf_token()),
+                ("username", candidate.email),
+                ("password", PASSWORD),
+            ]
+        except Exception as error:
+            failures.append(f"{candidate.email}: {type(error).__name__} {error}")
+        with contextlib.suppress(threading.BrokenBarrierError):
+            deadline_click.wait(timeout=600)
+        if fields is not None:
+            try:
+                journey.call(
+                    "login_at_deadline",
+                    lambda: journey.browser.post(url, fields),
+                    expect=302,
+                )
+            except Exception as error:
+                failures.append(f"{candidate.email}: {type(error).__name__} {error}")
+
     threads = [
         threading.Thread(target=visit, args=(candidate,), daemon=True)
         for candidate in setup.candidates
+    ] + [
+        threading.Thread(target=log_in_at_the_deadline, args=(candidate,), daemon=True)
+        for candidate in setup.logins
     ]
     for thread in threads:
         thread.start()
@@ -520,7 +558,9 @@ def run(host: str, port: int, setup: Setup) -> RushResult:
     return RushResult(
         candidates=count,
         seconds=ended - began,
-        steps=[steps[name].as_dict() for name in STEPS],
+        steps=[
+            steps[name].as_dict() for name in STEPS if name != "login_at_deadline" or setup.logins
+        ],
         uploads=len(uploaded),
         upload_bytes=sum(file.size for file in uploaded),
         upload_seconds=max(0.0, upload.last - upload.first) if upload.latencies else 0.0,

@@ -30,6 +30,14 @@ class Server:
     access_log: str = ""
 
 
+def worker_shape() -> str:
+    """gunicorn's worker class (and threads) as gunicorn.conf.py reads them from the
+    environment: « sync », or « gthread × 4 »."""
+    worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+    threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+    return worker_class if threads == 1 else f"{worker_class} × {threads} threads"
+
+
 # Ports this process handed out: the caller binds later, so the next call must not give
 # the same one again while it is still free.
 _handed_out: set[int] = set()

@@ -62,6 +62,14 @@ def test_without_full_the_opt_in_scenarios_wait_to_be_named():
     assert "deadline" in parse_args(["--only", "rush"]).only
 
 
+def test_logins_at_the_instant_of_the_deposits_are_asked_for(capsys):
+    assert parse_args([]).rush_logins == 0
+    assert parse_args(["--rush-logins", "200"]).rush_logins == 200
+    with pytest.raises(SystemExit):
+        parse_args(["--rush-logins", "-1"])
+    assert "--rush-logins au moins 0" in capsys.readouterr().err
+
+
 def test_full_and_only_together_are_refused(capsys):
     with pytest.raises(SystemExit) as stopped:
         parse_args(["--full", "--only", "rush"])
