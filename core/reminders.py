@@ -220,7 +220,7 @@ def _store(batch: list[Due]) -> list[int]:
     fresh = {key: due for key, due in by_key.items() if key not in known}
     if not fresh:
         return []
-    emails, subjects = [], {}
+    rows, subjects = [], {}
     # Each template rendered once per shape of context, not once per e-mail.
     renderer = EmailRenderer()
     for key, due in fresh.items():
@@ -228,48 +228,80 @@ def _store(batch: list[Due]) -> list[int]:
             due.template, {"milestone": due.milestone, **due.context}
         )
         subjects[key] = subject
-        emails.append(
-            OutgoingEmail(
-                key=key,
-                template=due.template,
-                to=[due.recipient_email],
-                subject=subject,
-                body_text=text,
-                body_html=html,
-                user_id=due.recipient_id,
-            )
+        rows.append(
+            (key, due.template, [due.recipient_email], subject, text, html, due.recipient_id)
         )
+    names = ("key", "template", "to", "subject", "body_text", "body_html", "user_id")
+    emails = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
     with transaction.atomic():
-        # A concurrent sweep may have written some of them: the unique keys decide.
-        OutgoingEmail.objects.bulk_create(emails, ignore_conflicts=True)
-        stored = dict(
-            OutgoingEmail.objects.filter(key__in=fresh, reminder__isnull=True).values_list(
-                "key", "pk"
+        # A concurrent sweep may have written some of them: the unique keys decide, and
+        # only the e-mails written here get their reminder.
+        stored = insert_new(OutgoingEmail, emails, unique="key", returning=("key", "id"))
+        reminders = {
+            "key": [key for key, _pk in stored],
+            "kind": [fresh[key].kind for key, _pk in stored],
+            "milestone": [fresh[key].milestone for key, _pk in stored],
+            "scope": [fresh[key].scope for key, _pk in stored],
+            "scope_label": [fresh[key].scope_label for key, _pk in stored],
+            "recipient_id": [fresh[key].recipient_id for key, _pk in stored],
+            "subject": [subjects[key] for key, _pk in stored],
+            "email_id": [pk for _key, pk in stored],
+        }
+        created = [
+            email_id
+            for (email_id,) in insert_new(
+                Reminder, reminders, unique="key", returning=("email_id",)
             )
-        )
-        Reminder.objects.bulk_create(
-            [
-                Reminder(
-                    key=key,
-                    kind=fresh[key].kind,
-                    milestone=fresh[key].milestone,
-                    scope=fresh[key].scope,
-                    scope_label=fresh[key].scope_label,
-                    recipient_id=fresh[key].recipient_id,
-                    subject=subjects[key],
-                    email_id=pk,
-                )
-                for key, pk in stored.items()
-            ],
-            ignore_conflicts=True,
-        )
-        created = list(
-            Reminder.objects.filter(key__in=stored, email_id__in=stored.values()).values_list(
-                "email_id", flat=True
-            )
-        )
+        ]
         transaction.on_commit(lambda: dispatch_emails(created))
     return created
+
+
+def insert_new(model, rows: dict[str, list], *, unique: str, returning: tuple[str, ...]):
+    """Insert many rows of ``model`` (``rows``: one list of values per field, by attribute
+    name; the other fields take their defaults), skipping those whose ``unique`` field
+    holds a value already written, even by a concurrent transaction; return ``returning``
+    of the rows inserted. On PostgreSQL one statement (``INSERT … SELECT FROM unnest(one
+    array per field) ON CONFLICT DO NOTHING RETURNING``): no model built per row, nothing
+    read back. Elsewhere, through the ORM, in a transaction of its own."""
+    if not rows[unique]:
+        return []
+    if connection.vendor != "postgresql":
+        return _insert_new_with_models(model, rows, unique=unique, returning=returning)
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [one for one in meta.concrete_fields if not one.primary_key]
+    given = [one for one in fields if one.attname in rows]
+    others = [one for one in fields if one.attname not in rows]
+    columns = ", ".join(quote(one.column) for one in given + others)
+    arrays = ", ".join(f"%s::{one.db_type(connection)}[]" for one in given)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(['*'] + ['%s'] * len(others))} FROM unnest({arrays}) "
+        f"ON CONFLICT ({quote(meta.get_field(unique).column)}) DO NOTHING "
+        f"RETURNING {', '.join(quote(meta.get_field(name).column) for name in returning)}"
+    )
+    params = [other.get_db_prep_save(other.get_default(), connection) for other in others]
+    for one in given:
+        params.append([one.get_db_prep_save(value, connection) for value in rows[one.attname]])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _insert_new_with_models(model, rows, *, unique, returning):
+    with transaction.atomic():
+        values = rows[unique]
+        existing = set(
+            model.objects.filter(**{f"{unique}__in": values}).values_list(unique, flat=True)
+        )
+        new = [
+            model(**dict(zip(rows, row, strict=True)))
+            for row in zip(*rows.values(), strict=True)
+            if row[list(rows).index(unique)] not in existing
+        ]
+        model.objects.bulk_create(new, ignore_conflicts=True)
+        inserted = [getattr(instance, unique) for instance in new]
+        return list(model.objects.filter(**{f"{unique}__in": inserted}).values_list(*returning))
 
 
 def run_sweep(*, now: dt.datetime | None = None, batch_size: int = BATCH) -> int:

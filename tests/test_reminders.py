@@ -210,6 +210,83 @@ def test_reminder_keys_are_unique_even_when_two_sweeps_race(draft_world, capture
     assert OutgoingEmail.objects.filter(key__startswith="rappel:").count() == 2
 
 
+def test_two_sweeps_at_once_create_and_send_each_reminder_once(transactional_db, draft_world):
+    import threading
+
+    from django.db import connections
+
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def sweep():
+        try:
+            barrier.wait(timeout=10)
+            results.append(run_sweep())
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    with time_machine.travel(paris(2024, 9, 10, 8, 0), tick=False):
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert sorted(results) in ([0, 2], [1, 1])
+    members = sorted(user.email for user in draft_world["members"])
+    assert sorted(message.to[0] for message in mail.outbox) == members
+    assert Reminder.objects.count() == OutgoingEmail.objects.count() == 2
+
+
+def _emails(prefix, user):
+    return {
+        "key": [f"{prefix}-1", f"{prefix}-2"],
+        "template": ["reminder_draft_deadline"] * 2,
+        "to": [[user.email], [user.email]],
+        "subject": ["Objet", "Objet & <autre>"],
+        "body_text": ["Texte\nsur deux lignes", "Texte « accentué »"],
+        "body_html": ["<p>HTML</p>", "<p>L'HTML</p>"],
+        "user_id": [user.pk, None],
+    }
+
+
+def test_rows_inserted_in_one_statement_are_those_the_models_write(db):
+    from core.reminders import _insert_new_with_models, insert_new
+
+    user = UserFactory()
+    with time_machine.travel(paris(2024, 9, 10, 8, 0), tick=False):
+        one = insert_new(OutgoingEmail, _emails("un", user), unique="key", returning=("key", "id"))
+        models = _insert_new_with_models(
+            OutgoingEmail, _emails("modele", user), unique="key", returning=("key", "id")
+        )
+    one, models = sorted(one), sorted(models)
+    assert [key for key, _pk in one] == ["un-1", "un-2"]
+    assert [key for key, _pk in models] == ["modele-1", "modele-2"]
+
+    def row(pk):
+        email = OutgoingEmail.objects.get(pk=pk)
+        fields = OutgoingEmail._meta.concrete_fields
+        return {f.attname: getattr(email, f.attname) for f in fields if f.name not in ("id", "key")}
+
+    for (_key, pk), (_other, model_pk) in zip(one, models, strict=True):
+        assert row(pk) == row(model_pk)
+    assert row(one[0][1])["status"] == "pending" and row(one[0][1])["attachments"] == []
+
+
+def test_rows_already_written_are_skipped_and_not_returned(db):
+    from core.reminders import insert_new
+
+    user = UserFactory()
+    first = insert_new(OutgoingEmail, _emails("cle", user), unique="key", returning=("key",))
+    rows = _emails("cle", user)
+    rows = {name: [*values, values[0]] for name, values in rows.items()}
+    rows["key"][-1], rows["subject"][0] = "cle-3", "Changé"
+    again = insert_new(OutgoingEmail, rows, unique="key", returning=("key",))
+    assert sorted(first) == [("cle-1",), ("cle-2",)] and again == [("cle-3",)]
+    assert OutgoingEmail.objects.get(key="cle-1").subject == "Objet"
+
+
 def _statements_of_a_sweep(capture, when) -> tuple[int, int]:
     """Statements of one sweep at ``when`` (the e-mails are not sent: the callbacks that
     hand them to the broker are kept, not run) and the reminders it created."""
