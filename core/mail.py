@@ -144,8 +144,17 @@ class EmailRenderer:
 
     def __init__(self):
         self.shapes: dict[tuple, object] = {}
+        self.last = None
 
     def render(self, template: str, context: dict) -> tuple[str, str, str]:
+        # The same message to several recipients (an agreement's staff) comes in a row.
+        if self.last and self.last[:2] == (template, context):
+            return self.last[2]
+        rendered = self._render(template, context)
+        self.last = (template, context, rendered)
+        return rendered
+
+    def _render(self, template: str, context: dict) -> tuple[str, str, str]:
         texts = {name: value for name, value in context.items() if type(value) is str and value}
         others = sorted((name, value) for name, value in context.items() if name not in texts)
         if (

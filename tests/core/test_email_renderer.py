@@ -3,6 +3,7 @@ the message ``render_email`` gives alone, with fewer renderings."""
 
 import copy
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.test.signals import template_rendered
@@ -112,3 +113,20 @@ def test_values_that_are_not_plain_data_are_rendered_alone():
         render_email("reminder_report", c) for c in contexts
     ]
     assert renderer.shapes == {}
+
+
+def test_the_same_message_to_several_recipients_in_a_row_is_rendered_once(renderings):
+    context = {
+        "milestone": "J-10",
+        "number": "C-2031-004",
+        "beneficiary": "Commune de Vif",
+        "label": "Solde",
+        "amount": Decimal("12500.50"),
+        "due_on": dt.date(2031, 3, 20),
+        "url": "https://aap.isere.test/conventions/4/",
+    }
+    alone = render_email("reminder_instalment", context)
+    renderings.clear()
+    renderer = EmailRenderer()
+    assert [renderer.render("reminder_instalment", dict(context)) for _ in range(3)] == [alone] * 3
+    assert renderings["emails/reminder_instalment/body.html"] == 1
