@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from aap.reminder_settings import call_scope, days_by_call
 from candidatures.models import Membership
 from conventions.models import Convention, Payment, ProgressReview, Report
-from conventions.states import ConventionStatus, PaymentStatus, ReportStatus
+from conventions.states import ConventionStatus, PaymentStatus, ReportKind, ReportStatus
 from core.dates import format_datetime, local_datetime
 from core.links import absolute_urls
 from core.models import User
@@ -34,6 +34,12 @@ CONVENTION_FIELDS = ("number", "beneficiary_name", "organisation_id", "call_id",
 
 def _instructeurs():
     return list(User.objects.with_role(Role.INSTRUCTEUR).values_list("pk", "email"))
+
+
+def _labels(choices) -> dict[str, str]:
+    """What ``get_<field>_display`` gives for each value, translated once (it looks up and
+    translates every choice at each call)."""
+    return {value: str(label) for value, label in choices.choices}
 
 
 def _members_by_organisation(organisation_ids) -> dict[int, list[tuple[int, str]]]:
@@ -71,6 +77,7 @@ class UnsignedAgreement(ReminderKind):
         days = days_by_call(conventions.values("call_id"))
         staff = _instructeurs()
         detail_url = absolute_urls("conventions:detail")
+        status_labels = _labels(ConventionStatus)
         for convention in conventions.iterator(chunk_size=CHUNK):
             milestone = after(
                 local_date(convention.created_at),
@@ -90,7 +97,7 @@ class UnsignedAgreement(ReminderKind):
                     {
                         "number": convention.number,
                         "beneficiary": convention.beneficiary_name,
-                        "status": convention.get_status_display(),
+                        "status": status_labels[convention.status],
                         "url": detail_url(convention.pk),
                     },
                     call_scope(convention.call_id),
@@ -236,6 +243,7 @@ class ReportDue(ReminderKind):
 
     def _chunk_due(self, reports, now, days_of_call, own_url):
         today = local_date(now)
+        kind_labels = _labels(ReportKind)
         members = _members_by_organisation({r.convention.organisation_id for r in reports})
         for report in reports:
             convention = report.convention
@@ -260,7 +268,7 @@ class ReportDue(ReminderKind):
                     "reminder_report",
                     {
                         "number": convention.number,
-                        "report": report.get_kind_display(),
+                        "report": kind_labels[report.kind],
                         "due_on": report.due_on,
                         "late": late,
                         "url": own_url(convention.pk),

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ def test_an_unsigned_agreement_is_reminded_to_instructeurs_once(
     assert [m.to for m in sent] == [[instructeur.email]]
     assert convention.number in sent[0].subject
     assert f"/gestion/conventions/{convention.pk}/" in sent[0].body
+    assert f"(statut : {convention.get_status_display()})" in sent[0].body
     sign(convention, instructeur)
     later = sweep(milestone_at(day + dt.timedelta(days=40)), django_capture_on_commit_callbacks)
     assert [m for m in later if "non signée" in m.subject] == []
@@ -95,6 +97,7 @@ def test_reports_due_then_overdue_are_reminded_to_the_organisation(
     sent = sweep(milestone_at(due - dt.timedelta(days=15)), django_capture_on_commit_callbacks)
     assert [m.to for m in sent] == [[candidate.email]]
     assert "à remettre avant le" in sent[0].subject
+    assert sent[0].subject.startswith(f"{settings.EMAIL_SUBJECT_PREFIX}{report.get_kind_display()}")
     sent = sweep(milestone_at(due + dt.timedelta(days=1)), django_capture_on_commit_callbacks)
     assert [m.to for m in sent] == [[candidate.email]]
     assert "en retard" in sent[0].subject
