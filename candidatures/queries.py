@@ -93,8 +93,8 @@ def with_missing_count(queryset):
 def staff_dossier_list(call):
     return (
         with_missing_count(Candidature.objects.filter(call=call))
+        # The lots' names come in one query of values (``listing.attach_lot_names``).
         .select_related("organisation", "paper_copy")
-        .prefetch_related("lots")
         .annotate(
             total_size=Coalesce(
                 Subquery(
