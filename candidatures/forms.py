@@ -192,8 +192,40 @@ class PaperCopyForm(forms.ModelForm):
         return cleaned
 
 
+class ReadChoiceIterator(forms.models.ModelChoiceIterator):
+    """The choices of rows already read (the field's ``rows``, a prefetched
+    ``call.required_documents``): Django's iterator reads them again through a server-side
+    cursor, as many times as they are looked at."""
+
+    def __iter__(self):
+        if self.field.rows is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.rows:
+            yield self.choice(obj)
+
+    def __len__(self):
+        if self.field.rows is None:
+            return super().__len__()
+        return len(self.field.rows) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        if self.field.rows is None:
+            return super().__bool__()
+        return self.field.empty_label is not None or bool(self.field.rows)
+
+
+class ReadModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Validated against its queryset, shown from ``rows`` when they were read already."""
+
+    iterator = ReadChoiceIterator
+    rows = None
+
+
 class PieceRequestForm(forms.Form):
-    required_documents = forms.ModelMultipleChoiceField(
+    required_documents = ReadModelMultipleChoiceField(
         label=_("Pièces à fournir"),
         queryset=RequiredDocument.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -208,7 +240,11 @@ class PieceRequestForm(forms.Form):
 
     def __init__(self, *args, call, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["required_documents"].queryset = call.required_documents.all()
+        documents = call.required_documents.all()
+        field = self.fields["required_documents"]
+        field.queryset = documents
+        if documents._result_cache is not None:  # prefetched (the dossier's page)
+            field.rows = list(documents)
 
     def clean(self):
         cleaned = super().clean()

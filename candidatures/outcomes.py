@@ -33,9 +33,13 @@ class Event:
 
 OutcomeProvider = Callable[[list[Candidature]], dict[int, list[Outcome]]]
 EventProvider = Callable[[list[Candidature]], dict[int, list[Event]]]
+# Both from the same reads: ``provider(dossiers, events=…)`` returns the outcomes and, when
+# asked, the events (else an empty dict).
+BothProvider = Callable[..., tuple[dict[int, list[Outcome]], dict[int, list[Event]]]]
 
 _outcome_providers: list[OutcomeProvider] = []
 _event_providers: list[EventProvider] = []
+_both_providers: list[BothProvider] = []
 
 
 def register_outcomes(provider: OutcomeProvider) -> None:
@@ -46,6 +50,12 @@ def register_outcomes(provider: OutcomeProvider) -> None:
 def register_events(provider: EventProvider) -> None:
     if provider not in _event_providers:
         _event_providers.append(provider)
+
+
+def register_outcomes_and_events(provider: BothProvider) -> None:
+    """For an app whose outcomes and events read the same rows: read once per page."""
+    if provider not in _both_providers:
+        _both_providers.append(provider)
 
 
 def attach(dossiers: Iterable[Candidature], *, events: bool = False) -> list[Candidature]:
@@ -59,6 +69,12 @@ def attach(dossiers: Iterable[Candidature], *, events: bool = False) -> list[Can
     for provider in _outcome_providers:
         for pk, found in provider(dossiers).items():
             by_id[pk].outcomes.extend(found)
+    for provider in _both_providers:
+        found_outcomes, found_events = provider(dossiers, events=events)
+        for pk, found in found_outcomes.items():
+            by_id[pk].outcomes.extend(found)
+        for pk, found in found_events.items():
+            by_id[pk].events.extend(found)
     if events:
         for provider in _event_providers:
             for pk, found in provider(dossiers).items():

@@ -1,4 +1,5 @@
-"""Public pages kept rendered for anonymous visitors, under a key naming what they show.
+"""Public pages kept rendered for anonymous visitors, under a key naming what they show;
+and unbound forms kept rendered per version of their fields (``kept_form``).
 
 A page is kept only for a visitor who is not logged in and has no message waiting: the
 layout then holds no name, no CSRF token and no message, and is the same for everybody.
@@ -19,8 +20,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache as django_cache
+from django.forms import ModelChoiceField
 from django.http import HttpResponse
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +86,42 @@ def kept_or_rendered(key: str, render) -> HttpResponse:
         except Exception:
             logger.warning("Cache unavailable: page %s not kept", key, exc_info=True)
     return response
+
+
+def kept_form(form, render) -> str:
+    """``render(form)``, the HTML of an unbound form, kept per version of what it shows:
+    its class, prefix and fields, each with its label, help, initial value and choices (a
+    form whose ``__init__`` reads the database shows it there). A bound form holds the
+    visitor's values and errors: it is rendered each time."""
+    if form.is_bound:
+        return render(form)
+    parts = [type(form).__module__, type(form).__qualname__, form.prefix]
+    for name, field in form.fields.items():
+        choices = getattr(field, "choices", None)
+        if isinstance(field, ModelChoiceField):
+            # Read once, for the key and for the widget (validation reads the queryset).
+            choices = field.widget.choices = list(choices)
+        parts.append(
+            (
+                name,
+                str(field.label),
+                str(field.help_text),
+                field.required,
+                field.disabled,
+                repr(form.get_initial_for_field(field, name)),
+                [(str(value), str(label)) for value, label in choices] if choices else None,
+            )
+        )
+    key = page_key("form", *parts)
+    try:
+        html = django_cache.get(key)
+    except Exception:
+        logger.warning("Cache unavailable: form %s rendered again", key, exc_info=True)
+        html = None
+    if html is None:
+        html = str(render(form))
+        try:
+            django_cache.set(key, html, PAGE_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Cache unavailable: form %s not kept", key, exc_info=True)
+    return mark_safe(html)

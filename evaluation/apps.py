@@ -33,8 +33,7 @@ class EvaluationConfig(AppConfig):
         settle_dossiers_when(reminders.settled_dossiers)
         register_source(calendars.scoring_dates)
         register_digest_items(reminders.digest_items)
-        dossier_outcomes.register_outcomes(outcomes.outcomes)
-        dossier_outcomes.register_events(outcomes.events)
+        dossier_outcomes.register_outcomes_and_events(outcomes.outcomes_and_events)
         register_copier(copying.copy_evaluation_parts)
         register_abandon_check(call_checks.abandon_problems)
         for provider in todo.PROVIDERS:

@@ -30,28 +30,37 @@ def _sent_letters(ids):
     return NotificationLetter.objects.filter(candidature__in=ids, status=LetterStatus.SENT)
 
 
-def outcomes(dossiers) -> dict[int, list[Outcome]]:
+def outcomes_and_events(dossiers, *, events: bool = False):
+    """The dossiers' outcomes and, when asked, their events, from one reading of their
+    admissibility, its rectifications and their sent letters."""
     ids = [dossier.pk for dossier in dossiers]
+    admissibilities = list(Admissibility.objects.filter(candidature__in=ids))
+    admissions = {
+        act.candidature_id: act
+        for act in AdmissibilityRectification.objects.filter(candidature__in=ids)
+    }
+    letters = list(_sent_letters(ids))
+    found_outcomes = _outcomes(admissibilities, admissions, letters)
+    found_events = _events(admissibilities, admissions, letters) if events else {}
+    return found_outcomes, found_events
+
+
+def _outcomes(admissibilities, admissions, letters) -> dict[int, list[Outcome]]:
     found = defaultdict(list)
-    inadmissible = set(
-        Admissibility.objects.filter(
-            candidature__in=ids, outcome=AdmissibilityOutcome.INADMISSIBLE
-        ).values_list("candidature_id", flat=True)
-    )
+    inadmissible = {
+        row.candidature_id
+        for row in admissibilities
+        if row.outcome == AdmissibilityOutcome.INADMISSIBLE
+    }
     for pk in inadmissible:
         found[pk].append(Outcome(_("Irrecevable"), "danger"))
     # A dossier admitted by a rectification: its decisions are notified by that act's
     # letter, not by the first one (which told the inadmissibility).
-    admitted = set(
-        AdmissibilityRectification.objects.filter(candidature__in=ids).values_list(
-            "candidature_id", flat=True
-        )
-    )
-    sent = _sent_letters(ids).values_list("candidature_id", "kind", "admissibility_rectification")
     notified = {
-        pk
-        for pk, kind, admission in sent
-        if (kind == LetterKind.DECISION and pk not in admitted) or admission is not None
+        letter.candidature_id
+        for letter in letters
+        if (letter.kind == LetterKind.DECISION and letter.candidature_id not in admissions)
+        or letter.admissibility_rectification_id is not None
     } - inadmissible
     decisions = (
         Decision.objects.filter(candidature__in=notified)
@@ -75,18 +84,13 @@ def outcomes(dossiers) -> dict[int, list[Outcome]]:
     return found
 
 
-def events(dossiers) -> dict[int, list[Event]]:
-    ids = [dossier.pk for dossier in dossiers]
+def _events(admissibilities, admissions, letters) -> dict[int, list[Event]]:
     found = defaultdict(list)
-    admissions = {
-        act.candidature_id: act
-        for act in AdmissibilityRectification.objects.filter(candidature__in=ids)
-    }
     for act in admissions.values():
         found[act.candidature_id].append(
             Event(act.old_decided_at, _("Dossier déclaré irrecevable"), act.old_reason)
         )
-    for admissibility in Admissibility.objects.filter(candidature__in=ids):
+    for admissibility in admissibilities:
         if admissibility.candidature_id in admissions:
             continue  # admitted by the rectification: told by its letter, below
         if admissibility.outcome == AdmissibilityOutcome.ADMISSIBLE:
@@ -99,7 +103,7 @@ def events(dossiers) -> dict[int, list[Event]]:
                     admissibility.decided_at, _("Dossier déclaré irrecevable"), admissibility.reason
                 )
             )
-    for letter in _sent_letters(ids):
+    for letter in letters:
         detail = ""
         if letter.admissibility_rectification_id is not None:
             label = _(

@@ -1,10 +1,12 @@
 """The Service IVE's side of dossiers: lists, dossier pages, paper copies, messages,
 requests for missing pieces, and the verification of receipts."""
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -21,7 +23,7 @@ from candidatures.views.candidate import (
     message_form,
     post_message_form,
 )
-from core import downloads, spreadsheets
+from core import downloads, page_cache, spreadsheets
 from core import rules as core_rules
 from core.exceptions import DomainError
 from core.permissions import ObjectRuleMixin, RuleMixin
@@ -48,6 +50,14 @@ class DossierListView(RuleMixin, TemplateView):
         return super().get_context_data(
             call=call,
             filter=found.filter,
+            # The filters and the bulk actions' forms, unbound on a plain visit, rendered
+            # once per version of their fields and choices (crispy costs milliseconds).
+            filter_fields=page_cache.kept_form(
+                found.filter.form,
+                lambda form: render_to_string(
+                    "candidatures/staff/_dossier_filter_fields.html", {"form": form}
+                ),
+            ),
             dossiers=page.object_list,
             rows=listing.page_rows(page.object_list, found.columns),
             headers=listing.sort_links(found.columns, found.sort_key, unsorted.urlencode()),
@@ -55,7 +65,12 @@ class DossierListView(RuleMixin, TemplateView):
             total=page.paginator.count,
             query=query.urlencode(),
             bulk_actions=[
-                (action, action.form(prefix=action.key, **action.form_kwargs(call)))
+                (
+                    action,
+                    page_cache.kept_form(
+                        action.form(prefix=action.key, **action.form_kwargs(call)), as_crispy_form
+                    ),
+                )
                 for action in listing.bulk_actions()
             ]
             if can_manage
@@ -158,14 +173,19 @@ class StaffDossierView(StaffDossierMixin, DetailView):
         paper_copy = getattr(candidature, "paper_copy", None)
         can_manage = rules.can_manage_dossiers(self.request.user, candidature)
         self.log_ddets_reading(_("dossier"))
+        paper_form = PaperCopyForm(instance=paper_copy) if can_manage else None
+        piece_form = PieceRequestForm(call=candidature.call) if can_manage else None
         return super().get_context_data(
             **dossier_context(candidature),
             paper_copy=paper_copy,
             paper_on_time=followup.is_paper_copy_on_time(paper_copy) if paper_copy else None,
             can_manage=can_manage,
-            paper_form=PaperCopyForm(instance=paper_copy) if can_manage else None,
+            paper_form=paper_form,
+            # Rendered once per version of their fields: crispy costs milliseconds a form.
+            paper_form_html=paper_form and page_cache.kept_form(paper_form, as_crispy_form),
             message_form=message_form(self.request, candidature) if can_manage else None,
-            piece_form=PieceRequestForm(call=candidature.call) if can_manage else None,
+            piece_form=piece_form,
+            piece_form_html=piece_form and page_cache.kept_form(piece_form, as_crispy_form),
             **kwargs,
         )
 

@@ -43,14 +43,11 @@ def score(value):
     return str(round_score(value)).replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
-@register.inclusion_tag("evaluation/partials/_staff_dossier_letters.html")
-def staff_dossier_letters(candidature, *, can_manage=False):
+@register.simple_tag
+def staff_dossier_letters(candidature):
     """Every letter of a dossier on its staff page (« Courriers »): drafts, queued and sent,
-    each sent one downloadable as it left."""
-    return {
-        "candidature": candidature,
-        "can_manage": can_manage,
-        "letters": list(
-            NotificationLetter.objects.filter(candidature=candidature).order_by("created_at", "pk")
-        ),
-    }
+    each sent one downloadable as it left (``_staff_dossier_letters.html``); read once for
+    the tab's count and its table."""
+    return list(
+        NotificationLetter.objects.filter(candidature=candidature).order_by("created_at", "pk")
+    )
