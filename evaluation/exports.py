@@ -460,7 +460,9 @@ def csv_chunks(table: RankingTable):
 
 
 def to_xlsx(table: RankingTable) -> bytes:
-    return spreadsheets.xlsx_bytes(
+    """Written once per content of the ranking (``xlsx_bytes_once``): a new score, opinion
+    or decision changes a row, and with it the workbook's key."""
+    return spreadsheets.xlsx_bytes_once(
         [
             spreadsheets.Sheet(
                 title=table.lot.name,

@@ -10,13 +10,16 @@ one.
 """
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from aap.models import Lot
@@ -114,3 +117,34 @@ def test_a_new_score_shows_at_once_on_the_page_and_in_the_exports(
     assert "90,00" in page
     sheet = load_workbook(io.BytesIO(_get(client, xlsx))).active
     assert sheet["B2"].value == "GIP Bêta" and sheet["B3"].value == "EPCI Alpha"
+
+
+def test_the_workbook_is_written_once_per_content_and_never_an_old_one(
+    graded_call, instructeur, evaluators, client_for
+):
+    """The XLSX is kept under the digest of its values: asked again an hour later with
+    nothing changed, the same bytes come back (openpyxl would date a new writing); a new
+    score makes another workbook at once, with it."""
+    lot = graded_call.lots.first()
+    alpha, beta = admitted(
+        graded_call, ["EPCI Alpha", "GIP Bêta"], by_instructeur=instructeur, lot=lot
+    )
+    score(alpha, evaluators[0], by_instructeur=instructeur, points=E1)
+    client = client_for(instructeur)
+    xlsx = reverse("evaluation:ranking_export", args=[graded_call.pk, lot.pk, "xlsx"])
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        first = _get(client, xlsx)
+    with time_machine.travel(start + dt.timedelta(minutes=59), tick=False):
+        assert _get(client, xlsx) == first
+        score(beta, evaluators[0], by_instructeur=instructeur, points=E2)
+        changed = _get(client, xlsx)
+    assert changed != first
+
+    def retained(content: bytes) -> dict:
+        rows = list(load_workbook(io.BytesIO(content)).active.values)
+        column = rows[0].index("Note retenue (/100)")
+        return {row[1]: row[column] for row in rows[1:]}
+
+    assert retained(first) == {"EPCI Alpha": 81.25, "GIP Bêta": None}
+    assert retained(changed) == {"EPCI Alpha": 81.25, "GIP Bêta": 50}
