@@ -269,6 +269,9 @@ class ReportDue(ReminderKind):
                     {
                         "number": convention.number,
                         "report": kind_labels[report.kind],
+                        # « Le bilan final de la convention … » (« CERFA » keeps its capitals).
+                        "report_in_sentence": kind_labels[report.kind][:1].lower()
+                        + kind_labels[report.kind][1:],
                         "due_on": report.due_on,
                         "late": late,
                         "url": own_url(convention.pk),

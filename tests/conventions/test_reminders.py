@@ -98,9 +98,15 @@ def test_reports_due_then_overdue_are_reminded_to_the_organisation(
     assert [m.to for m in sent] == [[candidate.email]]
     assert "à remettre avant le" in sent[0].subject
     assert sent[0].subject.startswith(f"{settings.EMAIL_SUBJECT_PREFIX}{report.get_kind_display()}")
+    # The body names the report in its sentence (a filter inside the translated block once
+    # left a blank there: « Le  de la convention »), in the text and in the HTML alike.
+    html = sent[0].alternatives[0][0]
+    for body in (sent[0].body, html):
+        assert f"Le bilan final de la convention {signed.number} est à remettre" in body
     sent = sweep(milestone_at(due + dt.timedelta(days=1)), django_capture_on_commit_callbacks)
     assert [m.to for m in sent] == [[candidate.email]]
     assert "en retard" in sent[0].subject
+    assert f"Le bilan final de la convention {signed.number} était attendu" in sent[0].body
     services.submit_report(report, by=candidate, uploaded=pdf_upload("bilan-final.pdf"))
     later = sweep(milestone_at(due + dt.timedelta(days=15)), django_capture_on_commit_callbacks)
     assert [m.subject for m in later if m.to == [candidate.email]] == []
