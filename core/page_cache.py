@@ -100,7 +100,7 @@ def kept_form(form, render) -> str:
         choices = getattr(field, "choices", None)
         if isinstance(field, ModelChoiceField):
             # Read once, for the key and for the widget (validation reads the queryset).
-            choices = field.widget.choices = list(choices)
+            choices = field.widget.choices = list(iter(choices))  # len() would count them
         parts.append(
             (
                 name,
