@@ -121,23 +121,26 @@ def ranking_rows(lot: Lot):
     threshold = grid.disagreement_threshold
     ranked = queries.ranking(lot, threshold=threshold)
     fields = (*RANKED_FIELDS, "disagreement") if threshold is not None else RANKED_FIELDS
-    admissible = queries.admissible_in_lot(lot).order_by().values("pk")
-    means = queries.criterion_means(queries.admissible_in_lot(lot))
+    rows = list(ranked.values_list(*fields))
+    ids = [row[0] for row in rows]
+    means = queries.criterion_means(ids)
     decisions = {  # one decision per dossier and lot (a unique constraint)
         dossier_id: DecisionFacts(*facts)
-        for dossier_id, *facts in Decision.objects.filter(lot=lot, candidature__in=admissible)
+        for dossier_id, *facts in Decision.objects.filter(
+            lot=lot, candidature_id__in=queries.among(ids)
+        )
         .order_by()
         .values_list("candidature_id", *DecisionFacts._fields)
     }
     opinions: dict[int, list[str]] = {}
     for dossier_id, kind in (
-        Opinion.objects.filter(candidature__in=admissible)
+        Opinion.objects.filter(candidature_id__in=queries.among(ids))
         .order_by("updated_at", "pk")
         .values_list("candidature_id", "kind")
     ):
         opinions.setdefault(dossier_id, []).append(opinion_kinds[kind])
     dossiers = []
-    for row in ranked.values_list(*fields):
+    for row in rows:
         pk, name, siret, kind, requested, rank, *results = row[:14]
         decision = decisions.get(pk)
         mine = means.get(pk, {})
@@ -215,9 +218,8 @@ def ranking_table(lot: Lot) -> RankingTable:
 def dossier_results(candidature: Candidature) -> dict:
     """One dossier's results, for its letter and its page."""
     criteria = list(candidature.call.criteria.all())
-    dossier = Candidature.objects.filter(pk=candidature.pk)
-    row = queries.with_results(dossier).get()
-    means = queries.criterion_means(dossier).get(candidature.pk, {})
+    row = queries.with_results(Candidature.objects.filter(pk=candidature.pk)).get()
+    means = queries.criterion_means([candidature.pk]).get(candidature.pk, {})
     return {
         "criteria": [(c, means.get(c.pk)) for c in criteria],
         "final_total": row.final_total,

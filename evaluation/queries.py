@@ -8,6 +8,7 @@ evaluations' totals, or the consensus score when one was set; the spread is max 
 
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -25,6 +26,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Rank
 from django.utils.translation import gettext
 
@@ -57,10 +59,21 @@ def evaluation_total_subquery():
     )
 
 
-def criterion_means(dossiers) -> dict[int, dict[int, Decimal]]:
-    """For each of ``dossiers`` (a queryset of candidatures), its mean score of each
-    criterion over its submitted evaluations, brought to the criterion's weight (sum of
-    its points × factors / number of evaluations): ``{dossier id: {criterion id: mean}}``.
+def among(ids) -> RawSQL | list:
+    """``ids`` for a ``pk__in`` filter. On PostgreSQL, one array parameter, unnested: the
+    planner reads its length. A sub-query naming a lot's admissible dossiers (a call, a
+    lot, an admissibility) is estimated at two rows where there are a thousand, and the
+    plan then looks up 21,000 scores one by one (45 ms, against 17 with the array)."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids
+
+
+def criterion_means(dossier_ids) -> dict[int, dict[int, Decimal]]:
+    """For each dossier of ``dossier_ids``, its mean score of each criterion over its
+    submitted evaluations, brought to the criterion's weight (sum of its points × factors
+    / number of evaluations): ``{dossier id: {criterion id: mean}}``.
 
     One grouped aggregate over the scores, whatever the number of dossiers and criteria:
     a correlated sub-query per criterion, run once per dossier, cost a ranking of 1,000
@@ -68,7 +81,7 @@ def criterion_means(dossiers) -> dict[int, dict[int, Decimal]]:
     rows = (
         Score.objects.filter(
             evaluation__status=EvaluationStatus.SUBMITTED,
-            evaluation__assignment__candidature__in=dossiers.order_by().values("pk"),
+            evaluation__assignment__candidature_id__in=among(dossier_ids),
         )
         .order_by()
         .values_list("evaluation__assignment__candidature_id", "subcriterion__criterion_id")

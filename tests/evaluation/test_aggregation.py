@@ -50,7 +50,7 @@ def test_mean_spread_criteria_and_total_on_20(graded_call, lot, instructeur, eva
     assert row.disagreement is True
     assert row.final_total == Decimal("65.625")
     assert row.final_on_20 == Decimal("13.125")
-    by_criterion = queries.criterion_means(queries.admissible_in_lot(lot))[dossier.pk]
+    by_criterion = queries.criterion_means([dossier.pk])[dossier.pk]
     means = [by_criterion[c.pk] for c in criteria]
     assert means == [Decimal("25"), Decimal("21.875"), Decimal("18.75")]
     assert sum(means) == row.mean_total

@@ -110,7 +110,7 @@ def test_the_ranking_of_the_second_grid_is_annotated_by_the_database(
     with CaptureQueriesContext(connection) as context:
         rows = list(ranking)
         # The criteria's means: one grouped aggregate for the whole lot.
-        means = queries.criterion_means(queries.admissible_in_lot(lot))
+        means = queries.criterion_means([row.pk for row in rows])
     ranked_sql, means_sql = (query["sql"] for query in context.captured_queries)
     assert "SUM(" not in ranked_sql and "AVG(" in ranked_sql and "RANK()" in ranked_sql
     assert "SUM(" in means_sql and "GROUP BY" in means_sql
