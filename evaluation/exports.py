@@ -4,12 +4,12 @@ by ``core.spreadsheets``, whose cells never execute)."""
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from html import escape  # Django's, without its lazy-text wrapper: a thousand rows
 from typing import NamedTuple
 
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.formats import get_format
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 

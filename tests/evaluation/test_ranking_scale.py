@@ -148,3 +148,19 @@ def test_the_workbook_is_written_once_per_content_and_never_an_old_one(
 
     assert retained(first) == {"EPCI Alpha": 81.25, "GIP Bêta": None}
     assert retained(changed) == {"EPCI Alpha": 81.25, "GIP Bêta": 50}
+
+
+def test_the_rows_written_in_python_escape_what_people_typed(
+    graded_call, instructeur, evaluators, client_for
+):
+    """The page's rows are not written by the template engine: a name, a deliberation's
+    reference come out as text, never as markup."""
+    lot = graded_call.lots.first()
+    name = "<script>alert('nom')</script> & \"Cie\""
+    (dossier,) = admitted(graded_call, [name], by_instructeur=instructeur, lot=lot)
+    score(dossier, evaluators[0], by_instructeur=instructeur, points=E1)
+    page = _get(
+        client_for(instructeur), reverse("evaluation:ranking", args=[graded_call.pk, lot.pk])
+    ).decode()
+    assert "<script>alert(" not in page
+    assert "&lt;script&gt;alert(&#x27;nom&#x27;)&lt;/script&gt; &amp; &quot;Cie&quot;" in page
