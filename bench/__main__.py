@@ -311,8 +311,12 @@ def _load_pages(args, environment, pages: list[str]) -> list[dict]:
         "bare": load.Endpoint("bare", "/bench/bare/", lambda rng: "/bench/bare/"),
         "home": load.Endpoint("home", "/", lambda rng: "/"),
         "call_list": load.Endpoint("call_list", "/appels/", lambda rng: "/appels/"),
+        # Every call's page requested once first: the cache keeps each (core.page_cache).
         "call_detail": load.Endpoint(
-            "call_detail", "/appels/<slug>/", lambda rng: f"/appels/{rng.choice(slugs)}/"
+            "call_detail",
+            "/appels/<slug>/",
+            lambda rng: f"/appels/{rng.choice(slugs)}/",
+            prime=tuple(f"/appels/{slug}/" for slug in slugs),
         ),
         "staff_dossiers": load.Endpoint(
             "staff_dossiers",
@@ -333,8 +337,13 @@ def _load_pages(args, environment, pages: list[str]) -> list[dict]:
 def _hammer(args, environment, endpoints) -> list[dict]:
     """Each endpoint in turn on a fresh gunicorn: one checked request, a warm-up, then
     ``args.seconds`` of load by ``args.concurrency`` clients."""
+    from bench import env as bench_env
     from bench import load, server
 
+    # The workers share a Redis cache, emptied first, as in production as soon as several
+    # processes serve (the kept public pages and workbooks).
+    bench_env.flush_broker(bench_env.CACHE_URL)
+    environment = {**environment, "CACHE_URL": bench_env.CACHE_URL}
     results = []
     with server.gunicorn(environment, workers=args.workers) as srv:
         step(
@@ -344,6 +353,7 @@ def _hammer(args, environment, endpoints) -> list[dict]:
         )
         for endpoint in endpoints:
             load.check(srv.host, srv.port, endpoint)
+            load.prime(srv.host, srv.port, endpoint)
             if args.warmup > 0:
                 load.hammer(
                     srv.host, srv.port, endpoint, seconds=args.warmup, concurrency=args.concurrency

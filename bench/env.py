@@ -14,8 +14,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = BASE_DIR / "var" / "bench"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/aap_bench"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/14"
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/13"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER_URL)
+CACHE_URL = os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL)
 # The variables the bench reads, for its --help: name, what for, default.
 VARIABLES = [
     (
@@ -31,8 +33,10 @@ VARIABLES = [
     ),
     (
         "BENCH_CACHE_URL",
-        "la base Redis du cache partagé par les deux instances de « topology »",
-        "redis://127.0.0.1:6379/13",
+        "la base Redis du cache, vidée avant : partagé par les workers qui servent les "
+        "pages (comme en production dès qu'il y a plusieurs processus) et par les deux "
+        "instances de « topology »",
+        DEFAULT_CACHE_URL,
     ),
     (
         "BENCH_PORTS",

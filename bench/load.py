@@ -24,6 +24,8 @@ class Endpoint:
     label: str  # the path, or its pattern when each request picks one
     pick: Callable[[random.Random], str]
     headers: dict[str, str] = field(default_factory=dict)  # a session cookie, for staff pages
+    # Paths requested once before the load: the pages a cache keeps, each kept once.
+    prime: tuple[str, ...] = ()
 
 
 def percentile_ms(latencies: list[float], p: float) -> float:
@@ -134,6 +136,18 @@ def hammer(host: str, port: int, endpoint: Endpoint, *, seconds: float, concurre
     # Requests under way at the deadline are answered and counted: time until the last.
     result.seconds = time.perf_counter() - began
     return result
+
+
+def prime(host: str, port: int, endpoint: Endpoint) -> None:
+    """Request each of ``endpoint.prime`` once (answers not checked here: ``check`` and
+    the load count errors)."""
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        for path in endpoint.prime:
+            conn.request("GET", path, headers={**HEADERS, **endpoint.headers})
+            conn.getresponse().read()
+    finally:
+        conn.close()
 
 
 def check(host: str, port: int, endpoint: Endpoint) -> None:
