@@ -6,7 +6,7 @@ import smtplib
 
 import pytest
 import time_machine
-from django.core import mail
+from django.core.mail.backends import locmem
 from django.utils import timezone
 
 from core.mail import deliver_email, dispatch_emails, queue_email, requeue_pending_emails
@@ -132,7 +132,7 @@ def test_a_mail_server_error_leaves_the_message_pending(db, settings, monkeypatc
     def refuse(self, messages):
         raise smtplib.SMTPServerDisconnected("connexion perdue")
 
-    monkeypatch.setattr(mail.backends.locmem.EmailBackend, "send_messages", refuse)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", refuse)
     with pytest.raises(smtplib.SMTPServerDisconnected):
         deliver_email(email.pk)
     email.refresh_from_db()
