@@ -111,8 +111,8 @@ def test_passwords_in_urls_are_masked():
         bench_env.masked("postgres://bench:s3cr%40t@db.example:5432/aap_bench")
         == "postgres://bench:***@db.example:5432/aap_bench"
     )
-    assert bench_env.masked("redis://:s3cret@127.0.0.1:6379/8") == "redis://:***@127.0.0.1:6379/8"
-    assert bench_env.masked("redis://127.0.0.1:6379/8") == "redis://127.0.0.1:6379/8"
+    assert bench_env.masked("redis://:s3cret@127.0.0.1:6390/8") == "redis://:***@127.0.0.1:6390/8"
+    assert bench_env.masked("redis://127.0.0.1:6390/8") == "redis://127.0.0.1:6390/8"
 
 
 # --- The Markdown summary ---------------------------------------------------------------
@@ -165,7 +165,7 @@ def figures(tmp_path):
     return {
         "date": "2026-12-06T11:00:00+01:00",
         "where": "base postgres://bench:***@127.0.0.1:5432/aap_bench ; courtier "
-        "redis://127.0.0.1:6379/14 ; ports 20000-20999",
+        "redis://127.0.0.1:6390/14 ; ports 20000-20999",
         "machine": {
             "cores": 2,
             "cpu": "Test CPU",
@@ -246,7 +246,7 @@ def test_the_markdown_summary_holds_every_table_with_p50_p95_and_p99(figures, tm
 
     text = path.read_text()
     assert text.startswith("# Bench du 2026-12-06T11:00:00+01:00\n")
-    assert "redis://127.0.0.1:6379/14" in text and "bench:***@" in text
+    assert "redis://127.0.0.1:6390/14" in text and "bench:***@" in text
     for title in ("## Pages sous charge", "## Rush : 3 candidats", "## Échéance", "## Clients"):
         assert title in text
     headers = latency_headers(text)
