@@ -12,20 +12,18 @@ cache that fails costs a rendering, never an error.
 """
 
 import hashlib
-import logging
 import os
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache as django_cache
 from django.forms import ModelChoiceField
 from django.http import HttpResponse
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-logger = logging.getLogger(__name__)
+from core import kept
 
 # A kept page outlives neither a day of countdown nor a forgotten key for long.
 PAGE_CACHE_SECONDS = 10 * 60
@@ -70,21 +68,14 @@ def page_key(name: str, *parts) -> str:
 def kept_or_rendered(key: str, render) -> HttpResponse:
     """The page kept under ``key``, else ``render()`` (a response), kept when it is a
     plain 200."""
-    try:
-        content = django_cache.get(key)
-    except Exception:
-        logger.warning("Cache unavailable: page %s rendered again", key, exc_info=True)
-        content = None
+    content = kept.read(key, f"page {key}")
     if content is not None:
         return HttpResponse(content)
     response = render()
     if hasattr(response, "render"):
         response.render()
     if response.status_code == 200 and not response.cookies:
-        try:
-            django_cache.set(key, response.content, PAGE_CACHE_SECONDS)
-        except Exception:
-            logger.warning("Cache unavailable: page %s not kept", key, exc_info=True)
+        kept.keep(key, response.content, PAGE_CACHE_SECONDS, f"page {key}")
     return response
 
 
@@ -113,15 +104,4 @@ def kept_form(form, render) -> str:
             )
         )
     key = page_key("form", *parts)
-    try:
-        html = django_cache.get(key)
-    except Exception:
-        logger.warning("Cache unavailable: form %s rendered again", key, exc_info=True)
-        html = None
-    if html is None:
-        html = str(render(form))
-        try:
-            django_cache.set(key, html, PAGE_CACHE_SECONDS)
-        except Exception:
-            logger.warning("Cache unavailable: form %s not kept", key, exc_info=True)
-    return mark_safe(html)
+    return mark_safe(kept.kept(key, lambda: str(render(form)), PAGE_CACHE_SECONDS, f"form {key}"))

@@ -10,7 +10,6 @@ as PDF/A-2b for the archives, the public call as tagged PDF/UA-1 for screen read
 """
 
 import hashlib
-import logging
 import mimetypes
 import threading
 from pathlib import Path
@@ -19,12 +18,11 @@ from urllib.parse import unquote, urlparse
 import weasyprint
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from weasyprint.text.fonts import FontConfiguration
 
-logger = logging.getLogger(__name__)
+from core.kept import kept
 
 STATIC_PREFIX = "static:"
 # How long a rendered public PDF stays in the cache: a version is rendered at most once a
@@ -115,16 +113,10 @@ def render_pdf_once(template: str, context: dict, *, variant: str = ARCHIVAL) ->
     html = render_html(template, context)
     # The profile is part of the version: a browser holding an untagged copy gets the new one.
     version = hashlib.sha256(f"{variant}\n{html}".encode()).hexdigest()
-    key = f"pdf:{template}:{version}"
-    try:
-        pdf = cache.get(key)
-    except Exception:
-        logger.warning("Cache unavailable: %s rendered again", template, exc_info=True)
-        pdf = None
-    if pdf is None:
-        pdf = html_to_pdf(html, variant=variant)
-        try:
-            cache.set(key, pdf, PDF_CACHE_SECONDS)
-        except Exception:
-            logger.warning("Cache unavailable: %s not kept", template, exc_info=True)
+    pdf = kept(
+        f"pdf:{template}:{version}",
+        lambda: html_to_pdf(html, variant=variant),
+        PDF_CACHE_SECONDS,
+        template,
+    )
     return pdf, version

@@ -17,13 +17,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -31,13 +29,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
+from core.kept import kept
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 
 NUMBERS = (int, float, Decimal)
-
-logger = logging.getLogger(__name__)
 
 
 def is_formula_like(value) -> bool:
@@ -241,16 +239,6 @@ def xlsx_bytes_once(sheets: Sequence[Sheet]) -> bytes:
                 )
             ).encode()
         )
-    key = f"xlsx:{digest.hexdigest()}"
-    try:
-        content = cache.get(key)
-    except Exception:
-        logger.warning("Cache unavailable: the workbook is written again", exc_info=True)
-        content = None
-    if content is None:
-        content = xlsx_bytes(sheets)
-        try:
-            cache.set(key, content, XLSX_CACHE_SECONDS)
-        except Exception:
-            logger.warning("Cache unavailable: the workbook is not kept", exc_info=True)
-    return content
+    return kept(
+        f"xlsx:{digest.hexdigest()}", lambda: xlsx_bytes(sheets), XLSX_CACHE_SECONDS, "workbook"
+    )
