@@ -7,7 +7,6 @@ from functools import cached_property
 from html import escape  # Django's, without its lazy-text wrapper: a thousand rows
 from typing import NamedTuple
 
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.formats import get_format
 from django.utils.safestring import mark_safe
@@ -247,11 +246,12 @@ class FrenchNumbers:
             return empty
         return str(round_score(value)).replace(".", self.decimal)
 
-    def money(self, value) -> str:
-        """Two decimals, thousands grouped, as ``floatformat:"2g"``."""
-        return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}".translate(
-            self.grouped
-        )
+    def euros(self, value, empty: str = "") -> str:
+        """Two decimals, thousands grouped, as ``floatformat:"2g"``, and the sign."""
+        if value is None:
+            return empty
+        amount = f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+        return f"{amount.translate(self.grouped)} €"
 
 
 # The markup of one row of the ranking page. A lot has a thousand rows of fourteen cells:
@@ -304,9 +304,7 @@ def page_rows(table: RankingTable) -> str:
                 else "",
                 spread=numbers.score(dossier.spread) if dossier.evaluations > 1 else "",
                 flag=flag if dossier.disagreement else "",
-                requested=f"{numbers.money(dossier.requested_amount)} €"
-                if dossier.requested_amount is not None
-                else "",
+                requested=numbers.euros(dossier.requested_amount),
                 opinions=escape(", ".join(dossier.opinion_labels)),
                 decision=escape(dossier.decision_label),
                 deliberation=deliberation.format(
@@ -365,16 +363,6 @@ def _second_line_spans(criteria: int) -> list[int]:
     return spans
 
 
-def _number(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return str(round_score(value)).replace(".", get_format("DECIMAL_SEPARATOR"))
-
-
-def _money(value) -> str:
-    return "—" if value is None else f"{floatformat(value, '2g')} €"
-
-
 def _fte(value) -> str:
     return "—" if value is None else f"{Decimal(value).normalize():f}".replace(".", ",")
 
@@ -409,6 +397,7 @@ def pdf_layout(table: RankingTable) -> PdfLayout:
             ],
         ],
     ]
+    numbers, dash = FrenchNumbers(), "—"
     dossiers = []
     for row in table.rows:
         scores = row[4:after]
@@ -418,18 +407,21 @@ def pdf_layout(table: RankingTable) -> PdfLayout:
             PdfCell(str(row[0]) if row[0] != "" else "—", rowspan=2, numeric=True),
             PdfCell(row[1]),
             PdfCell(row[2]),
-            *[PdfCell(_number(value), numeric=True) for value in scores],
-            *[PdfCell(_number(value), numeric=True) for value in (mean, consensus, final, on_20)],
+            *[PdfCell(numbers.score(value, dash), numeric=True) for value in scores],
+            *[
+                PdfCell(numbers.score(value, dash), numeric=True)
+                for value in (mean, consensus, final, on_20)
+            ],
             PdfCell(str(count), numeric=True),
-            *[PdfCell(_number(value), numeric=True) for value in (low, high)],
+            *[PdfCell(numbers.score(value, dash), numeric=True) for value in (low, high)],
             PdfCell(flagged),
         ]
         second = [
             PdfCell(row[3]),
-            PdfCell(_money(requested), span=spans[0], numeric=True),
+            PdfCell(numbers.euros(requested, dash), span=spans[0], numeric=True),
             PdfCell(opinions or "—", span=spans[1]),
             PdfCell(decision or "—", span=spans[2]),
-            PdfCell(_money(granted), span=spans[3], numeric=True),
+            PdfCell(numbers.euros(granted, dash), span=spans[3], numeric=True),
             PdfCell(_fte(fte), span=spans[4], numeric=True),
         ]
         dossiers.append((first, second))
