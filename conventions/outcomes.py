@@ -32,36 +32,22 @@ def events(dossiers) -> dict[int, list[Event]]:
         ReportAction.SEND_BACK: _("%(report)s renvoyé à la structure"),
     }
     fields = ("source", "dossier", "at", "action", "name", "note", "pk")
-    agreements = (
-        ConventionStatusChange.objects.filter(
-            convention__candidature__in=ids, action__in=list(agreement_labels)
-        )
-        .annotate(
-            source=Value(0), dossier=F("convention__candidature"), name=F("convention__number")
-        )
+    # source index: (status changes, path to the agreement, what names it, labels)
+    sources = [
+        (ConventionStatusChange, "convention", "convention__number", agreement_labels),
+        (PaymentStatusChange, "payment__convention", "payment__label", payment_labels),
+        (ReportStatusChange, "report__convention", "report__kind", report_labels),
+    ]
+    first, *others = (
+        model.objects.filter(**{f"{path}__candidature__in": ids, "action__in": list(labels)})
+        .annotate(source=Value(index), dossier=F(f"{path}__candidature"), name=F(name))
         .values_list(*fields)
-    )
-    payments = (
-        PaymentStatusChange.objects.filter(
-            payment__convention__candidature__in=ids, action__in=list(payment_labels)
-        )
-        .annotate(
-            source=Value(1), dossier=F("payment__convention__candidature"), name=F("payment__label")
-        )
-        .values_list(*fields)
-    )
-    reports = (
-        ReportStatusChange.objects.filter(
-            report__convention__candidature__in=ids, action__in=list(report_labels)
-        )
-        .annotate(
-            source=Value(2), dossier=F("report__convention__candidature"), name=F("report__kind")
-        )
-        .values_list(*fields)
+        .order_by()
+        for index, (model, path, name, labels) in enumerate(sources)
     )
     report_kinds = dict(ReportKind.choices)
-    changes = agreements.order_by().union(payments.order_by(), reports.order_by(), all=True)
-    for source, dossier, at, action, name, note, _pk in changes.order_by("source", "at", "pk"):
+    changes = first.union(*others, all=True).order_by("source", "at", "pk")
+    for source, dossier, at, action, name, note, _pk in changes:
         if source == 0:
             label = agreement_labels[action] % {"n": name}
             detail = note if action == ConventionAction.TERMINATE else ""
