@@ -31,7 +31,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -41,14 +40,14 @@ from urllib.parse import urlencode
 from django.db import connections
 from django.test.utils import override_settings
 
-from bench import rush
+from bench import rush, server
 from bench.deadline import Sink, process, wait_for
-from bench.env import BASE_DIR, OUTPUT_DIR
+from bench.env import OUTPUT_DIR
 from bench.server import free_port, service_times
 from candidatures.models import Document, Receipt
 from core.models import OutgoingEmail
+from tests import s3 as tests_s3
 from tests.nginx import nginx_proxy
-from tests.processes import stop
 
 CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/13")
 BUCKET = "aap-bench-topologie"
@@ -74,48 +73,19 @@ THROTTLE_PREFIX = "topologie-essai-"
 
 
 def s3_client(url: str):
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        aws_access_key_id=S3_KEYS["S3_ACCESS_KEY"],
-        aws_secret_access_key=S3_KEYS["S3_SECRET_KEY"],
-        region_name=S3_KEYS["S3_REGION"],
-    )
+    return tests_s3.s3_client(url, S3_KEYS)
 
 
 @contextlib.contextmanager
 def moto_server():
-    """moto's S3 server in its own process; yields its URL, with the bucket created."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (OUTPUT_DIR / "topology-moto.log").open("w")
-    child = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        cwd=BASE_DIR,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        client = s3_client(url)
-
-        def ready() -> bool:
-            try:
-                client.list_buckets()
-                return True
-            except Exception:
-                return False
-
-        if not wait_for(ready, 20, step=0.1):
-            raise RuntimeError(f"moto ne répond pas ; voir {log.name}")
-        client.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": S3_KEYS["S3_REGION"]}
-        )
+    """moto's S3 server in its own process (``tests.s3``) on a port of the bench's range;
+    yields its URL, with the bucket created."""
+    log_path = OUTPUT_DIR / "topology-moto.log"
+    with (
+        log_path.open("w") as log,
+        tests_s3.moto_server(S3_KEYS, BUCKET, port=free_port(), log=log) as url,
+    ):
         yield url
-    finally:
-        stop(child)
-        log.close()
 
 
 def flush_cache(url: str = CACHE_URL) -> None:
@@ -143,15 +113,6 @@ def storage_settings(s3_url: str) -> dict:
             "file_overwrite": False,
         },
     }
-
-
-def _healthy(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
 
 
 # --- The scenario ---------------------------------------------------------------------------
@@ -246,7 +207,7 @@ def _run(environment, s3_url, sink, *, candidates: int, workers: int) -> dict:
         stack.enter_context(process(beat, env, "topology-beat.log"))
         port = stack.enter_context(nginx_proxy(upstream, connections=4096, port=free_port()))
         for name in INSTANCES:
-            if not wait_for(lambda name=name: _healthy(ports[name]), 60):
+            if not wait_for(lambda name=name: server.answers(ports[name], "/healthz"), 60):
                 raise RuntimeError(f"l'instance {name} ne répond pas ; voir {OUTPUT_DIR}")
         total_workers = workers * len(INSTANCES)
         rush.warm_up("127.0.0.1", port, setup, workers=total_workers)

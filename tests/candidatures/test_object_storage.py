@@ -3,62 +3,23 @@ platform's own settings (``S3_*``, config/settings.py) against a real S3 server 
 machine (moto's server mode, a separate process), through the views. The bench's
 « topology » runs the same storage under a rush (README, « Beyond one machine »)."""
 
-import contextlib
 import hashlib
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import boto3
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.candidatures.conftest import PDF, fill
-from tests.nginx import free_port
-from tests.processes import stop
+from tests.s3 import moto_server, s3_client
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 BUCKET = "aap-isere-pieces-test"
 KEYS = {"S3_ACCESS_KEY": "moto-test", "S3_SECRET_KEY": "moto-test-secret", "S3_REGION": "eu-west-3"}
-
-
-@contextlib.contextmanager
-def moto_server():
-    """moto's S3 server in its own process, on a free port; yields its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                s3_client(url).list_buckets()
-                break
-            except Exception:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto's server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        stop(process)
-
-
-def s3_client(url: str):
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        aws_access_key_id=KEYS["S3_ACCESS_KEY"],
-        aws_secret_access_key=KEYS["S3_SECRET_KEY"],
-        region_name=KEYS["S3_REGION"],
-    )
 
 
 def production_storage(url: str) -> dict:
@@ -82,10 +43,7 @@ def production_storage(url: str) -> dict:
 
 @pytest.fixture(scope="module")
 def s3_url():
-    with moto_server() as url:
-        s3_client(url).create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": KEYS["S3_REGION"]}
-        )
+    with moto_server(KEYS, BUCKET) as url:
         yield url
 
 
@@ -96,7 +54,7 @@ def bucket(settings, s3_url, private_root):
     storage = production_storage(s3_url)
     assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
     settings.STORAGES = {**settings.STORAGES, "default": storage}
-    return s3_client(s3_url)
+    return s3_client(s3_url, KEYS)
 
 
 def stored_object(client, key: str) -> bytes:
