@@ -49,7 +49,7 @@ from django.utils import timezone
 
 from aap.models import Call, Lot, OrganisationKind, Programme, Question, RequiredDocument
 from aap.states import CallStatus
-from bench import data
+from bench import data, server
 from bench.env import BASE_DIR, OUTPUT_DIR
 from bench.load import percentile_ms
 from bench.rush import forget_receipts
@@ -396,7 +396,7 @@ def run(
             process(worker_command, env, f"deadline-{fault}-worker.log"),
             nginx_proxy(f"127.0.0.1:{gunicorn_port}", connections=4096, port=free_port()) as port,
         ):
-            if not wait_for(lambda: _answers(port), 60):
+            if not wait_for(lambda: server.answers(port, "/healthz"), 60):
                 raise RuntimeError(f"gunicorn ne répond pas ; voir {OUTPUT_DIR}")
             result = RunResult(fault, _gunicorn_shape(env))
             _rush(setup, port, rng, result, redis_process, fault)
@@ -476,15 +476,6 @@ def _pool(size):
         yield lambda fn, *args: futures.append(executor.submit(fn, *args))
         for future in futures:
             future.result()
-
-
-def _answers(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
 
 
 def _gunicorn_shape(env) -> str:

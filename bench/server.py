@@ -69,10 +69,12 @@ def free_port(ports: range | None = None) -> int:
     )
 
 
-def _answers(port: int) -> bool:
+def answers(port: int, path: str = "/bench/bare/") -> bool:
+    """Whether the server on ``port`` answers ``path`` with a 200 (the bare view, or
+    ``/healthz`` behind which the database is checked)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        conn.request("GET", "/bench/bare/")
+        conn.request("GET", path)
         return conn.getresponse().status == 200
     except OSError:
         return False
@@ -104,7 +106,7 @@ def gunicorn(
         )
         try:
             deadline = time.monotonic() + timeout
-            while not _answers(port):
+            while not answers(port):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn ne répond pas ; voir {log_path}")
                 time.sleep(0.2)

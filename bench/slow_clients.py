@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from aap.models import Call, OrganisationKind, Programme, RequiredDocument
 from aap.states import CallStatus
-from bench import data, files
+from bench import data, files, server
 from bench.browser import Browser
 from bench.env import BASE_DIR, OUTPUT_DIR
 from bench.load import percentile_ms
@@ -244,17 +244,6 @@ def gunicorn_shape() -> str:
     return f"{config['workers']} workers {config['worker_class']}, timeout {config['timeout']} s"
 
 
-def _answers(port: int) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
 @contextlib.contextmanager
 def gunicorn(environment: dict[str, str], access_log):
     """A plain ``gunicorn config.wsgi``: every setting but the address is gunicorn.conf.py's."""
@@ -277,7 +266,7 @@ def gunicorn(environment: dict[str, str], access_log):
         )
         try:
             deadline = time.monotonic() + 60
-            while not _answers(port):
+            while not server.answers(port, "/healthz"):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn ne répond pas ; voir {log.name}")
                 time.sleep(0.2)
