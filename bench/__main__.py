@@ -358,11 +358,11 @@ def _hammer(args, environment, endpoints) -> list[dict]:
                 load.hammer(
                     srv.host, srv.port, endpoint, seconds=args.warmup, concurrency=args.concurrency
                 )
-            cpu_before = load.workers_cpu_seconds(srv.pid)
+            cpu_before = server.workers_cpu_seconds(srv.pid)
             result = load.hammer(
                 srv.host, srv.port, endpoint, seconds=args.seconds, concurrency=args.concurrency
             )
-            cpu = load.workers_cpu_seconds(srv.pid) - cpu_before
+            cpu = server.workers_cpu_seconds(srv.pid) - cpu_before
             figures = result.as_dict()
             # The workers' CPU time per request answered (the load generator's excluded).
             figures["cpu_ms_per_request"] = round(1000 * cpu / max(1, figures["requests"]), 1)

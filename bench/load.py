@@ -7,7 +7,6 @@ sync workers close them after each answer; http.client then reconnects by itself
 
 import http.client
 import math
-import os
 import random
 import threading
 import time
@@ -162,28 +161,3 @@ def check(host: str, port: int, endpoint: Endpoint) -> None:
         conn.close()
     if response.status != 200:
         raise RuntimeError(f"GET {path} : {response.status}\n{body[:500].decode(errors='replace')}")
-
-
-def _stat(pid: int) -> list[str]:
-    """The fields of /proc/<pid>/stat after the command's name (which may hold spaces)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()
-
-
-def workers_cpu_seconds(master_pid: int) -> float:
-    """CPU time (user + system) used so far by a server's master and its workers, read in
-    /proc: measured before and after a load, it gives the CPU time per request."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            fields = _stat(int(name))
-        except OSError:  # the process ended meanwhile
-            continue
-        # fields[1] is the parent's pid; utime and stime are fields 14 and 15 of the
-        # whole line, 12 and 13 here.
-        if int(name) == master_pid or int(fields[1]) == master_pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks

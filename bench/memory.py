@@ -16,27 +16,12 @@ from pathlib import Path
 
 from bench import files, rush
 from bench.browser import Browser
+from bench.server import worker_pids
 from candidatures.models import Document
 
 INTERVAL = 0.02
 QUIET = 0.5  # seconds sampled before and after the upload
 WARM_UPS = 3  # small uploads per worker first, so that no import counts as growth
-
-
-def worker_pids(master: int) -> list[int]:
-    """The gunicorn workers: the processes whose parent is the master."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name, in parentheses, may hold spaces: the parent pid follows it.
-        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-            pids.append(int(entry.name))
-    return sorted(pids)
 
 
 def status_kib(pid: int, *keys: str) -> dict[str, int]:

@@ -139,3 +139,38 @@ def service_times(access_log: Path, *, skip: int = 0) -> dict[str, dict]:
 
 def log_lines(access_log: Path) -> int:
     return len(access_log.read_text().splitlines()) if access_log.is_file() else 0
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name (which may hold spaces):
+    the parent's pid is the second, utime and stime the twelfth and thirteenth."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def worker_pids(master: int) -> list[int]:
+    """The gunicorn workers: the processes whose parent is the master."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fields = _stat(int(name))
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == master:
+            pids.append(int(name))
+    return sorted(pids)
+
+
+def workers_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by a server's master and its workers, read in
+    /proc: measured before and after a load, it gives the CPU time per request."""
+    total = 0
+    for pid in [master, *worker_pids(master)]:
+        try:
+            fields = _stat(pid)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
